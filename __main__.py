@@ -1,0 +1,24 @@
+"""k3s-hcloud: stack config → typed model → one K3sCluster → stack outputs."""
+
+import pulumi
+
+from components.cluster import K3sCluster
+from components.provider import hcloud_token
+from stack_config import load_cluster_spec
+
+spec = load_cluster_spec()
+for advisory in spec.advisories():
+    pulumi.log.warn(advisory)
+
+cluster = K3sCluster(spec.cluster_name, spec, hcloud_token())
+
+exports = {
+    "kubeconfig": cluster.kubeconfig,
+    "apiEndpoint": cluster.api_endpoint,
+    "nodeAddresses": cluster.node_addresses,
+    "bastionAddress": cluster.bastion_address,
+    "sshCommands": cluster.ssh_commands,
+}
+for output_name, value in exports.items():
+    if value is not None:
+        pulumi.export(output_name, value)

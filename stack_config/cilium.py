@@ -1,0 +1,106 @@
+"""``cilium``: the CNI's version, Helm values under Cilium's own names, and Cilium resources."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from stack_config.base import Cidr, DnsLabel, StrictModel
+from stack_config.errors import KeyedValueError
+from upstream.cilium import DEFAULT_VERSION, line_of, supported_lines_text
+
+
+class LabelSelector(StrictModel):
+    match_labels: dict[str, str] = Field(default_factory=dict)
+    match_expressions: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class IPRange(StrictModel):
+    start: IPv4Address
+    stop: IPv4Address
+
+
+class LoadBalancerIPPool(StrictModel):
+    """A ``CiliumLoadBalancerIPPool``: addresses Cilium's LB-IPAM may hand to Services."""
+
+    name: DnsLabel
+    blocks: list[Cidr | IPRange] = Field(min_length=1)
+    service_selector: LabelSelector | None = None
+    disabled: bool = False
+
+
+class L2AnnouncementPolicy(StrictModel):
+    """A ``CiliumL2AnnouncementPolicy``: answer ARP for Service IPs (L2 networks only).
+
+    Field names follow the CRD (``externalIPs``, ``loadBalancerIPs``) so users can copy them.
+    """
+
+    name: DnsLabel
+    service_selector: LabelSelector | None = None
+    node_selector: LabelSelector | None = None
+    interfaces: list[str] = Field(default_factory=list)
+    external_ips: bool = Field(False, alias="externalIPs")
+    load_balancer_ips: bool = Field(True, alias="loadBalancerIPs")
+
+
+class EgressGateway(StrictModel):
+    node_selector: LabelSelector
+    interface: str | None = None
+    egress_ip: IPv4Address | None = Field(None, alias="egressIP")
+
+
+class EgressGatewayPolicy(StrictModel):
+    """A ``CiliumEgressGatewayPolicy``: route selected pods' egress through gateway nodes."""
+
+    name: DnsLabel
+    pod_selector: LabelSelector = LabelSelector()
+    namespace_selector: LabelSelector | None = None
+    destination_cidrs: list[IPv4Network] = Field(min_length=1, alias="destinationCIDRs")
+    excluded_cidrs: list[IPv4Network] = Field(default_factory=list, alias="excludedCIDRs")
+    egress_gateway: EgressGateway
+
+
+class CiliumConfig(StrictModel):
+    version: str = DEFAULT_VERSION
+    values: dict[str, Any] = Field(default_factory=dict)
+    """Helm values under Cilium's own names; they override the computed defaults."""
+    allow_untested_kubernetes: bool = False
+    """Downgrade 'k3s minor outside this Cilium line's tested range' from an error to a warning."""
+    load_balancer_ip_pools: list[LoadBalancerIPPool] = Field(default_factory=list,
+                                                             alias="loadBalancerIPPools")
+    l2_announcement_policies: list[L2AnnouncementPolicy] = Field(default_factory=list)
+    egress_gateway_policies: list[EgressGatewayPolicy] = Field(default_factory=list)
+
+    @field_validator("version")
+    @classmethod
+    def _supported_line(cls, version: str) -> str:
+        if line_of(version) is None:
+            raise ValueError(
+                f"Cilium '{version}' is not in a supported line ({supported_lines_text()}). "
+                f"Fix: use e.g. '{DEFAULT_VERSION}'.")
+        return version
+
+    @model_validator(mode="after")
+    def _unique_resource_names(self) -> "CiliumConfig":
+        for key in ("load_balancer_ip_pools", "l2_announcement_policies",
+                    "egress_gateway_policies"):
+            names = [item.name for item in getattr(self, key)]
+            duplicates = sorted({n for n in names if names.count(n) > 1})
+            if duplicates:
+                alias = type(self).model_fields[key].alias or key
+                raise KeyedValueError(alias, f"duplicate name(s) {', '.join(duplicates)}.",
+                                      "give every entry a unique name.")
+        return self
+
+    def value(self, dotted: str, default: Any = None) -> Any:
+        """A user-set Helm value by dotted path (``loadBalancer.mode``), or ``default``."""
+        node: Any = self.values
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+

@@ -1,0 +1,78 @@
+"""Configuration errors that name the key as the user writes it, and say how to fix it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import pulumi
+from pydantic import ValidationError
+
+
+class KeyedValueError(ValueError):
+    """Raised by a cross-field validator: names the offending key path and the fix.
+
+    ``path`` is relative to the model the validator sits on; the loader prefixes the location.
+    """
+
+    def __init__(self, path: str, message: str, fix: str) -> None:
+        super().__init__(f"{message} Fix: {fix}")
+        self.path = path
+        self.message = message
+        self.fix = fix
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+class ConfigError(pulumi.RunError):
+    """Invalid stack configuration. A RunError, so the Pulumi CLI prints it without a traceback."""
+
+    def __init__(self, problems: Sequence[ConfigProblem]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"invalid stack configuration ({len(self.problems)} problem(s)):\n{lines}")
+
+
+def format_location(loc: Iterable[str | int]) -> str:
+    """('controlPlane', 'count') → 'controlPlane.count'; list indices become '[2]'."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif text:
+            text += f".{part}"
+        else:
+            text = str(part)
+    return text
+
+
+def problems_from(error: ValidationError) -> list[ConfigProblem]:
+    """Turn pydantic's errors into key-path problems, keeping the validators' own fix hints."""
+    problems: list[ConfigProblem] = []
+    for item in error.errors(include_url=False):
+        loc = [part for part in item["loc"] if not _is_union_tag(part)]
+        cause = (item.get("ctx") or {}).get("error")
+        if isinstance(cause, KeyedValueError):
+            prefix = format_location(loc)
+            key = f"{prefix}.{cause.path}" if prefix and cause.path else (prefix or cause.path)
+            problems.append(ConfigProblem(key, f"{cause.message} Fix: {cause.fix}"))
+            continue
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key. Fix: check the spelling against the config reference in README.md."
+        elif item["type"] == "missing":
+            message = "required key is missing. Fix: set it in Pulumi.<stack>.yaml."
+        problems.append(ConfigProblem(format_location(loc), message))
+    return problems
+
+
+def _is_union_tag(part: str | int) -> bool:
+    # pydantic inserts union members ('IPRange', 'function-after[...]') into error locations.
+    return isinstance(part, str) and (part[:1].isupper() or "[" in part)

@@ -1,0 +1,61 @@
+"""``network``, ``access`` and ``bastion``: how the cluster is reached and how nodes reach out."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+
+from pydantic import Field, field_validator
+
+from stack_config.base import DEFAULT_IMAGE, Cidr, Image, Location, ServerType, StrictModel
+
+_SSH_KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+                  "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com")
+
+
+class NetworkConfig(StrictModel):
+    """The Hetzner private network every node joins."""
+
+    cidr: IPv4Network = IPv4Network("10.0.0.0/16")
+    """Private network range; the subnet, the gateway and every node address come from it."""
+    private_only: bool = False
+    """Nodes get no public IPs and reach the internet through the bastion's NAT."""
+
+    @field_validator("cidr")
+    @classmethod
+    def _private_and_big_enough(cls, cidr: IPv4Network) -> IPv4Network:
+        if not cidr.is_private:
+            raise ValueError(f"{cidr} is not a private (RFC 1918) range. Fix: use e.g. 10.0.0.0/16.")
+        if cidr.prefixlen > 24:
+            raise ValueError(f"{cidr} is too small for the address plan. Fix: use a /24 or larger.")
+        return cidr
+
+
+
+class AccessConfig(StrictModel):
+    """Who may reach SSH and the Kubernetes API from the internet. Empty lists mean closed."""
+
+    ssh_allowed_cidrs: list[Cidr] = Field(default_factory=list)
+    api_allowed_cidrs: list[Cidr] = Field(default_factory=list)
+    ssh_public_keys: list[str] = Field(default_factory=list)
+    """OpenSSH public keys for root. Empty: the program generates an ed25519 pair (secret)."""
+
+    @field_validator("ssh_public_keys")
+    @classmethod
+    def _openssh_format(cls, keys: list[str]) -> list[str]:
+        for index, key in enumerate(keys):
+            if not key.strip().startswith(_SSH_KEY_TYPES) or len(key.split()) < 2:
+                raise ValueError(
+                    f"entry [{index}] is not an OpenSSH public key. "
+                    "Fix: paste the whole line of e.g. ~/.ssh/id_ed25519.pub ('ssh-ed25519 AAAA…')."
+                )
+        return [key.strip() for key in keys]
+
+
+class BastionConfig(StrictModel):
+    """The jump host and NAT gateway for private-only clusters."""
+
+    enabled: bool = False
+    server_type: ServerType = "cx23"
+    image: Image = DEFAULT_IMAGE
+    location: Location | None = None
+    """Defaults to the top-level ``location``."""

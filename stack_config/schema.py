@@ -1,0 +1,189 @@
+"""The root of the stack config: one model per top-level key, and the rules that span keys."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from stack_config.addons import AddonsConfig
+from stack_config.base import DnsLabel, Location, StrictModel
+from stack_config.cilium import CiliumConfig
+from stack_config.errors import KeyedValueError
+from stack_config.k3s import K3sConfig
+from stack_config.network import AccessConfig, BastionConfig, NetworkConfig
+from stack_config.nodes import ControlPlaneConfig, WorkerPoolConfig
+from upstream import hetzner, k3s
+from upstream.cilium import line_of
+
+# Embedded etcd needs a quorum: an odd member count. (Ref: etcd FAQ, k3s docs datastore/ha-embedded)
+EMBEDDED_ETCD_COUNTS = (1, 3, 5)
+# Names the program uses for its own servers; a worker pool may not take them.
+RESERVED_POOL_NAMES = frozenset({"cp", "control-plane", "bastion"})
+
+
+class ClusterSpec(StrictModel):
+    """Everything under the ``k3s-hcloud:`` namespace of ``Pulumi.<stack>.yaml``."""
+
+    cluster_name: DnsLabel
+    location: Location = "nbg1"
+    network: NetworkConfig = NetworkConfig()
+    access: AccessConfig = AccessConfig()
+    bastion: BastionConfig = BastionConfig()
+    control_plane: ControlPlaneConfig = ControlPlaneConfig()
+    worker_pools: list[WorkerPoolConfig] = Field(default_factory=list)
+    k3s: K3sConfig = K3sConfig()
+    cilium: CiliumConfig = CiliumConfig()
+    addons: AddonsConfig = AddonsConfig()
+
+    # -- derived values the components share ------------------------------------------------
+    @property
+    def control_plane_locations(self) -> list[str]:
+        return list(self.control_plane.locations) or [self.location]
+
+    @property
+    def bastion_location(self) -> str:
+        return self.bastion.location or self.location
+
+    def pool_location(self, pool: WorkerPoolConfig) -> str:
+        return pool.location or self.location
+
+    @property
+    def all_locations(self) -> list[str]:
+        locations = list(self.control_plane_locations)
+        locations += [self.pool_location(pool) for pool in self.worker_pools]
+        if self.bastion.enabled:
+            locations.append(self.bastion_location)
+        return locations
+
+    @property
+    def network_zone(self) -> str:
+        return hetzner.network_zone(self.location)
+
+    @property
+    def uses_embedded_etcd(self) -> bool:
+        return self.k3s.datastore_endpoint is None
+
+    @property
+    def server_count(self) -> int:
+        workers = sum(pool.count for pool in self.worker_pools)
+        return self.control_plane.count + workers + (1 if self.bastion.enabled else 0)
+
+    def advisories(self) -> list[str]:
+        """Non-fatal findings the program reports with ``pulumi.log.warn``."""
+        notes = []
+        lb = self.control_plane.load_balancer
+        if lb.enabled and lb.public_interface:
+            notes.append(
+                "controlPlane.loadBalancer.publicInterface is true: the API load balancer is "
+                "reachable from the whole internet. Hetzner firewalls do not apply to load "
+                "balancers, so access.apiAllowedCidrs does NOT protect it.")
+        line = line_of(self.cilium.version)
+        if line and self.cilium.allow_untested_kubernetes and not _k8s_in_range(self):
+            notes.append(
+                f"k3s {self.k3s.version} is outside Cilium {line.minor}'s tested Kubernetes "
+                "range (allowed by cilium.allowUntestedKubernetes).")
+        return notes
+
+    # -- rules that span keys ------------------------------------------------------------------
+    @model_validator(mode="after")
+    def _private_only_needs_bastion(self) -> "ClusterSpec":
+        if self.network.private_only and not self.bastion.enabled:
+            raise KeyedValueError(
+                "bastion.enabled", "network.privateOnly is true but no bastion is enabled; "
+                "private nodes would have no way out and no SSH path.",
+                "set bastion.enabled: true (it becomes the NAT gateway and SSH jump host).")
+        return self
+
+    @model_validator(mode="after")
+    def _etcd_quorum(self) -> "ClusterSpec":
+        count = self.control_plane.count
+        if self.uses_embedded_etcd and count not in EMBEDDED_ETCD_COUNTS:
+            raise KeyedValueError(
+                "controlPlane.count", f"{count} servers with embedded etcd cannot keep a quorum.",
+                "use 1, 3 or 5, or set k3s.datastoreEndpoint for an external datastore.")
+        return self
+
+    @model_validator(mode="after")
+    def _one_network_zone(self) -> "ClusterSpec":
+        zones = {loc: hetzner.network_zone(loc) for loc in self.all_locations}
+        if len(set(zones.values())) > 1:
+            listing = ", ".join(f"{loc} ({zone})" for loc, zone in sorted(zones.items()))
+            raise KeyedValueError(
+                "location", f"locations span several network zones: {listing}.",
+                "one Hetzner network lives in one zone; keep every location in the zone of "
+                f"'{self.location}' ({self.network_zone}).")
+        return self
+
+    @model_validator(mode="after")
+    def _cidrs_do_not_overlap(self) -> "ClusterSpec":
+        ranges = {
+            "network.cidr": self.network.cidr,
+            "k3s.clusterCidr": self.k3s.cluster_cidr,
+            "k3s.serviceCidr": self.k3s.service_cidr,
+        }
+        names = list(ranges)
+        for i, first in enumerate(names):
+            for second in names[i + 1:]:
+                if ranges[first].overlaps(ranges[second]):
+                    raise KeyedValueError(
+                        second, f"{ranges[second]} overlaps {first} ({ranges[first]}).",
+                        "pick non-overlapping ranges (defaults: network 10.0.0.0/16, "
+                        "pods 10.42.0.0/16, services 10.43.0.0/16).")
+        return self
+
+    @model_validator(mode="after")
+    def _unique_pool_names(self) -> "ClusterSpec":
+        seen: set[str] = set()
+        for index, pool in enumerate(self.worker_pools):
+            if pool.name in RESERVED_POOL_NAMES:
+                raise KeyedValueError(f"workerPools[{index}].name",
+                                      f"'{pool.name}' is reserved for the program's own servers.",
+                                      "choose another pool name.")
+            if pool.name in seen:
+                raise KeyedValueError(f"workerPools[{index}].name",
+                                      f"pool name '{pool.name}' is used twice.",
+                                      "pool names are stable node identities; make them unique.")
+            seen.add(pool.name)
+        return self
+
+    @model_validator(mode="after")
+    def _embedded_registry_exists(self) -> "ClusterSpec":
+        if self.k3s.embedded_registry_mirror.enabled and not k3s.has_embedded_registry(
+                self.k3s.parsed_version):
+            raise KeyedValueError(
+                "k3s.embeddedRegistryMirror.enabled",
+                f"k3s {self.k3s.version} has no embedded registry mirror; it first shipped in "
+                f"{k3s.embedded_registry_minimums()} (GA from v1.29.12+k3s1, v1.30.8+k3s1, "
+                "v1.31.4+k3s1).",
+                "raise k3s.version to one of those releases or newer, or set "
+                "k3s.embeddedRegistryMirror.enabled: false.")
+        return self
+
+    @model_validator(mode="after")
+    def _kubernetes_tested_by_cilium(self) -> "ClusterSpec":
+        line = line_of(self.cilium.version)
+        if line and not self.cilium.allow_untested_kubernetes and not _k8s_in_range(self):
+            low, high = line.tested_kubernetes
+            raise KeyedValueError(
+                "k3s.version",
+                f"Kubernetes {self.k3s.parsed_version.major}.{self.k3s.parsed_version.minor} is "
+                f"outside Cilium {line.minor}'s tested range {low[0]}.{low[1]}–{high[0]}.{high[1]}.",
+                "pick a k3s release in that range, another cilium.version, or set "
+                "cilium.allowUntestedKubernetes: true to accept the risk.")
+        return self
+
+    @model_validator(mode="after")
+    def _servers_fit_one_network(self) -> "ClusterSpec":
+        if self.server_count > hetzner.MAX_SERVERS_PER_NETWORK:
+            raise KeyedValueError(
+                "workerPools", f"{self.server_count} servers exceed the "
+                f"~{hetzner.MAX_SERVERS_PER_NETWORK} servers one Hetzner network can attach.",
+                "split the workload over several clusters (one stack each).")
+        return self
+
+
+def _k8s_in_range(spec: ClusterSpec) -> bool:
+    line = line_of(spec.cilium.version)
+    if line is None:
+        return True
+    low, high = line.tested_kubernetes
+    return low <= spec.k3s.parsed_version.kubernetes_minor <= high

@@ -1,0 +1,51 @@
+"""Shared helpers: plan a stack (example file or a dict) through the real offline engine."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tools.engine import Plan, run_program
+from tools.stack_files import load_stack_config
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SHARED_DIR = PROJECT_DIR.parent / "shared"
+REFERENCE_DIR = SHARED_DIR / "reference"
+EXAMPLE_STACKS = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml")
+                        for p in PROJECT_DIR.glob("Pulumi.*.yaml"))
+
+
+def requires_reference(*parts: str) -> Path:
+    """Path under ../shared/reference, or skip: a user's clone has no ../shared."""
+    path = REFERENCE_DIR.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"upstream reference data {path} is absent (only present beside the repo "
+                    "in the development workspace and CI)")
+    return path
+
+
+def example_config(stack: str) -> dict[str, Any]:
+    """The `config:` mapping of an example stack file, to mutate in tests."""
+    return copy.deepcopy(yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"])
+
+
+def write_stack_file(directory: Path, config: dict[str, Any], stack: str = "test") -> Path:
+    path = directory / f"Pulumi.{stack}.yaml"
+    path.write_text(yaml.safe_dump({"config": config}, sort_keys=False))
+    return path
+
+
+def plan_stack_file(stack_file: Path, stack: str | None = None) -> Plan:
+    return run_program(PROJECT_DIR, load_stack_config(PROJECT_DIR, stack_file, stack))
+
+
+def plan_example(stack: str) -> Plan:
+    return plan_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml")
+
+
+def plan_config(directory: Path, config: dict[str, Any], stack: str = "test") -> Plan:
+    return plan_stack_file(write_stack_file(directory, config, stack), stack)

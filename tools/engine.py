@@ -1,0 +1,232 @@
+"""The offline engine: run the real ``__main__.py`` under Pulumi's mock runtime and record it.
+
+A :class:`RecordingMonitor` sees every ``RegisterResourceRequest`` the program sends (type, name,
+parent, inputs with their secret markers, dependencies and resource options), which is what
+``pulumi preview`` would hand to the engine and to a policy pack. Nothing is deployed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import runpy
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.mocks import MockMonitor
+
+from tools.mock_provider import OfflineProviders
+from tools.stack_files import StackConfig
+
+SECRET_MASK = "[secret]"
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    inputs: dict[str, Any]
+    """Inputs as sent to the engine; secret values are still wrapped (see ``is_secret``)."""
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    provider: str | None
+    options: dict[str, Any]
+
+    def plain_inputs(self) -> dict[str, Any]:
+        """Inputs with every secret value unwrapped (for tests that look for leaks)."""
+        return unwrap_secrets(self.inputs)
+
+    def masked_inputs(self) -> dict[str, Any]:
+        return mask_secrets(self.inputs)
+
+    def secret_input_paths(self) -> list[str]:
+        return sorted(secret_paths(self.inputs))
+
+
+@dataclass
+class RecordedOutput:
+    value: Any
+    secret: bool
+
+
+@dataclass
+class Plan:
+    stack: str
+    project: str
+    resources: list[RecordedResource] = field(default_factory=list)
+    outputs: dict[str, RecordedOutput] = field(default_factory=dict)
+    logs: list[tuple[str, str]] = field(default_factory=list)
+    """(severity, message) of everything the program logged (``pulumi.log.warn``...)."""
+
+    def by_type(self, resource_type: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == resource_type]
+
+    def get(self, resource_type: str, name: str) -> RecordedResource:
+        for resource in self.resources:
+            if resource.type == resource_type and resource.name == name:
+                return resource
+        raise KeyError(f"no {resource_type} named {name} in the plan")
+
+    def by_urn(self) -> dict[str, RecordedResource]:
+        return {r.urn: r for r in self.resources}
+
+    def warnings(self) -> list[str]:
+        return [message for severity, message in self.logs if severity in ("warning", "error")]
+
+
+def is_secret(value: Any) -> bool:
+    return rpc.is_rpc_secret(value)
+
+
+def unwrap_secrets(value: Any) -> Any:
+    if rpc.is_rpc_secret(value):
+        return unwrap_secrets(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    return value
+
+
+def mask_secrets(value: Any) -> Any:
+    if rpc.is_rpc_secret(value):
+        return SECRET_MASK
+    if isinstance(value, dict):
+        return {k: mask_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(v) for v in value]
+    return value
+
+
+def secret_paths(value: Any, path: str = "") -> Iterator[str]:
+    if rpc.is_rpc_secret(value):
+        yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from secret_paths(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from secret_paths(item, f"{path}[{index}]")
+
+
+class RecordingMonitor(MockMonitor):
+    """A mock monitor that keeps every registration request, options included."""
+
+    def __init__(self, mocks: OfflineProviders) -> None:
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != STACK_TYPE:
+            self.recorded.append(_record(request, response.urn))
+        return response
+
+
+def _record(request, urn: str) -> RecordedResource:
+    timeouts = request.customTimeouts
+    options = {
+        "protect": bool(request.protect),
+        "ignoreChanges": list(request.ignoreChanges),
+        "replaceOnChanges": list(request.replaceOnChanges),
+        "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+        "additionalSecretOutputs": list(request.additionalSecretOutputs),
+        "retainOnDelete": bool(request.retainOnDelete),
+        "deletedWith": request.deletedWith or None,
+        "customTimeouts": {k: getattr(timeouts, k) for k in ("create", "update", "delete")
+                           if getattr(timeouts, k)},
+        "version": request.version or None,
+    }
+    return RecordedResource(
+        urn=urn,
+        type=request.type,
+        name=request.name,
+        parent=_parent(request.parent),
+        custom=bool(request.custom),
+        inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+        dependencies=list(request.dependencies),
+        property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+        provider=request.provider or None,
+        options=options,
+    )
+
+
+def _parent(parent_urn: str) -> str | None:
+    # Top-level resources are parented to the root stack; the plan shows them as roots.
+    if not parent_urn or parent_urn.split("::")[2] == STACK_TYPE:
+        return None
+    return parent_urn
+
+
+class _LogRecorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.entries: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.entries.append((record.levelname.lower(), record.getMessage()))
+
+
+@contextmanager
+def _program_environment(project_dir: Path) -> Iterator[None]:
+    """cwd and import path as the Pulumi language host sets them for ``__main__.py``."""
+    old_cwd, old_path = os.getcwd(), list(sys.path)
+    os.chdir(project_dir)
+    sys.path.insert(0, str(project_dir))
+    try:
+        yield
+    finally:
+        os.chdir(old_cwd)
+        sys.path[:] = old_path
+
+
+def run_program(project_dir: Path, config: StackConfig) -> Plan:
+    """Run ``project_dir/__main__.py`` for one stack config and return what it registered.
+
+    Exceptions from the program (a ``ConfigError`` for bad input) propagate to the caller.
+    """
+    project_dir = project_dir.resolve()
+    providers = OfflineProviders()
+    monitor = RecordingMonitor(providers)
+    log_recorder = _LogRecorder()
+    logger = logging.getLogger(f"k3s-hcloud.offline.{config.stack}")
+    logger.handlers[:] = [log_recorder]
+    logger.propagate = False
+
+    settings.ROOT.set(None)  # a fresh root stack for every run
+    pulumi.runtime.set_mocks(providers, project=config.project, stack=config.stack,
+                             preview=False, logger=logger, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(config.values), sorted(config.secret_keys))
+
+    outputs: dict[str, RecordedOutput] = {}
+
+    @pulumi.runtime.test
+    def run() -> Any:
+        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        root = settings.get_root_resource()
+        exported = dict(root.outputs) if root is not None else {}
+        return _collect_outputs(exported, outputs)
+
+    with _program_environment(project_dir):
+        run()
+    # Registration order depends on async scheduling; sort so two plans of one config are equal.
+    resources = sorted(monitor.recorded, key=lambda r: r.urn)
+    return Plan(stack=config.stack, project=config.project, resources=resources,
+                outputs=outputs, logs=list(log_recorder.entries))
+
+
+async def _collect_outputs(exported: dict[str, Any], into: dict[str, RecordedOutput]) -> None:
+    for name, value in exported.items():
+        output = pulumi.Output.from_input(value)
+        resolved = await output.future(with_unknowns=True)
+        into[name] = RecordedOutput(value=resolved, secret=bool(await output.is_secret()))

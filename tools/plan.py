@@ -1,0 +1,145 @@
+"""Offline plan: run the program for one stack under mocks and show what it would register.
+
+    python tools/plan.py [--stack NAME | --stack-file PATH] [--json] [--out DIR]
+
+Exit codes: 0 fine (advisories allowed) · 1 invalid config (key path, no traceback) ·
+2 a mandatory policy violation · 3 the program itself failed (a bug: traceback shown).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+if str(PROJECT_DIR) not in sys.path:
+    sys.path.insert(0, str(PROJECT_DIR))
+
+from stack_config.errors import ConfigError  # noqa: E402
+from tools.engine import SECRET_MASK, Plan, mask_secrets, run_program  # noqa: E402
+from tools.machine_files import write_machine_files  # noqa: E402
+from tools.policy_gate import Violation, evaluate  # noqa: E402
+from tools.stack_files import StackFileError, load_stack_config  # noqa: E402
+
+EXIT_OK, EXIT_CONFIG, EXIT_POLICY, EXIT_PROGRAM = 0, 1, 2, 3
+
+
+def plan_to_json(plan: Plan, violations: list[Violation]) -> dict[str, Any]:
+    return {
+        "stack": plan.stack,
+        "resources": [
+            {
+                "urn": r.urn,
+                "type": r.type,
+                "name": r.name,
+                "parent": r.parent,
+                "custom": r.custom,
+                "inputs": r.masked_inputs(),
+                "secretInputs": r.secret_input_paths(),
+                "dependencies": r.dependencies,
+                "provider": r.provider,
+                "options": r.options,
+            }
+            for r in plan.resources
+        ],
+        "outputs": {name: SECRET_MASK if out.secret else mask_secrets(out.value)
+                    for name, out in plan.outputs.items()},
+        "violations": [v.to_json() for v in violations],
+        "warnings": plan.warnings(),
+    }
+
+
+def render_tree(plan: Plan) -> str:
+    """Components as a tree, each with the custom resources directly under it, counted by type."""
+    children: dict[str | None, list] = {}
+    for resource in plan.resources:
+        children.setdefault(resource.parent, []).append(resource)
+
+    lines: list[str] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        kids = children.get(parent, [])
+        counts = Counter(_short_type(r.type) for r in kids if r.custom)
+        indent = "  " * depth
+        for type_name, count in sorted(counts.items()):
+            lines.append(f"{indent}{count:>3} × {type_name}")
+        for component in (r for r in kids if not r.custom):
+            total = _count_custom(component.urn, children)
+            lines.append(f"{indent}{component.name} ({_short_type(component.type)}): "
+                         f"{total} resource(s)")
+            walk(component.urn, depth + 1)
+
+    walk(None, 0)
+    return "\n".join(lines)
+
+
+def _count_custom(urn: str, children: dict[str | None, list]) -> int:
+    return sum(1 if r.custom else _count_custom(r.urn, children) for r in children.get(urn, []))
+
+
+def _short_type(resource_type: str) -> str:
+    # "hcloud:index/server:Server" → "hcloud:Server"; "command:remote:Command" stays readable.
+    package, _, rest = resource_type.partition(":")
+    return f"{package}:{rest.rsplit(':', 1)[-1]}"
+
+
+def render_text(plan: Plan, violations: list[Violation], notes: list[str]) -> str:
+    custom = sum(1 for r in plan.resources if r.custom)
+    out = [f"Stack {plan.project}/{plan.stack}: {custom} resource(s) in "
+           f"{len(plan.resources) - custom} component(s)", "", render_tree(plan), ""]
+    out.append("Outputs:")
+    for name, recorded in sorted(plan.outputs.items()):
+        shown = SECRET_MASK if recorded.secret else json.dumps(mask_secrets(recorded.value))
+        out.append(f"  {name}: {shown}")
+    out.append("")
+    findings = [f"  warning: {w}" for w in plan.warnings()]
+    findings += [f"  {v.enforcement_level}: [{v.policy}] {v.message} ({v.urn})" for v in violations]
+    findings += [f"  note: {n}" for n in notes]
+    out.append("Findings:" if findings else "Findings: none")
+    out.extend(findings)
+    return "\n".join(out)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--stack", default=None, help="stack name: reads Pulumi.<NAME>.yaml")
+    which.add_argument("--stack-file", type=Path, help="path to a stack config file")
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument("--out", type=Path, help="write rendered machine files to this directory")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    stack_file = args.stack_file or PROJECT_DIR / f"Pulumi.{args.stack or 'dev'}.yaml"
+    try:
+        config = load_stack_config(PROJECT_DIR, stack_file, args.stack)
+        plan = run_program(PROJECT_DIR, config)
+    except (ConfigError, StackFileError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except Exception:  # noqa: BLE001 — a bug in the program, not bad input: show everything
+        traceback.print_exc()
+        return EXIT_PROGRAM
+
+    violations = evaluate(plan)
+    if args.out:
+        written = write_machine_files(plan, args.out)
+        print(f"wrote {len(written)} file(s) under {args.out}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(plan_to_json(plan, violations), indent=2, sort_keys=True, default=str))
+    else:
+        print(render_text(plan, violations, config.notes))
+    if any(v.enforcement_level == "mandatory" for v in violations):
+        return EXIT_POLICY
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

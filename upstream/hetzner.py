@@ -1,0 +1,40 @@
+"""Hetzner Cloud facts: locations, network zones and documented limits.
+
+Ref: https://docs.hetzner.com/cloud/general/locations/ (locations and network zones)
+Ref: https://docs.hetzner.com/cloud/placement-groups/overview (10 servers per spread group)
+"""
+
+from __future__ import annotations
+
+NETWORK_ZONE_BY_LOCATION: dict[str, str] = {
+    "fsn1": "eu-central",
+    "nbg1": "eu-central",
+    "hel1": "eu-central",
+    "ash": "us-east",
+    "hil": "us-west",
+    "sin": "ap-southeast",
+}
+
+# Spread placement groups hold at most 10 servers; a project holds at most 50 groups.
+MAX_SERVERS_PER_PLACEMENT_GROUP = 10
+MAX_PLACEMENT_GROUPS = 50
+# The limit kube-hetzner and hetzner-k3s enforce; Hetzner's docs do not state it (domain notes §4).
+MAX_SERVERS_PER_NETWORK = 100
+
+# Load balancer type → (max targets, max services). lb31 is not verified here; ask the API.
+LOAD_BALANCER_LIMITS: dict[str, tuple[int, int]] = {
+    "lb11": (25, 5),
+    "lb21": (75, 15),
+}
+
+# Private interfaces on Hetzner networks have an MTU of 1450 (public: 1500).
+PRIVATE_NETWORK_MTU = 1450
+
+
+def network_zone(location: str) -> str:
+    return NETWORK_ZONE_BY_LOCATION[location]
+
+
+def is_arm_server_type(server_type: str) -> bool:
+    """Ampere (cax*) server types are arm64; every other family is x86."""
+    return server_type.startswith("cax")

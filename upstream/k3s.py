@@ -1,0 +1,81 @@
+"""k3s releases and the features that depend on them.
+
+Ref: https://docs.k3s.io/installation/registry-mirror (embedded registry mirror availability)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import total_ordering
+
+# Verified tag (`k3s version v1.35.3+k3s1 (be38e884)`); inside Cilium 1.20's tested k8s range.
+DEFAULT_VERSION = "v1.35.3+k3s1"
+
+# The installer is fetched from the k3s project's own URL, pinned by INSTALL_K3S_VERSION.
+INSTALL_SCRIPT_URL = "https://get.k3s.io"
+
+_VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)\+k3s(\d+)$")
+
+
+@total_ordering
+@dataclass(frozen=True)
+class K3sVersion:
+    """A k3s release tag such as ``v1.35.3+k3s1``, ordered by (major, minor, patch, k3s build)."""
+
+    major: int
+    minor: int
+    patch: int
+    build: int
+
+    @classmethod
+    def parse(cls, tag: str) -> "K3sVersion":
+        match = _VERSION.match(tag)
+        if not match:
+            raise ValueError(f"'{tag}' is not a k3s release tag like '{DEFAULT_VERSION}'")
+        return cls(*(int(part) for part in match.groups()))
+
+    def __lt__(self, other: "K3sVersion") -> bool:
+        return self._key() < other._key()
+
+    def _key(self) -> tuple[int, int, int, int]:
+        return (self.major, self.minor, self.patch, self.build)
+
+    @property
+    def kubernetes_minor(self) -> tuple[int, int]:
+        return (self.major, self.minor)
+
+    def __str__(self) -> str:
+        return f"v{self.major}.{self.minor}.{self.patch}+k3s{self.build}"
+
+
+# Embedded registry mirror (Spegel): first release of each minor line that has it. Minors after
+# the last listed one have it from their first release; minors before the first do not have it.
+EMBEDDED_REGISTRY_MIN_BY_MINOR: dict[tuple[int, int], K3sVersion] = {
+    (1, 26): K3sVersion.parse("v1.26.13+k3s1"),
+    (1, 27): K3sVersion.parse("v1.27.10+k3s1"),
+    (1, 28): K3sVersion.parse("v1.28.6+k3s1"),
+    (1, 29): K3sVersion.parse("v1.29.1+k3s1"),
+}
+# Generally available (no longer experimental) from these releases.
+EMBEDDED_REGISTRY_GA_BY_MINOR: dict[tuple[int, int], K3sVersion] = {
+    (1, 29): K3sVersion.parse("v1.29.12+k3s1"),
+    (1, 30): K3sVersion.parse("v1.30.8+k3s1"),
+    (1, 31): K3sVersion.parse("v1.31.4+k3s1"),
+}
+
+
+def has_embedded_registry(version: K3sVersion) -> bool:
+    """True when this k3s release ships the embedded registry mirror (``embedded-registry``)."""
+    first_minor = min(EMBEDDED_REGISTRY_MIN_BY_MINOR)
+    last_minor = max(EMBEDDED_REGISTRY_MIN_BY_MINOR)
+    if version.kubernetes_minor < first_minor:
+        return False
+    if version.kubernetes_minor > last_minor:
+        return True
+    return version >= EMBEDDED_REGISTRY_MIN_BY_MINOR[version.kubernetes_minor]
+
+
+def embedded_registry_minimums() -> str:
+    """Human-readable list of the first releases with the embedded registry mirror."""
+    return ", ".join(str(v) for v in EMBEDDED_REGISTRY_MIN_BY_MINOR.values())
