@@ -23,7 +23,7 @@ if str(PROJECT_DIR) not in sys.path:
 from stack_config.errors import ConfigError  # noqa: E402
 from tools.engine import SECRET_MASK, Plan, mask_secrets, run_program  # noqa: E402
 from tools.machine_files import write_machine_files  # noqa: E402
-from tools.policy_gate import Violation, evaluate  # noqa: E402
+from tools.policy_gate import Violation, evaluate, load_pack_config  # noqa: E402
 from tools.stack_files import StackFileError, load_stack_config  # noqa: E402
 
 EXIT_OK, EXIT_CONFIG, EXIT_POLICY, EXIT_PROGRAM = 0, 1, 2, 3
@@ -112,6 +112,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     which.add_argument("--stack-file", type=Path, help="path to a stack config file")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.add_argument("--out", type=Path, help="write rendered machine files to this directory")
+    parser.add_argument("--policy-config", type=Path,
+                        help="policy pack config JSON (the format of --policy-pack-config)")
     return parser.parse_args(argv)
 
 
@@ -128,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         return EXIT_PROGRAM
 
-    violations = evaluate(plan)
+    violations = evaluate(plan, load_pack_config(args.policy_config))
     if args.out:
         written = write_machine_files(plan, args.out)
         print(f"wrote {len(written)} file(s) under {args.out}", file=sys.stderr)

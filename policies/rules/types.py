@@ -1,0 +1,10 @@
+"""Resource type tokens the rules inspect (as registered by the providers)."""
+
+HCLOUD_FIREWALL = "hcloud:index/firewall:Firewall"
+HCLOUD_SERVER = "hcloud:index/server:Server"
+HCLOUD_LOAD_BALANCER = "hcloud:index/loadBalancer:LoadBalancer"
+HCLOUD_LOAD_BALANCER_SERVICE = "hcloud:index/loadBalancerService:LoadBalancerService"
+HCLOUD_NETWORK_ROUTE = "hcloud:index/networkRoute:NetworkRoute"
+HCLOUD_PLACEMENT_GROUP = "hcloud:index/placementGroup:PlacementGroup"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+REMOTE_COMMAND = "command:remote:Command"
