@@ -97,6 +97,13 @@ def go_truthy(value: Any) -> bool:
     return value not in (None, False, 0, "") and value != [] and value != {}
 
 
+def whole_number(value: Any) -> int | None:
+    """An integer, also when it arrives as 12.0 (Pulumi sends every number as a float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value) if float(value).is_integer() else None
+
+
 def helm_string(value: Any) -> str:
     """``toString`` as the chart applies it (booleans become ``true``/``false``)."""
     if isinstance(value, bool):
@@ -144,8 +151,8 @@ def _cluster_identity(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]
                            f"{max_clusters} is not supported.", "use 255 or 511.", "reject")
     # Ref: Cilium docs network/clustermesh/clustermesh.rst (cluster.id 1–255, or 1–511)
     highest = 511 if max_clusters == 511 else 255
-    if not isinstance(cluster_id, int) or isinstance(cluster_id, bool) or \
-            not 0 <= cluster_id <= highest:
+    number = whole_number(cluster_id)
+    if number is None or not 0 <= number <= highest:
         yield ChartFinding("cluster.id", f"{cluster_id!r} is outside 0–{highest}; the agent "
                            "refuses to start.", f"use a number from 1 to {highest} (0 outside "
                            "Cluster Mesh).", "reject")

@@ -20,7 +20,7 @@ from pulumi.runtime.config import is_config_secret
 
 from components.kubernetes.helm_release import helm_release
 from stack_config import PROJECT, ClusterSpec
-from stack_config.cilium_values import deep_merge, needs_generated_hash_seed
+from stack_config.cilium_values import needs_generated_hash_seed
 from upstream import cilium as upstream_cilium
 from upstream.cilium_chart import MAGLEV_SEED_BYTES
 
@@ -42,7 +42,8 @@ def install_cilium(name: str, spec: ClusterSpec, opts: pulumi.ResourceOptions) -
         # Every agent must hash with the same seed; generated once, kept in state, secret.
         hash_seed = random.RandomBytes(f"{name}-maglev-seed", length=MAGLEV_SEED_BYTES,
                                        opts=pulumi.ResourceOptions(parent=opts.parent))
-        values = deep_merge(values, {"maglev": {"hashSeed": hash_seed.base64}})
+        maglev = values.get("maglev") or {}
+        values = {**values, "maglev": {**maglev, "hashSeed": hash_seed.base64}}
     release_values: pulumi.Input[dict[str, Any]] = values
     if is_config_secret(f"{PROJECT}:cilium"):
         # Part of the `cilium` key is stored encrypted: keep the values secret as a whole.
