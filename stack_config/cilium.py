@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from stack_config.base import Cidr, DnsLabel, StrictModel
 from stack_config.errors import KeyedValueError
@@ -48,11 +48,20 @@ class IPRange(StrictModel):
         return self
 
 
+def _block_kind(value: Any) -> str:
+    # A mapping is a start/stop range, anything else a CIDR: one clear error, not one per kind.
+    return "IPRange" if isinstance(value, (dict, IPRange)) else "Cidr"
+
+
+PoolBlock = Annotated[Annotated[Cidr, Tag("Cidr")] | Annotated[IPRange, Tag("IPRange")],
+                      Discriminator(_block_kind)]
+
+
 class LoadBalancerIPPool(StrictModel):
     """A ``CiliumLoadBalancerIPPool``: addresses Cilium's LB-IPAM may hand to Services."""
 
     name: DnsLabel
-    blocks: list[Cidr | IPRange] = Field(min_length=1)
+    blocks: list[PoolBlock] = Field(min_length=1)
     service_selector: LabelSelector | None = None
     disabled: bool = False
 
