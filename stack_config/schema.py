@@ -245,6 +245,11 @@ class ClusterSpec(StrictModel):
                 "addons.gateway.enabled", "only hcloud-ccm gives the Gateway's Service a Hetzner "
                 "load balancer, and addons.ccm.enabled is false.",
                 "set addons.ccm.enabled: true, or addons.gateway.enabled: false.")
+        if self.network.private_only and not gateway.load_balancer.use_private_ip:
+            raise KeyedValueError(
+                "addons.gateway.loadBalancer.usePrivateIp", "nodes have no public IPs "
+                "(network.privateOnly), so the load balancer could not reach them.",
+                "set addons.gateway.loadBalancer.usePrivateIp: true.")
         if len(self.gateway_load_balancer_name) > hetzner.MAX_RESOURCE_NAME:
             raise KeyedValueError(
                 "addons.gateway.name", f"the load balancer name "

@@ -86,6 +86,12 @@ def test_listener_names_and_endpoints_are_unique() -> None:
     assert "share port, protocol and hostname" in found
 
 
+def test_private_nodes_need_a_private_target_load_balancer() -> None:
+    [found] = problems(network={"privateOnly": True}, bastion={"enabled": True}, cilium=GATEWAY_ON,
+                       addons={"gateway": {"enabled": True, "loadBalancer": {"usePrivateIp": False}}})
+    assert found.startswith("addons.gateway.loadBalancer.usePrivateIp: nodes have no public IPs")
+
+
 def test_gateway_lb_name_must_fit_a_hetzner_name() -> None:
     [found] = problems(clusterName="c" * 40, cilium=GATEWAY_ON,
                        addons={"gateway": {"enabled": True, "name": "g" * 30}})
