@@ -2,40 +2,87 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, StringConstraints, model_validator
 
 from stack_config.base import DnsLabel, Location, StrictModel
+from stack_config.errors import KeyedValueError
 from stack_config.nodes import LoadBalancerType
+from upstream.hetzner import CCM_CHART_VERSION, CSI_CHART_VERSION
+from upstream.k3s import SYSTEM_UPGRADE_CONTROLLER_VERSION
+
+ChartVersion = Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
+ReleaseTag = Annotated[str, StringConstraints(pattern=r"^v\d+\.\d+\.\d+$")]
+# RFC 1123 subdomain: what Kubernetes accepts as a Secret name.
+SecretName = Annotated[str, StringConstraints(
+    max_length=253, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+# Gateway API Hostname: optional leading wildcard label, lowercase DNS labels.
+Hostname = Annotated[str, StringConstraints(
+    max_length=253,
+    pattern=r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
 
 
 class CloudControllerManager(StrictModel):
     """hcloud-cloud-controller-manager: node metadata, pod-network routes, load balancers."""
 
     enabled: bool = True
-    version: str = "1.35.0"
+    version: ChartVersion = CCM_CHART_VERSION
 
 
 class CsiDriver(StrictModel):
     """hcloud-csi: Hetzner volumes as PersistentVolumes."""
 
     enabled: bool = False
-    version: str = "2.18.3"
+    version: ChartVersion = CSI_CHART_VERSION
 
 
 class SystemUpgradeController(StrictModel):
     """Rolls ``k3s.version`` bumps through the cluster (servers one at a time, then agents)."""
 
     enabled: bool = False
-    version: str = "v0.16.3"
+    version: ReleaseTag = SYSTEM_UPGRADE_CONTROLLER_VERSION
+
+
+class ListenerTls(StrictModel):
+    """TLS of a listener, as Gateway API's ``GatewayTLSConfig``."""
+
+    mode: Literal["Terminate", "Passthrough"] = "Terminate"
+    certificate_secrets: list[SecretName] = Field(default_factory=list)
+    """Secrets (``kubernetes.io/tls``) in the Gateway's namespace; needed to terminate TLS."""
 
 
 class GatewayListener(StrictModel):
     name: DnsLabel
-    port: PositiveInt
+    port: int = Field(ge=1, le=65535)
     protocol: Literal["HTTP", "HTTPS", "TLS", "TCP"] = "HTTP"
-    hostname: str | None = None
+    hostname: Hostname | None = None
+    tls: ListenerTls | None = None
+
+    @model_validator(mode="after")
+    def _tls_matches_protocol(self) -> "GatewayListener":
+        # The same rules as the Gateway CRD's CEL validations on listeners (Gateway API v1.2+).
+        if self.protocol in ("HTTP", "TCP") and self.tls is not None:
+            raise KeyedValueError("tls", f"{self.protocol} listeners carry no TLS settings.",
+                                  "remove tls, or use protocol HTTPS/TLS.")
+        if self.protocol == "TCP" and self.hostname:
+            raise KeyedValueError("hostname", "TCP listeners cannot match a hostname.",
+                                  "remove hostname.")
+        if self.protocol == "HTTPS":
+            if self.tls is None or self.tls.mode != "Terminate" or not self.tls.certificate_secrets:
+                raise KeyedValueError(
+                    "tls", "HTTPS listeners terminate TLS and need a certificate.",
+                    "set tls.certificateSecrets to the name of a kubernetes.io/tls Secret in the "
+                    "Gateway's namespace (mode Terminate).")
+        if self.protocol == "TLS":
+            if self.tls is None:
+                raise KeyedValueError("tls", "TLS listeners need a TLS mode.",
+                                      "set tls.mode: Passthrough (or Terminate with "
+                                      "certificateSecrets).")
+            if self.tls.mode == "Terminate" and not self.tls.certificate_secrets:
+                raise KeyedValueError("tls.certificateSecrets", "terminating TLS needs a "
+                                      "certificate.", "name a kubernetes.io/tls Secret.")
+        return self
 
 
 class GatewayLoadBalancer(StrictModel):
@@ -45,6 +92,7 @@ class GatewayLoadBalancer(StrictModel):
     location: Location | None = None
     """Defaults to the top-level ``location``."""
     use_private_ip: bool = True
+    """The LB reaches nodes over the private network (no node needs a public interface)."""
 
 
 class DefaultGateway(StrictModel):
@@ -54,8 +102,24 @@ class DefaultGateway(StrictModel):
     name: DnsLabel = "default"
     namespace: DnsLabel = "default"
     listeners: list[GatewayListener] = Field(
-        default_factory=lambda: [GatewayListener(name="http", port=80, protocol="HTTP")])
+        default_factory=lambda: [GatewayListener(name="http", port=80, protocol="HTTP")],
+        min_length=1)
+    allowed_routes: Literal["Same", "All"] = "Same"
+    """Namespaces whose routes may attach: the Gateway's own (``Same``) or every namespace."""
     load_balancer: GatewayLoadBalancer = GatewayLoadBalancer()
+
+    @model_validator(mode="after")
+    def _listeners_are_distinct(self) -> "DefaultGateway":
+        names = [listener.name for listener in self.listeners]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise KeyedValueError("listeners", f"duplicate listener name(s) "
+                                  f"{', '.join(duplicates)}.", "give every listener a unique name.")
+        keys = [(item.port, item.protocol, item.hostname) for item in self.listeners]
+        if len(set(keys)) != len(keys):
+            raise KeyedValueError("listeners", "two listeners share port, protocol and hostname.",
+                                  "make each combination of port, protocol and hostname unique.")
+        return self
 
 
 class AddonsConfig(StrictModel):

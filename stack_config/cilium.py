@@ -3,30 +3,65 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from stack_config.base import Cidr, DnsLabel, StrictModel
 from stack_config.errors import KeyedValueError
+from stack_config.nodes import LabelKey, LabelValue
 from upstream.cilium import DEFAULT_VERSION, line_of, supported_lines_text
 
 
+class LabelSelectorRequirement(StrictModel):
+    """One ``matchExpressions`` entry, as in Kubernetes' ``LabelSelectorRequirement``."""
+
+    key: LabelKey
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
+    values: list[LabelValue] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _values_match_operator(self) -> "LabelSelectorRequirement":
+        if self.operator in ("In", "NotIn") and not self.values:
+            raise KeyedValueError("values", f"operator {self.operator} needs values.",
+                                  "list at least one value.")
+        if self.operator in ("Exists", "DoesNotExist") and self.values:
+            raise KeyedValueError("values", f"operator {self.operator} takes no values.",
+                                  "remove values.")
+        return self
+
+
 class LabelSelector(StrictModel):
-    match_labels: dict[str, str] = Field(default_factory=dict)
-    match_expressions: list[dict[str, Any]] = Field(default_factory=list)
+    match_labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    match_expressions: list[LabelSelectorRequirement] = Field(default_factory=list)
 
 
 class IPRange(StrictModel):
     start: IPv4Address
     stop: IPv4Address
 
+    @model_validator(mode="after")
+    def _ordered(self) -> "IPRange":
+        if self.stop < self.start:
+            raise KeyedValueError("stop", f"{self.stop} comes before start {self.start}.",
+                                  "swap start and stop.")
+        return self
+
+
+def _block_kind(value: Any) -> str:
+    # A mapping is a start/stop range, anything else a CIDR: one clear error, not one per kind.
+    return "IPRange" if isinstance(value, (dict, IPRange)) else "Cidr"
+
+
+PoolBlock = Annotated[Annotated[Cidr, Tag("Cidr")] | Annotated[IPRange, Tag("IPRange")],
+                      Discriminator(_block_kind)]
+
 
 class LoadBalancerIPPool(StrictModel):
     """A ``CiliumLoadBalancerIPPool``: addresses Cilium's LB-IPAM may hand to Services."""
 
     name: DnsLabel
-    blocks: list[Cidr | IPRange] = Field(min_length=1)
+    blocks: list[PoolBlock] = Field(min_length=1)
     service_selector: LabelSelector | None = None
     disabled: bool = False
 

@@ -22,6 +22,14 @@ class KeyedValueError(ValueError):
         self.fix = fix
 
 
+class KeyedValueErrors(ValueError):
+    """Several :class:`KeyedValueError` from one validator, reported as one problem each."""
+
+    def __init__(self, errors: Sequence[KeyedValueError]) -> None:
+        super().__init__(" ".join(str(error) for error in errors))
+        self.errors = list(errors)
+
+
 @dataclass(frozen=True)
 class ConfigProblem:
     key: str
@@ -59,10 +67,12 @@ def problems_from(error: ValidationError) -> list[ConfigProblem]:
     for item in error.errors(include_url=False):
         loc = [part for part in item["loc"] if not _is_union_tag(part)]
         cause = (item.get("ctx") or {}).get("error")
-        if isinstance(cause, KeyedValueError):
+        causes = cause.errors if isinstance(cause, KeyedValueErrors) else [cause]
+        if all(isinstance(c, KeyedValueError) for c in causes):
             prefix = format_location(loc)
-            key = f"{prefix}.{cause.path}" if prefix and cause.path else (prefix or cause.path)
-            problems.append(ConfigProblem(key, f"{cause.message} Fix: {cause.fix}"))
+            for keyed in causes:
+                key = f"{prefix}.{keyed.path}" if prefix and keyed.path else (prefix or keyed.path)
+                problems.append(ConfigProblem(key, f"{keyed.message} Fix: {keyed.fix}"))
             continue
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":

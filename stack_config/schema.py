@@ -7,12 +7,14 @@ from pydantic import Field, model_validator
 from stack_config.addons import AddonsConfig
 from stack_config.base import DnsLabel, Location, StrictModel
 from stack_config.cilium import CiliumConfig
-from stack_config.errors import KeyedValueError
+from stack_config.cilium_values import helm_values
+from stack_config.errors import KeyedValueError, KeyedValueErrors
 from stack_config.k3s import K3sConfig
 from stack_config.network import AccessConfig, BastionConfig, NetworkConfig
 from stack_config.nodes import ControlPlaneConfig, WorkerPoolConfig
 from upstream import hetzner, k3s
 from upstream.cilium import line_of
+from upstream.cilium_chart import check_helm_values
 
 # Embedded etcd needs a quorum: an odd member count. (Ref: etcd FAQ, k3s docs datastore/ha-embedded)
 EMBEDDED_ETCD_COUNTS = (1, 3, 5)
@@ -81,7 +83,29 @@ class ClusterSpec(StrictModel):
             notes.append(
                 f"k3s {self.k3s.version} is outside Cilium {line.minor}'s tested Kubernetes "
                 "range (allowed by cilium.allowUntestedKubernetes).")
+        values = self.cilium_helm_values
+        if self.cilium.load_balancer_ip_pools and values.get("defaultLBServiceIPAM") == "none":
+            notes.append(
+                "cilium.loadBalancerIPPools: LoadBalancer Services without a loadBalancerClass "
+                "belong to hcloud-ccm (defaultLBServiceIPAM: none); only Services with "
+                "loadBalancerClass io.cilium/l2-announcer or io.cilium/bgp-control-plane get "
+                "addresses from these pools.")
+        if self.cilium.value("l2announcements.enabled"):
+            notes.append(
+                "cilium.values.l2announcements.enabled: Hetzner Cloud networks are routed (L3; "
+                "servers ARP only for the gateway), so L2 announcements only work on vSwitch or "
+                "on-prem L2 segments the nodes share.")
         return notes
+
+    @property
+    def cilium_helm_values(self) -> dict:
+        """The Cilium release's values: computed defaults under ``cilium.values``."""
+        return helm_values(self)
+
+    @property
+    def gateway_load_balancer_name(self) -> str:
+        """Name of the Hetzner LB hcloud-ccm creates for the default Gateway."""
+        return f"{self.cluster_name}-{self.addons.gateway.name}"
 
     # -- rules that span keys ------------------------------------------------------------------
     @model_validator(mode="after")
@@ -180,6 +204,82 @@ class ClusterSpec(StrictModel):
                 "split the workload over several clusters (one stack each).")
         return self
 
+    @model_validator(mode="after")
+    def _cilium_values_accepted(self) -> "ClusterSpec":
+        # The values the release will get (defaults included), checked the way the chart and the
+        # agent check them; the policy pack runs the same checks on the registered release.
+        findings = check_helm_values(self.cilium_helm_values, self.cilium.version,
+                                     pod_cidr=self.k3s.cluster_cidr)
+        if findings:
+            raise KeyedValueErrors([
+                KeyedValueError(f"cilium.values.{f.path}", _effect_text(f.effect) + f.message,
+                                f.fix) for f in findings])
+        return self
+
+    @model_validator(mode="after")
+    def _cilium_resources_have_their_feature(self) -> "ClusterSpec":
+        # Cilium ignores these resources when the feature is off: refuse instead of silence.
+        needs = (("l2AnnouncementPolicies", self.cilium.l2_announcement_policies,
+                  "l2announcements.enabled"),
+                 ("egressGatewayPolicies", self.cilium.egress_gateway_policies,
+                  "egressGateway.enabled"))
+        for key, resources, feature in needs:
+            if resources and not self.cilium.value(feature):
+                raise KeyedValueError(
+                    f"cilium.{key}", f"Cilium ignores these policies while {feature} is off.",
+                    f"set cilium.values.{feature}: true, or remove cilium.{key}.")
+        return self
+
+    @model_validator(mode="after")
+    def _gateway_has_what_it_needs(self) -> "ClusterSpec":
+        gateway = self.addons.gateway
+        if not gateway.enabled:
+            return self
+        if not self.cilium.value("gatewayAPI.enabled"):
+            raise KeyedValueError(
+                "addons.gateway.enabled", "the default Gateway needs Cilium's Gateway API "
+                "support, which is off.", "set cilium.values.gatewayAPI.enabled: true (the "
+                "Gateway API CRDs are then installed before Cilium).")
+        if not self.addons.ccm.enabled:
+            raise KeyedValueError(
+                "addons.gateway.enabled", "only hcloud-ccm gives the Gateway's Service a Hetzner "
+                "load balancer, and addons.ccm.enabled is false.",
+                "set addons.ccm.enabled: true, or addons.gateway.enabled: false.")
+        if self.network.private_only and not gateway.load_balancer.use_private_ip:
+            raise KeyedValueError(
+                "addons.gateway.loadBalancer.usePrivateIp", "nodes have no public IPs "
+                "(network.privateOnly), so the load balancer could not reach them.",
+                "set addons.gateway.loadBalancer.usePrivateIp: true.")
+        if len(self.gateway_load_balancer_name) > hetzner.MAX_RESOURCE_NAME:
+            raise KeyedValueError(
+                "addons.gateway.name", f"the load balancer name "
+                f"'{self.gateway_load_balancer_name}' is longer than "
+                f"{hetzner.MAX_RESOURCE_NAME} characters.", "use a shorter gateway name.")
+        if any(listener.protocol == "TLS" for listener in gateway.listeners):
+            line = line_of(self.cilium.version)
+            kinds = {kind for kind, _ in line.gateway_api.required_kinds} if line else set()
+            if "TLSRoute" not in kinds:
+                raise KeyedValueError(
+                    "addons.gateway.listeners", f"TLS listeners need TLSRoute, which Cilium "
+                    f"{line.minor if line else self.cilium.version} only reads from the "
+                    "experimental Gateway API channel (not installed).",
+                    "use Cilium 1.20 (TLSRoute v1 is standard there), or HTTP/HTTPS listeners.")
+        return self
+
+    @model_validator(mode="after")
+    def _gateway_api_crds_fit_kubernetes(self) -> "ClusterSpec":
+        line = line_of(self.cilium.version)
+        if not line or not self.cilium.value("gatewayAPI.enabled"):
+            return self
+        bundle = line.gateway_api
+        if self.k3s.parsed_version.kubernetes_minor < bundle.min_kubernetes:
+            low = ".".join(map(str, bundle.min_kubernetes))
+            raise KeyedValueError(
+                "k3s.version", f"the Gateway API {bundle.version} CRDs Cilium {line.minor} needs "
+                f"validate only on Kubernetes {low} or newer.",
+                f"use a k3s release of Kubernetes {low} or newer.")
+        return self
+
 
 def _k8s_in_range(spec: ClusterSpec) -> bool:
     line = line_of(spec.cilium.version)
@@ -187,3 +287,8 @@ def _k8s_in_range(spec: ClusterSpec) -> bool:
         return True
     low, high = line.tested_kubernetes
     return low <= spec.k3s.parsed_version.kubernetes_minor <= high
+
+
+
+def _effect_text(effect: str) -> str:
+    return "(silently ignored by Cilium) " if effect == "silent" else ""

@@ -16,28 +16,41 @@ from typing import Any
 import yaml
 
 from tools.engine import Plan, RecordedResource
+from upstream.cilium import GATEWAY_API_GROUP, SUPPORTED_LINES
 
 
 @dataclass(frozen=True)
 class MachineFile:
     resource_type: str
     input_path: str
-    """Dotted path into the resource's inputs."""
+    """Dotted path into the resource's inputs; empty for all of them (a CustomResource's inputs
+    are its manifest: apiVersion, kind, metadata, spec)."""
     target: str
     """Path under the output directory; ``{name}`` is the resource name."""
     as_yaml: bool = False
     """The input is structured data (Helm values) to serialise as YAML."""
 
 
+def _manifest_file(api_version: str, kind: str) -> MachineFile:
+    return MachineFile(f"kubernetes:{api_version}:{kind}", "", "manifests/{name}.yaml",
+                       as_yaml=True)
+
+
+# Custom resources the Kubernetes layer renders, for validators of their CRD schemas.
+_MANIFESTS = sorted({(api_version, kind) for line in SUPPORTED_LINES.values()
+                     for kind, api_version in line.resource_api_versions.items()}
+                    | {(f"{GATEWAY_API_GROUP}/v1", "Gateway"), ("upgrade.cattle.io/v1", "Plan")})
+
 MACHINE_FILES: list[MachineFile] = [
     MachineFile("hcloud:index/server:Server", "userData", "cloud-init/{name}.yaml"),
     MachineFile("kubernetes:helm.sh/v3:Release", "values", "helm/{name}.values.yaml", as_yaml=True),
+    *(_manifest_file(api_version, kind) for api_version, kind in _MANIFESTS),
 ]
 
 
 def _lookup(inputs: dict[str, Any], dotted: str) -> Any:
     node: Any = inputs
-    for part in dotted.split("."):
+    for part in dotted.split(".") if dotted else ():
         if not isinstance(node, dict) or part not in node:
             return None
         node = node[part]
@@ -46,6 +59,8 @@ def _lookup(inputs: dict[str, Any], dotted: str) -> Any:
 
 def _touches_secret(resource: RecordedResource, dotted: str) -> bool:
     """True when the input at ``dotted`` is secret, contains a secret, or sits inside one."""
+    if not dotted:
+        return bool(resource.secret_input_paths())
     for path in resource.secret_input_paths():
         if path == dotted or path.startswith((dotted + ".", dotted + "[")) or \
                 dotted.startswith(path + "."):

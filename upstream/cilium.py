@@ -1,17 +1,85 @@
 """Cilium release lines this project supports and the facts that depend on the line.
 
+Shared by the config validator (``stack_config``), the Kubernetes layer (``components.kubernetes``)
+and the policy pack: each fact is written here once. Tests compare the tables with the upstream
+files under ``../shared/reference/`` (chart values, Chart.yaml CRD list, Gateway API CRDs).
+
 Ref: Cilium docs network/kubernetes/requirements.rst (Kubernetes versions tested per line)
+Ref: Cilium docs network/servicemesh/gateway-api/gateway-api.rst (Gateway API CRDs per line)
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal, Mapping
 
 HELM_REPOSITORY = "https://helm.cilium.io/"
 CHART = "cilium"
+NAMESPACE = "kube-system"
+# The GatewayClass the chart creates (gatewayAPI.gatewayClass.create).
+GATEWAY_CLASS = "cilium"
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+
+GATEWAY_API_GROUP = "gateway.networking.k8s.io"
+_GATEWAY_API_RELEASES = "https://github.com/kubernetes-sigs/gateway-api/releases/download"
+
+
+@dataclass(frozen=True)
+class GatewayApiBundle:
+    """The Gateway API CRD release a Cilium line is built against, and what it must serve."""
+
+    version: str
+    """Release tag, e.g. ``v1.6.0``."""
+    channel: Literal["standard", "experimental"]
+    required_kinds: tuple[tuple[str, str], ...]
+    """(kind, served version) pairs the Cilium operator checks for at start-up; a missing one
+    leaves Gateway support silently off (domain notes §2)."""
+    min_kubernetes: tuple[int, int]
+    """Oldest Kubernetes the bundle's CRDs validate on (v1.5+ TLSRoute CEL needs 1.31)."""
+
+    @property
+    def install_url(self) -> str:
+        # Ref: https://gateway-api.sigs.k8s.io/guides/#installing-gateway-api (release assets)
+        return f"{_GATEWAY_API_RELEASES}/{self.version}/{self.channel}-install.yaml"
+
+
+# Kinds every supported line reads; TLSRoute v1alpha2 (experimental channel) is optional ≤ 1.19.
+_CORE_KINDS = (("GatewayClass", "v1"), ("Gateway", "v1"), ("HTTPRoute", "v1"),
+               ("GRPCRoute", "v1"))
+
+# Chart defaults the checks in ``upstream.cilium_chart`` fall back to when a value is not set.
+# Identical in 1.18.12, 1.19.6 and 1.20.0 (values.yaml; a test compares them per version).
+_CHART_DEFAULTS: dict[str, Any] = {
+    "l7Proxy": True,
+    "kubeProxyReplacement": "false",
+    "routingMode": "",
+    "tunnelProtocol": "",
+    "autoDirectNodeRoutes": False,
+    "ipv4NativeRoutingCIDR": "",
+    "enableIPv4Masquerade": None,
+    "bpf.masquerade": None,
+    "hubble.enabled": True,
+    "hubble.relay.enabled": False,
+    "hubble.ui.enabled": False,
+    "cluster.name": "default",
+    "cluster.id": 0,
+    "clustermesh.maxConnectedClusters": 255,
+    "gatewayAPI.enabled": False,
+    "gatewayAPI.externalTrafficPolicy": "Cluster",
+    "ingressController.enabled": False,
+    "loadBalancer.l7.backend": "disabled",
+    "loadBalancer.acceleration": "disabled",
+    "egressGateway.enabled": False,
+    "l2announcements.enabled": False,
+    "installNoConntrackIptablesRules": False,
+    "ciliumEndpointSlice.enabled": False,
+    "identityAllocationMode": "crd",
+    "defaultLBServiceIPAM": "lbipam",
+    "operator.replicas": 2,
+}
 
 
 @dataclass(frozen=True)
@@ -21,12 +89,49 @@ class CiliumLine:
     minor: str
     newest_verified_patch: str
     tested_kubernetes: tuple[tuple[int, int], tuple[int, int]]
+    gateway_api: GatewayApiBundle
+    resource_api_versions: Mapping[str, str]
+    """apiVersion per Cilium custom resource kind (Chart.yaml ``artifacthub.io/crds``)."""
+    chart_defaults: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    routing_modes: tuple[str, ...] = ("native", "tunnel")
+    gateway_accepts_node_port: bool = False
+    """1.16–1.18: Gateway API also works with ``nodePort.enabled`` instead of full KPR."""
+    gateway_forces_socket_lb_host_namespace_only: bool = False
+    """1.20.0's chart sets ``bpf-lb-sock-hostns-only`` whenever Gateway API is on."""
 
+
+def _defaults(**overrides: Any) -> Mapping[str, Any]:
+    return MappingProxyType({**_CHART_DEFAULTS, **overrides})
+
+
+_V2_RESOURCES = MappingProxyType({
+    "CiliumLoadBalancerIPPool": "cilium.io/v2",
+    "CiliumL2AnnouncementPolicy": "cilium.io/v2alpha1",
+    "CiliumEgressGatewayPolicy": "cilium.io/v2",
+})
 
 SUPPORTED_LINES: dict[str, CiliumLine] = {
-    "1.18": CiliumLine("1.18", "1.18.12", ((1, 30), (1, 33))),
-    "1.19": CiliumLine("1.19", "1.19.6", ((1, 31), (1, 34))),
-    "1.20": CiliumLine("1.20", "1.20.0", ((1, 33), (1, 36))),
+    "1.18": CiliumLine(
+        "1.18", "1.18.12", ((1, 30), (1, 33)),
+        GatewayApiBundle("v1.2.0", "standard", _CORE_KINDS + (("ReferenceGrant", "v1beta1"),),
+                         (1, 26)),
+        _V2_RESOURCES, _defaults(**{"nodePort.enabled": False}),
+        gateway_accepts_node_port=True),
+    "1.19": CiliumLine(
+        "1.19", "1.19.6", ((1, 31), (1, 34)),
+        # v1.3.0 per the 1.19 docs; v1.4.1 is reported but not verified here (domain notes §2).
+        GatewayApiBundle("v1.3.0", "standard", _CORE_KINDS + (("ReferenceGrant", "v1beta1"),),
+                         (1, 26)),
+        _V2_RESOURCES, _defaults()),
+    "1.20": CiliumLine(
+        "1.20", "1.20.0", ((1, 33), (1, 36)),
+        GatewayApiBundle("v1.6.0", "standard",
+                         _CORE_KINDS + (("TLSRoute", "v1"), ("ReferenceGrant", "v1"),
+                                        ("BackendTLSPolicy", "v1")),
+                         (1, 31)),
+        _V2_RESOURCES, _defaults(),
+        routing_modes=("native", "tunnel", "hybrid"),
+        gateway_forces_socket_lb_host_namespace_only=True),
 }
 DEFAULT_VERSION = SUPPORTED_LINES["1.20"].newest_verified_patch
 

@@ -1,6 +1,7 @@
 """k3s releases and the features that depend on them.
 
 Ref: https://docs.k3s.io/installation/registry-mirror (embedded registry mirror availability)
+Ref: https://docs.k3s.io/upgrades/automated (system-upgrade-controller and its k3s Plans)
 """
 
 from __future__ import annotations
@@ -79,3 +80,20 @@ def has_embedded_registry(version: K3sVersion) -> bool:
 def embedded_registry_minimums() -> str:
     """Human-readable list of the first releases with the embedded registry mirror."""
     return ", ".join(str(v) for v in EMBEDDED_REGISTRY_MIN_BY_MINOR.values())
+
+
+# -- automated upgrades ----------------------------------------------------------------------------
+# A release tag seen in Rancher's image lists (rancher/system-upgrade-controller:v0.19.1); newer
+# releases may exist: not verifiable offline.
+SYSTEM_UPGRADE_CONTROLLER_VERSION = "v0.19.1"
+SYSTEM_UPGRADE_NAMESPACE = "system-upgrade"
+SYSTEM_UPGRADE_SERVICE_ACCOUNT = "system-upgrade"
+# The image that replaces the k3s binary on a node; the controller tags it from Plan.spec.version.
+K3S_UPGRADE_IMAGE = "rancher/k3s-upgrade"
+_SUC_RELEASES = "https://github.com/rancher/system-upgrade-controller/releases/download"
+
+
+def system_upgrade_controller_manifests(version: str) -> dict[str, str]:
+    """Release assets to apply, by role: the Plan CRD first, then the controller itself."""
+    return {"crd": f"{_SUC_RELEASES}/{version}/crd.yaml",
+            "controller": f"{_SUC_RELEASES}/{version}/system-upgrade-controller.yaml"}

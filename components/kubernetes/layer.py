@@ -1,0 +1,128 @@
+"""KubernetesLayer: everything that runs inside the cluster, installed in a fixed order.
+
+Creates, as children (each through an explicit ``kubernetes.Provider`` built from the k3s
+bootstrap's kubeconfig, never the ambient ``KUBECONFIG``):
+- the ``kubernetes`` provider (kubeconfig secret, server-side apply);
+- Gateway API CRDs (``yaml/v2.ConfigFile`` of the pinned upstream release), when
+  ``cilium.values.gatewayAPI.enabled``;
+- Secret ``kube-system/hcloud`` (token, network id), when the CCM or the CSI driver is on;
+- hcloud-cloud-controller-manager (Helm release), when ``addons.ccm.enabled``;
+- Cilium (Helm release) and, for Maglev without a given seed, its ``RandomBytes`` hash seed;
+- Cilium custom resources: LB IP pools, L2 announcement policies, egress gateway policies;
+- the default Gateway (and its Namespace when not built in), when ``addons.gateway.enabled``;
+- hcloud-csi (Helm release), when ``addons.csi.enabled``;
+- system-upgrade-controller manifests and the k3s server/agent Plans, when
+  ``addons.systemUpgradeController.enabled``.
+
+Order: CRDs → CCM → Cilium → (Cilium resources, Gateway, CSI, upgrade controller). The CRDs must
+exist when the Cilium operator starts; the CCM must run before Cilium because, with
+``cloud-provider=external``, nodes get their addresses from the CCM and Cilium needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as kubernetes
+
+from components.kubernetes.ccm import install_ccm
+from components.kubernetes.cilium import install_cilium
+from components.kubernetes.cilium_resources import install_cilium_resources
+from components.kubernetes.credentials import hcloud_credentials
+from components.kubernetes.csi import install_csi
+from components.kubernetes.gateway import install_gateway
+from components.kubernetes.gateway_api_crds import install_gateway_api_crds
+from components.kubernetes.upgrade_controller import install_upgrade_controller
+from stack_config import ClusterSpec
+from upstream.cilium import line_of
+
+
+class KubernetesLayer(pulumi.ComponentResource):
+    """The in-cluster layer. Inputs come from the k3s bootstrap and the Hetzner infrastructure."""
+
+    provider: kubernetes.Provider
+    gateway_api_crds: kubernetes.yaml.v2.ConfigFile | None
+    hcloud_credentials: kubernetes.core.v1.Secret | None
+    ccm_release: kubernetes.helm.v3.Release | None
+    cilium_release: kubernetes.helm.v3.Release
+    cilium_resources: list[kubernetes.apiextensions.CustomResource]
+    csi_release: kubernetes.helm.v3.Release | None
+    upgrade_controller: list[pulumi.Resource]
+    gateway_name: pulumi.Output[str] | None
+    """Name of the default Gateway, for HTTPRoute ``parentRefs``; None when it is off."""
+    gateway_namespace: pulumi.Output[str] | None
+
+    def __init__(self, name: str, spec: ClusterSpec, kubeconfig: pulumi.Input[str],
+                 hcloud_token: pulumi.Output[str], network_id: pulumi.Input[Any],
+                 depends_on: Sequence[pulumi.Resource] = (),
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        """
+        :param kubeconfig: admin kubeconfig from the k3s bootstrap (made secret here as well).
+        :param hcloud_token: Hetzner API token (secret) for the CCM and CSI driver.
+        :param network_id: the Hetzner private network (id) the CCM routes pod CIDRs in.
+        :param depends_on: what must be finished before anything is applied to the cluster
+            (the bootstrap's last step), on top of what the kubeconfig Output already implies.
+        """
+        super().__init__("k3s-hcloud:kubernetes:KubernetesLayer", name, {
+            "ciliumVersion": spec.cilium.version,
+            "gatewayApi": bool(spec.cilium.value("gatewayAPI.enabled")),
+        }, opts)
+        line = line_of(spec.cilium.version)
+        assert line is not None, "the config model accepts supported Cilium lines only"
+        waits_for = list(depends_on)
+
+        # Server-side apply: the Gateway API CRDs are larger than the 256 KiB annotation
+        # client-side apply would store, and field ownership keeps re-applies conflict-free.
+        self.provider = kubernetes.Provider(
+            f"{name}-k8s", kubeconfig=pulumi.Output.secret(kubeconfig),
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=waits_for))
+        in_cluster = pulumi.ResourceOptions(parent=self, provider=self.provider,
+                                            depends_on=waits_for)
+
+        def after(*resources: pulumi.Resource | None) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(
+                depends_on=[r for r in resources if r is not None]))
+
+        # 1. Gateway API CRDs: the Cilium operator only looks for them when it starts.
+        self.gateway_api_crds = None
+        if spec.cilium.value("gatewayAPI.enabled"):
+            self.gateway_api_crds = install_gateway_api_crds(
+                f"{name}-gateway-api-crds", line.gateway_api, in_cluster)
+
+        # 2. hcloud credentials and the CCM.
+        self.hcloud_credentials = None
+        if spec.addons.ccm.enabled or spec.addons.csi.enabled:
+            self.hcloud_credentials = hcloud_credentials(
+                f"{name}-hcloud-credentials", hcloud_token, network_id, in_cluster)
+        self.ccm_release = None
+        if spec.addons.ccm.enabled:
+            self.ccm_release = install_ccm(name, spec, after(self.hcloud_credentials))
+
+        # 3. Cilium, after the CRDs it must see and the CCM that gives nodes their addresses.
+        cilium = install_cilium(name, spec, after(self.gateway_api_crds, self.ccm_release))
+        self.cilium_release = cilium.release
+
+        # 4. Everything that needs a working network or Cilium's own CRDs.
+        self.cilium_resources = install_cilium_resources(name, spec, after(self.cilium_release))
+        self.gateway_name = self.gateway_namespace = None
+        if spec.addons.gateway.enabled:
+            gateway = install_gateway(name, spec, after(self.cilium_release))
+            self.gateway_name, self.gateway_namespace = gateway.name, gateway.namespace_name
+        self.csi_release = None
+        if spec.addons.csi.enabled:
+            self.csi_release = install_csi(
+                name, spec, after(self.cilium_release, self.hcloud_credentials))
+        self.upgrade_controller = []
+        if spec.addons.system_upgrade_controller.enabled:
+            self.upgrade_controller = install_upgrade_controller(
+                name, spec, after(self.cilium_release))
+
+        self.register_outputs({
+            "ciliumRelease": self.cilium_release.name,
+            "ciliumVersion": self.cilium_release.version,
+            "gatewayName": self.gateway_name,
+            "gatewayNamespace": self.gateway_namespace,
+        })

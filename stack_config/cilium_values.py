@@ -1,0 +1,89 @@
+"""The Cilium Helm values a stack asks for: computed Hetzner defaults under ``cilium.values``.
+
+Pure and free of Pulumi, so the config validator checks exactly what the Kubernetes layer will
+send (``upstream.cilium_chart``) before anything is registered. The one value that only exists at
+deploy time, a generated Maglev hash seed, is added by the layer (``needs_generated_hash_seed``).
+
+Merge rule: the user's ``cilium.values`` win, key by key; nested mappings merge, anything else
+(lists included) replaces the default as a whole, the way Helm merges values files.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from upstream.hetzner import PRIVATE_NETWORK_MTU
+
+if TYPE_CHECKING:
+    from stack_config.schema import ClusterSpec
+
+# k3s runs a client-side load balancer for the API on every node at 127.0.0.1:6444; with
+# kube-proxy gone, Cilium reaches the API through it (kube-hetzner and hetzner-k3s do the same).
+# Ref: https://docs.k3s.io/architecture (agent load balancer), domain notes §2 "Routing and IPAM"
+K3S_API_PROXY_HOST = "127.0.0.1"
+K3S_API_PROXY_PORT = 6444
+
+
+def computed_defaults(spec: ClusterSpec) -> dict[str, Any]:
+    """Helm values the program chooses for a k3s cluster on a Hetzner Cloud network."""
+    defaults: dict[str, Any] = {
+        # k3s runs without kube-proxy (disable-kube-proxy); both sides must agree.
+        "kubeProxyReplacement": True,
+        "k8sServiceHost": K3S_API_PROXY_HOST,
+        "k8sServicePort": K3S_API_PROXY_PORT,
+        # Pods are routed by the Hetzner network (routes from hcloud-ccm), no overlay.
+        "routingMode": "native",
+        "ipv4NativeRoutingCIDR": str(spec.k3s.cluster_cidr),
+        # Node pod CIDRs come from k3s (cluster-cidr), so hcloud-ccm can route exactly them; the
+        # chart default cluster-pool 10.0.0.0/8 collides with typical Hetzner networks.
+        "ipam": {"mode": "kubernetes"},
+        "k8s": {"requireIPv4PodCIDR": True},
+        "bpf": {"masquerade": True},
+        "MTU": PRIVATE_NETWORK_MTU,
+        # XDP where the driver supports it; "native" fails on devices without XDP support, and
+        # virtio-net had XDP crashes on Hetzner (hcloud-ccm #241) — inferred, domain notes §2.
+        "loadBalancer": {"acceleration": "best-effort"},
+        # One operator per server up to two: a single server is not HA anyway.
+        "operator": {"replicas": min(spec.control_plane.count, 2), "rollOutPods": True},
+        # Agents and Envoy read their ConfigMap at start; roll them when a value changes so a
+        # `pulumi up` that changes cilium.values takes effect (chart default: false).
+        "rollOutCiliumPods": True,
+        "envoy": {"rollOutPods": True},
+    }
+    if spec.addons.ccm.enabled:
+        # hcloud-ccm provisions Hetzner LBs for LoadBalancer Services; Cilium's LB-IPAM would
+        # fight it for the same Services. Services that name a Cilium loadBalancerClass
+        # (io.cilium/l2-announcer) still get LB-IPAM addresses.
+        defaults["defaultLBServiceIPAM"] = "none"
+    if spec.cilium.value("gatewayAPI.enabled"):
+        # The Gateway API CRDs are installed before Cilium, so "auto" would also work; "true"
+        # does not depend on what Helm can see at render time.
+        defaults["gatewayAPI"] = {"gatewayClass": {"create": "true"}}
+    return defaults
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` on top of ``base``: mappings merge recursively, other values replace."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def helm_values(spec: ClusterSpec) -> dict[str, Any]:
+    """The values the Cilium release gets (before a generated Maglev seed is added)."""
+    return deep_merge(computed_defaults(spec), spec.cilium.values)
+
+
+def needs_generated_hash_seed(values: Mapping[str, Any]) -> bool:
+    """Maglev is on and no seed was given: every agent needs the same one, so generate it once."""
+    maglev = values.get("maglev")
+    has_seed = isinstance(maglev, Mapping) and maglev.get("hashSeed") not in (None, "")
+    load_balancer = values.get("loadBalancer")
+    algorithm = load_balancer.get("algorithm") if isinstance(load_balancer, Mapping) else None
+    return algorithm == "maglev" and not has_seed
