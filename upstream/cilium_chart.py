@@ -16,7 +16,7 @@ import base64
 import binascii
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Network, ip_network
 from typing import Any, Literal
 
@@ -45,6 +45,8 @@ class ChartFinding:
     message: str
     fix: str
     effect: Effect
+    rule: str = ""
+    """Id of the check that produced it (a key of ``RULES``), for the policy pack's grouping."""
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message} Fix: {self.fix}"
@@ -315,12 +317,24 @@ def _l2_announcements_need_kpr(v: HelmValues, line: CiliumLine) -> Iterator[Char
                            "replacement.", "set kubeProxyReplacement: true.", "silent")
 
 
-RULES: tuple[Rule, ...] = (
-    _envoy_features_need_l7_proxy, _gateway_traffic_policy, _cluster_identity, _hubble_chain,
-    _kube_proxy_replacement_is_boolean, _enumerations, _tunnel_load_balancing,
-    _direct_routes_need_native_routing, _maglev, _egress_gateway, _no_conntrack_rules,
-    _gateway_needs_kpr, _gateway_overrides_socket_lb, _l2_announcements_need_kpr,
-)
+# Stable ids: the policy pack groups findings into its policies by these.
+RULES: dict[str, Rule] = {
+    "l7-proxy-required": _envoy_features_need_l7_proxy,
+    "gateway-traffic-policy": _gateway_traffic_policy,
+    "cluster-identity": _cluster_identity,
+    "hubble-chain": _hubble_chain,
+    "kube-proxy-replacement-boolean": _kube_proxy_replacement_is_boolean,
+    "enumerations": _enumerations,
+    "tunnel-load-balancing": _tunnel_load_balancing,
+    "direct-routes-need-native-routing": _direct_routes_need_native_routing,
+    "maglev": _maglev,
+    "egress-gateway-prerequisites": _egress_gateway,
+    "no-conntrack-prerequisites": _no_conntrack_rules,
+    "gateway-needs-kube-proxy-replacement": _gateway_needs_kpr,
+    "gateway-overrides-socket-lb": _gateway_overrides_socket_lb,
+    "l2-announcements-need-kube-proxy-replacement": _l2_announcements_need_kpr,
+}
+NATIVE_ROUTING_CIDR_RULE = "native-routing-cidr"
 
 
 def check_helm_values(values: Mapping[str, Any], version: str, *,
@@ -334,6 +348,8 @@ def check_helm_values(values: Mapping[str, Any], version: str, *,
     if line is None:
         raise ValueError(f"Cilium {version} is not in a supported line")
     effective = HelmValues(values, line)
-    findings = [finding for rule in RULES for finding in rule(effective, line)]
-    findings += list(_native_routing_cidr(effective, line, pod_cidr))
+    findings = [replace(finding, rule=rule_id)
+                for rule_id, rule in RULES.items() for finding in rule(effective, line)]
+    findings += [replace(finding, rule=NATIVE_ROUTING_CIDR_RULE)
+                 for finding in _native_routing_cidr(effective, line, pod_cidr)]
     return findings
