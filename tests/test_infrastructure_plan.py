@@ -320,3 +320,16 @@ def test_adding_a_pool_in_front_moves_no_node(tmp_path: Path, dev: Plan) -> None
     after = comparable(plan_config(tmp_path, config, stack="dev"))
     before = comparable(dev)
     assert [urn for urn in before if after.get(urn) != before[urn]] == []
+
+
+def test_public_mode_bastion_is_a_jump_host_without_nat(tmp_path: Path) -> None:
+    config = example_config("dev")
+    config["k3s-hcloud:bastion"] = {"enabled": True}
+    plan = plan_config(tmp_path, config)
+    firewalls = {f.name: f for f in plan.by_type(FIREWALL)}
+    assert sorted(firewalls) == ["dev-firewall-bastion", "dev-firewall-nodes"]
+    assert not any(r.get("port") == "6443" for r in firewalls["dev-firewall-bastion"].inputs["rules"])
+    bastion = plan.get(SERVER, "dev-bastion")
+    assert bastion.inputs["firewallIds"] == [resource_id(firewalls["dev-firewall-bastion"])]
+    assert "/etc/sysctl.d/90-k3s-hcloud-nat.conf" not in written_files(bastion)
+    assert plan.by_type(ROUTE) == []

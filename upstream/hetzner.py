@@ -56,6 +56,11 @@ def is_arm_server_type(server_type: str) -> bool:
     return server_type.startswith("cax")
 
 
+def is_ubuntu_image(image: str) -> bool:
+    """Hetzner's Ubuntu images (``ubuntu-24.04``) manage interfaces with systemd-networkd."""
+    return image.startswith("ubuntu-")
+
+
 def spread_groups_needed(server_count: int) -> int:
     """Spread placement groups needed for ``server_count`` servers of one pool and location."""
     return math.ceil(server_count / MAX_SERVERS_PER_PLACEMENT_GROUP)

@@ -27,6 +27,7 @@ from components.infrastructure.server import (
     server_labels,
 )
 from stack_config import ClusterSpec
+from upstream.hetzner import is_ubuntu_image
 
 EGRESS_DESTINATION = "0.0.0.0/0"
 
@@ -51,7 +52,7 @@ class Bastion(pulumi.ComponentResource):
             labels=server_labels(spec.cluster_name, "bastion", "bastion", config.server_type))
         nat = spec.network.private_only
         network = str(spec.network.cidr)
-        ubuntu = config.image.startswith("ubuntu")
+        ubuntu = is_ubuntu_image(config.image)
 
         def user_data(host_key: HostKey) -> str:
             return bastion_user_data(host_key, ubuntu=ubuntu, private_network=network, nat=nat)

@@ -23,6 +23,7 @@ from components.infrastructure.server import (
     server_labels,
 )
 from stack_config.nodes import Taint
+from upstream.hetzner import is_ubuntu_image
 
 HETZNER_ROLE = {"server": "control-plane", "agent": "worker"}
 
@@ -78,7 +79,7 @@ def create_node(environment: NodeEnvironment, request: NodeRequest,
         network_id=environment.network_id, subnet=environment.subnet,
         ssh_key_ids=environment.ssh_key_ids, firewall_ids=environment.firewall_ids,
         placement_group_id=request.placement_group_id)
-    ubuntu = request.image.startswith("ubuntu")
+    ubuntu = is_ubuntu_image(request.image)
     egress = environment.egress
 
     def user_data(host_key: HostKey) -> str:

@@ -23,8 +23,10 @@ import pulumi_tls as tls
 from components.infrastructure.cloud_init import HostKey
 from upstream.hetzner import is_arm_server_type
 
-# Changing any of these on a running server would make the provider replace it (Hetzner applies
-# user data and SSH keys at creation only; terraform-provider-hcloud #372). Edits reach new servers.
+# Changing any of these on a running server would make the provider replace it: Hetzner applies
+# user data and SSH keys at creation only (terraform-provider-hcloud #372; hcloud_server docs,
+# ssh_keys: "Once the server is created, you can not update the list of SSH Keys"), and a new
+# image means a rebuild. Edits reach servers created afterwards.
 IGNORED_SERVER_CHANGES = ["userData", "image", "sshKeys"]
 
 
