@@ -18,6 +18,8 @@ exports = {
     "nodeAddresses": cluster.node_addresses,
     "bastionAddress": cluster.bastion_address,
     "sshCommands": cluster.ssh_commands,
+    "sshKnownHosts": cluster.ssh_known_hosts,
+    "sshPrivateKey": cluster.ssh_private_key,
 }
 for output_name, value in exports.items():
     if value is not None:

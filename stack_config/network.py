@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Network
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
+from components.infrastructure.address_plan import MAX_NETWORK_PREFIX
 from stack_config.base import DEFAULT_IMAGE, Cidr, Image, Location, ServerType, StrictModel
+
+HcloudName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 _SSH_KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
                   "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com")
@@ -16,7 +20,8 @@ class NetworkConfig(StrictModel):
     """The Hetzner private network every node joins."""
 
     cidr: IPv4Network = IPv4Network("10.0.0.0/16")
-    """Private network range; the subnet, the gateway and every node address come from it."""
+    """Private network range; the subnet, the gateway and every node address come from it
+    (address plan: ``components/infrastructure/address_plan.py``)."""
     private_only: bool = False
     """Nodes get no public IPs and reach the internet through the bastion's NAT."""
 
@@ -25,10 +30,10 @@ class NetworkConfig(StrictModel):
     def _private_and_big_enough(cls, cidr: IPv4Network) -> IPv4Network:
         if not cidr.is_private:
             raise ValueError(f"{cidr} is not a private (RFC 1918) range. Fix: use e.g. 10.0.0.0/16.")
-        if cidr.prefixlen > 24:
-            raise ValueError(f"{cidr} is too small for the address plan. Fix: use a /24 or larger.")
+        if cidr.prefixlen > MAX_NETWORK_PREFIX:
+            raise ValueError(f"{cidr} is too small for the address plan (one /24 block per worker "
+                             f"pool). Fix: use a /{MAX_NETWORK_PREFIX} or larger, e.g. 10.0.0.0/16.")
         return cidr
-
 
 
 class AccessConfig(StrictModel):
@@ -36,8 +41,14 @@ class AccessConfig(StrictModel):
 
     ssh_allowed_cidrs: list[Cidr] = Field(default_factory=list)
     api_allowed_cidrs: list[Cidr] = Field(default_factory=list)
+    icmp_allowed_cidrs: list[Cidr] = Field(default_factory=lambda: ["0.0.0.0/0", "::/0"])
+    """Who may ping servers with a public interface. Nothing listens on ICMP; empty closes it."""
     ssh_public_keys: list[str] = Field(default_factory=list)
-    """OpenSSH public keys for root. Empty: the program generates an ed25519 pair (secret)."""
+    """OpenSSH public keys for root. Empty (and no ``hcloudSshKeyNames``): the program generates
+    an ed25519 pair (secret)."""
+    hcloud_ssh_key_names: list[HcloudName] = Field(default_factory=list)
+    """Names of SSH keys already uploaded to the Hetzner project. Hetzner refuses a second upload
+    of the same public key in one project, so a key used by another stack goes here."""
 
     @field_validator("ssh_public_keys")
     @classmethod
@@ -49,6 +60,11 @@ class AccessConfig(StrictModel):
                     "Fix: paste the whole line of e.g. ~/.ssh/id_ed25519.pub ('ssh-ed25519 AAAA…')."
                 )
         return [key.strip() for key in keys]
+
+    @property
+    def generates_ssh_key(self) -> bool:
+        """True when the user gave no key: the program makes an ed25519 pair and keeps it secret."""
+        return not self.ssh_public_keys and not self.hcloud_ssh_key_names
 
 
 class BastionConfig(StrictModel):

@@ -72,6 +72,9 @@ class WorkerPoolConfig(StrictModel):
     """Defaults to the top-level ``location``."""
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     taints: list[Taint] = Field(default_factory=list)
+    address_block: NonNegativeInt | None = None
+    """Which /24 of the network holds this pool's private addresses. Unset: derived from the
+    name. Set it only to resolve a collision the plan reports, on the pool being added."""
 
     @model_validator(mode="after")
     def _name_leaves_room_for_index(self) -> "WorkerPoolConfig":

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from components.infrastructure import placement
+from components.infrastructure.address_plan import (
+    AddressPlan,
+    AddressPlanError,
+    PoolBlockRequest,
+    plan_addresses,
+)
 from stack_config.addons import AddonsConfig
 from stack_config.base import DnsLabel, Location, StrictModel
 from stack_config.cilium import CiliumConfig
@@ -65,6 +72,13 @@ class ClusterSpec(StrictModel):
         return self.k3s.datastore_endpoint is None
 
     @property
+    def address_plan(self) -> AddressPlan:
+        """Every planned private address (see ``components/infrastructure/address_plan.py``)."""
+        pools = [PoolBlockRequest(pool.name, pool.count, pool.address_block)
+                 for pool in self.worker_pools]
+        return plan_addresses(self.network.cidr, self.control_plane.count, pools)
+
+    @property
     def server_count(self) -> int:
         workers = sum(pool.count for pool in self.worker_pools)
         return self.control_plane.count + workers + (1 if self.bastion.enabled else 0)
@@ -78,6 +92,11 @@ class ClusterSpec(StrictModel):
                 "controlPlane.loadBalancer.publicInterface is true: the API load balancer is "
                 "reachable from the whole internet. Hetzner firewalls do not apply to load "
                 "balancers, so access.apiAllowedCidrs does NOT protect it.")
+        if self.network.private_only and self.access.api_allowed_cidrs:
+            notes.append(
+                "access.apiAllowedCidrs has no effect with network.privateOnly: no server has a "
+                "public interface to open 6443 on. Reach the API through the bastion "
+                "(ssh -L 6443:<api address>:6443) or a public API load balancer.")
         line = line_of(self.cilium.version)
         if line and self.cilium.allow_untested_kubernetes and not _k8s_in_range(self):
             notes.append(
@@ -278,6 +297,39 @@ class ClusterSpec(StrictModel):
                 "k3s.version", f"the Gateway API {bundle.version} CRDs Cilium {line.minor} needs "
                 f"validate only on Kubernetes {low} or newer.",
                 f"use a k3s release of Kubernetes {low} or newer.")
+        return self
+
+    @model_validator(mode="after")
+    def _addresses_fit_the_plan(self) -> "ClusterSpec":
+        try:
+            self.address_plan
+        except AddressPlanError as error:
+            raise KeyedValueError(error.key, error.message, error.fix) from None
+        return self
+
+    @model_validator(mode="after")
+    def _placement_groups_within_project_limit(self) -> "ClusterSpec":
+        needed = placement.groups_needed(self.control_plane.count, self.control_plane_locations,
+                                         [pool.count for pool in self.worker_pools])
+        if needed > hetzner.MAX_PLACEMENT_GROUPS:
+            raise KeyedValueError(
+                "workerPools", f"the servers need {needed} spread placement groups (one per "
+                f"{hetzner.MAX_SERVERS_PER_PLACEMENT_GROUP} servers of a pool, and of the control "
+                f"plane per location); a Hetzner project holds at most "
+                f"{hetzner.MAX_PLACEMENT_GROUPS}.",
+                "use fewer, larger worker pools. Other stacks in the same project count too.")
+        return self
+
+    @model_validator(mode="after")
+    def _api_load_balancer_takes_every_server(self) -> "ClusterSpec":
+        lb = self.control_plane.load_balancer
+        limits = hetzner.LOAD_BALANCER_LIMITS.get(lb.type)
+        if lb.enabled and limits and self.control_plane.count > limits[0]:
+            raise KeyedValueError(
+                "controlPlane.loadBalancer.type",
+                f"{lb.type} takes at most {limits[0]} targets; the API load balancer needs "
+                f"{self.control_plane.count} (one per control-plane server).",
+                "pick a larger type or run fewer control-plane servers.")
         return self
 
 

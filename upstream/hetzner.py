@@ -3,9 +3,13 @@
 Ref: https://docs.hetzner.com/cloud/general/locations/ (locations and network zones)
 Ref: https://docs.hetzner.com/cloud/placement-groups/overview (10 servers per spread group)
 Ref: ../shared/reference/hcloud-ccm-chart-v1.35.0/ (CCM chart values, load balancer annotations)
+Ref: https://docs.hetzner.com/cloud/firewalls/faq/ (no inbound rule = all inbound dropped)
+Ref: https://docs.hetzner.com/networking/networks/technical-concepts/architecture (gateway, routes)
 """
 
 from __future__ import annotations
+
+import math
 
 NETWORK_ZONE_BY_LOCATION: dict[str, str] = {
     "fsn1": "eu-central",
@@ -30,6 +34,18 @@ LOAD_BALANCER_LIMITS: dict[str, tuple[int, int]] = {
 
 # Private interfaces on Hetzner networks have an MTU of 1450 (public: 1500).
 PRIVATE_NETWORK_MTU = 1450
+
+# Cloud networks are routed (L3): every server sends off-link traffic to the gateway, which is the
+# first address of the network's range (10.0.0.1 in 10.0.0.0/16).
+NETWORK_GATEWAY_OFFSET = 1
+
+# Hetzner's recursive resolvers; they answer queries from Hetzner addresses, which includes traffic
+# a private node sends through the bastion's NAT.
+# Ref: https://docs.hetzner.com/dns-console/dns/general/recursive-name-servers
+RECURSIVE_RESOLVERS = ("185.12.64.1", "185.12.64.2")
+
+# Ref: Hetzner Cloud API, POST /servers: "user_data ... limited to 32KiB".
+MAX_USER_DATA_BYTES = 32 * 1024
 
 
 def network_zone(location: str) -> str:
@@ -63,3 +79,13 @@ LB_USE_PRIVATE_IP = LB_ANNOTATION_PREFIX + "use-private-ip"
 LB_NAME = LB_ANNOTATION_PREFIX + "name"
 # Hetzner resource names are RFC 1123 labels.
 MAX_RESOURCE_NAME = 63
+
+
+def is_ubuntu_image(image: str) -> bool:
+    """Hetzner's Ubuntu images (``ubuntu-24.04``) manage interfaces with systemd-networkd."""
+    return image.startswith("ubuntu-")
+
+
+def spread_groups_needed(server_count: int) -> int:
+    """Spread placement groups needed for ``server_count`` servers of one pool and location."""
+    return math.ceil(server_count / MAX_SERVERS_PER_PLACEMENT_GROUP)

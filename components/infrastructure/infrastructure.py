@@ -1,0 +1,126 @@
+"""HetznerInfrastructure: every Hetzner Cloud resource of one cluster, and the handles for the bootstrap.
+
+Every child inherits the explicit hcloud provider given here (never ambient credentials).
+
+Creates, as child components (each file lists its own resources):
+- ``PrivateNetwork`` ``<name>-network``: network + cloud subnet;
+- ``SshKeys`` ``<name>-ssh``: the root login keys (given, existing or generated);
+- ``Firewalls`` ``<name>-firewall``: one firewall per kind of server with a public interface;
+- ``Bastion`` ``<name>-bastion`` when ``bastion.enabled`` (NAT + egress route in private mode);
+- ``ControlPlane`` ``<name>-cp`` (with the optional ``ApiLoadBalancer``);
+- ``WorkerPool`` ``<name>-<pool>`` per worker pool.
+
+Exposes the contract of ``components.handles``: ``nodes`` (control-plane servers first, then each
+pool's nodes in config order), ``ssh``, ``api``, ``network`` and ``ready``.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_hcloud as hcloud
+
+from components.handles import ApiEndpoint, JumpHost, NodeHandle, SshAccess
+from components.infrastructure.bastion import Bastion
+from components.infrastructure.cloud_init import PrivateEgress
+from components.infrastructure.control_plane import ControlPlane
+from components.infrastructure.firewall import Firewalls
+from components.infrastructure.firewall_rules import AccessPolicy
+from components.infrastructure.k3s_node import NodeEnvironment
+from components.infrastructure.network import PrivateNetwork
+from components.infrastructure.server import ServerAttachments
+from components.infrastructure.ssh_keys import SshKeys
+from components.infrastructure.worker_pool import WorkerPool
+from stack_config import ClusterSpec
+from upstream.hetzner import RECURSIVE_RESOLVERS
+
+SSH_USER = "root"
+
+
+def access_policy(spec: ClusterSpec) -> AccessPolicy:
+    access = spec.access
+    return AccessPolicy(
+        ssh_sources=tuple(str(cidr) for cidr in access.ssh_allowed_cidrs),
+        api_sources=tuple(str(cidr) for cidr in access.api_allowed_cidrs),
+        icmp_sources=tuple(str(cidr) for cidr in access.icmp_allowed_cidrs),
+        private_only=spec.network.private_only, bastion=spec.bastion.enabled)
+
+
+class HetznerInfrastructure(pulumi.ComponentResource):
+    nodes: list[NodeHandle]
+    ssh: SshAccess
+    api: ApiEndpoint
+    network: hcloud.Network
+    ready: list[pulumi.Resource]
+    """What the k3s bootstrap must wait for: the subnet, every server (with its network
+    attachment), and in private mode the bastion and its 0.0.0.0/0 route; the API LB's parts."""
+    bastion: Bastion | None
+
+    def __init__(self, name: str, spec: ClusterSpec, provider: hcloud.Provider,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("k3s-hcloud:infrastructure:HetznerInfrastructure", name,
+                         {"privateOnly": spec.network.private_only},
+                         pulumi.ResourceOptions.merge(opts,
+                                                      pulumi.ResourceOptions(providers=[provider])))
+        child = pulumi.ResourceOptions(parent=self)
+        labels = {"cluster": spec.cluster_name}
+        plan = spec.address_plan
+        private_only = spec.network.private_only
+
+        network = PrivateNetwork(f"{name}-network", cidr=str(spec.network.cidr),
+                                 network_zone=spec.network_zone, labels=labels, opts=child)
+        keys = SshKeys(f"{name}-ssh", spec.access, labels, opts=child)
+        firewalls = Firewalls(f"{name}-firewall", access_policy(spec), labels, opts=child)
+
+        self.bastion = None
+        if spec.bastion.enabled:
+            self.bastion = Bastion(f"{name}-bastion", spec, ServerAttachments(
+                network_id=network.network_id, subnet=network.subnet, ssh_key_ids=keys.ids,
+                firewall_ids=[firewalls.ids["bastion"]]), opts=child)
+
+        environment = NodeEnvironment(
+            cluster=spec.cluster_name, network_id=network.network_id, subnet=network.subnet,
+            ssh_key_ids=keys.ids,
+            firewall_ids=[] if private_only else [firewalls.ids["nodes"]],
+            egress=PrivateEgress(plan.gateway, RECURSIVE_RESOLVERS) if private_only else None)
+        control_plane = ControlPlane(f"{name}-cp", spec, environment, network.subnet, opts=child)
+        pools = [WorkerPool(f"{name}-{pool.name}", spec, pool, environment, opts=child)
+                 for pool in spec.worker_pools]
+
+        self.network = network.network
+        self.nodes = control_plane.nodes + [node for pool in pools for node in pool.nodes]
+        self.ssh = SshAccess(user=SSH_USER, private_key=keys.private_key,
+                             jump_host=self._jump_host(private_only))
+        self.api = self._api_endpoint(control_plane)
+        self.ready = [network.subnet, *(node.server for node in self.nodes)]
+        if self.bastion is not None:
+            self.ready.append(self.bastion.server)
+            if self.bastion.egress_route is not None:
+                self.ready.append(self.bastion.egress_route)
+        if control_plane.load_balancer is not None:
+            self.ready += control_plane.load_balancer.ready
+        self.register_outputs({
+            "networkId": self.network.id,
+            "nodes": [node.key for node in self.nodes],
+            "joinAddress": self.api.join_address,
+            "loadBalanced": self.api.load_balanced,
+        })
+
+    def _jump_host(self, private_only: bool) -> JumpHost | None:
+        if not private_only or self.bastion is None:
+            return None
+        return JumpHost(public_ipv4=self.bastion.public_ipv4,
+                        host_public_key=self.bastion.host_public_key)
+
+    def _api_endpoint(self, control_plane: ControlPlane) -> ApiEndpoint:
+        servers = control_plane.nodes
+        server_sans: list[str | pulumi.Output[str]] = [node.private_ip for node in servers]
+        server_sans += [node.public_ipv4 for node in servers if node.public_ipv4 is not None]
+        lb = control_plane.load_balancer
+        if lb is None:
+            return ApiEndpoint(join_address=servers[0].private_ip, public_address=None,
+                               tls_sans=server_sans, load_balanced=False)
+        lb_sans: list[str | pulumi.Output[str]] = [lb.private_ip]
+        if lb.public_ipv4 is not None:
+            lb_sans.append(lb.public_ipv4)
+        return ApiEndpoint(join_address=lb.private_ip, public_address=lb.public_ipv4,
+                           tls_sans=lb_sans + server_sans, load_balanced=True)

@@ -1,0 +1,49 @@
+"""WorkerPool: one named pool of identical k3s agents.
+
+Node n (1-based) is ``<name>-<n>`` at the address plan's address n of the pool's block, in spread
+group ceil(n / 10). Identity is the pool's name plus the index, never a list position: adding a
+pool, removing another or growing this one leaves every existing node's inputs as they were.
+Architecture follows the server type (cax = arm64; the image name resolves to the matching build).
+
+Creates:
+- ``hcloud.PlacementGroup`` ``<name>-pg-<g>`` (spread, at most 10 servers each);
+- per node: ``tls.PrivateKey`` ``<name>-<n>-host-key`` and ``hcloud.Server`` ``<name>-<n>``.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.handles import NodeHandle
+from components.infrastructure.k3s_node import (
+    NodeEnvironment,
+    NodeRequest,
+    create_node,
+    create_placement_groups,
+    taint_text,
+)
+from components.infrastructure.placement import split_pool
+from stack_config import ClusterSpec
+from stack_config.nodes import WorkerPoolConfig
+
+
+class WorkerPool(pulumi.ComponentResource):
+    nodes: list[NodeHandle]
+
+    def __init__(self, name: str, spec: ClusterSpec, pool: WorkerPoolConfig,
+                 environment: NodeEnvironment, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("k3s-hcloud:infrastructure:WorkerPool", name, {"pool": pool.name}, opts)
+        plan = spec.address_plan
+        labels = {"cluster": spec.cluster_name, "pool": pool.name}
+        groups = create_placement_groups(name, split_pool(pool.count), labels, parent=self)
+        taints = [taint_text(taint) for taint in pool.taints]
+        self.nodes = [
+            create_node(environment, NodeRequest(
+                key=f"{name}-{index}", role="agent", pool=pool.name,
+                server_type=pool.server_type, image=pool.image,
+                location=spec.pool_location(pool), private_ip=plan.worker(pool.name, index),
+                placement_group_id=groups[index], labels=dict(pool.labels), taints=taints),
+                parent=self)
+            for index in range(1, pool.count + 1)]
+        self.register_outputs({"nodes": [node.key for node in self.nodes],
+                               "addressRange": str(plan.pool_range(pool.name))})
