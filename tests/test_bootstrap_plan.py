@@ -392,3 +392,19 @@ def test_the_bootstrap_refuses_nodes_in_the_wrong_order() -> None:
                           handle("cp-2", "server")])
     with pytest.raises(ValueError, match="unique"):
         check_node_order([handle("cp-1", "server"), handle("cp-1", "server")])
+
+
+# -- machine files ----------------------------------------------------------------------------
+
+def test_plan_out_writes_each_nodes_k3s_files(tmp_path: Path) -> None:
+    from tools.machine_files import write_machine_files
+
+    plan = example_plan("private-ha")
+    written = {p.relative_to(tmp_path).as_posix() for p in write_machine_files(plan, tmp_path)}
+    for name in node_names(plan):
+        assert {f"k3s/{name}/config.yaml", f"k3s/{name}/registries.yaml"} <= written
+        config = yaml.safe_load((tmp_path / "k3s" / name / "config.yaml").read_text())
+        assert config == plan.get(NODE, name).inputs["k3sConfig"]
+    registries = yaml.safe_load((tmp_path / "k3s/prod-arm-1/registries.yaml").read_text())
+    assert set(registries["mirrors"]) == {"docker.io", "ghcr.io", "quay.io", "registry.k8s.io"}
+    assert "SKIPPED-SECRETS.txt" not in written

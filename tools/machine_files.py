@@ -32,6 +32,9 @@ class MachineFile:
 MACHINE_FILES: list[MachineFile] = [
     MachineFile("hcloud:index/server:Server", "userData", "cloud-init/{name}.yaml"),
     MachineFile("kubernetes:helm.sh/v3:Release", "values", "helm/{name}.values.yaml", as_yaml=True),
+    # Per node, the k3s files the bootstrap's apply command sends (docs/contracts.md).
+    MachineFile("k3s-hcloud:bootstrap:K3sNode", "configYaml", "k3s/{name}/config.yaml"),
+    MachineFile("k3s-hcloud:bootstrap:K3sNode", "registriesYaml", "k3s/{name}/registries.yaml"),
 ]
 
 
