@@ -75,7 +75,7 @@ cp "$STUB_STATE/installer.sh" "$out"
 # The fake installer: records its environment and installs a k3s stub of the asked version.
 INSTALLER = r'''#!/bin/sh
 set -e
-echo "installer INSTALL_K3S_VERSION=$INSTALL_K3S_VERSION INSTALL_K3S_EXEC=$INSTALL_K3S_EXEC INSTALL_K3S_SKIP_START=$INSTALL_K3S_SKIP_START" >>"$STUB_STATE/calls.log"
+echo "installer INSTALL_K3S_VERSION=$INSTALL_K3S_VERSION INSTALL_K3S_EXEC=$INSTALL_K3S_EXEC INSTALL_K3S_SKIP_START=$INSTALL_K3S_SKIP_START umask=$(umask)" >>"$STUB_STATE/calls.log"
 if [ -f "$STUB_STATE/installer-fails" ]; then echo "installer: download failed" >&2; exit 1; fi
 sed "s/__VERSION__/$INSTALL_K3S_VERSION/" "$STUB_STATE/k3s.template" >"$STUB_BIN/k3s"
 chmod +x "$STUB_BIN/k3s"

@@ -408,3 +408,17 @@ def test_plan_out_writes_each_nodes_k3s_files(tmp_path: Path) -> None:
     registries = yaml.safe_load((tmp_path / "k3s/prod-arm-1/registries.yaml").read_text())
     assert set(registries["mirrors"]) == {"docker.io", "ghcr.io", "quay.io", "registry.k8s.io"}
     assert "SKIPPED-SECRETS.txt" not in written
+
+
+def test_an_embedded_registry_on_a_k3s_without_it_is_refused_before_any_resource(
+        tmp_path: Path) -> None:
+    from stack_config import ConfigError
+
+    config = example_config("private-ha")
+    config["k3s-hcloud:k3s"]["version"] = "v1.26.4+k3s1"
+    config["k3s-hcloud:cilium"]["allowUntestedKubernetes"] = True
+    with pytest.raises(ConfigError) as caught:
+        plan_config(tmp_path, config)
+    [problem] = caught.value.problems
+    assert problem.key == "k3s.embeddedRegistryMirror.enabled"
+    assert "v1.26.13+k3s1, v1.27.10+k3s1, v1.28.6+k3s1, v1.29.1+k3s1" in problem.message

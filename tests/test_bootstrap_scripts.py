@@ -170,7 +170,7 @@ def test_first_install_retries_the_download_and_installs_the_pinned_version(node
     calls = node.calls()
     assert len([c for c in calls if c.startswith("curl ")]) == 3
     assert (f"installer INSTALL_K3S_VERSION={VERSION} INSTALL_K3S_EXEC=server "
-            "INSTALL_K3S_SKIP_START=true") in calls
+            "INSTALL_K3S_SKIP_START=true umask=0022") in calls
     assert "systemctl --no-block restart k3s" in calls
     assert f"sysctl -p {node.file(paths.SYSCTL_FILE)}" in calls
     assert node.file(paths.CLUSTER_TOKEN_FILE).read_text() == "token-1"
@@ -180,6 +180,18 @@ def test_first_install_retries_the_download_and_installs_the_pinned_version(node
                      paths.SYSCTL_FILE: "0o644"}
     managed = (node.file(paths.STATE_DIR) / "managed-files").read_text().split()
     assert paths.PSA_CONFIG_FILE in managed and not (node.file(paths.STATE_DIR) / "backup").exists()
+
+
+def test_an_agent_is_installed_as_an_agent_and_checked_without_the_api(node: FakeNode) -> None:
+    assert stage(node, {"agent-token": "K10abc::node:pw"}).returncode == 0
+    bundle = encode_file_bundle([NodeFile(paths.CONFIG_FILE, "server: https://10.0.1.1:6443\n")],
+                                [StagedFile(paths.AGENT_TOKEN_FILE, "agent-token")])
+    result = apply(node, bundle, K3S_ROLE="agent", K3S_SERVICE="k3s-agent")
+    assert result.returncode == 0, result.stderr
+    calls = node.calls()
+    assert any("INSTALL_K3S_EXEC=agent" in c for c in calls)
+    assert "systemctl is-active --quiet k3s-agent" in calls
+    assert not [c for c in calls if "readyz" in c]
 
 
 def test_running_the_same_apply_twice_changes_nothing(node: FakeNode) -> None:

@@ -180,10 +180,12 @@ def _kubeconfig(spec: ClusterSpec, api: ApiEndpoint, servers: Sequence[NodeHandl
                 first: NodeHandle, reader: command.remote.Command) -> pulumi.Output[str]:
     if api.load_balanced:
         names = [spec.cluster_name]
-        addresses: list[pulumi.Input[str]] = [api.public_address or api.join_address]
+        addresses: list[pulumi.Input[str]] = [
+            api.public_address if api.public_address is not None else api.join_address]
     else:
         names = [server.key for server in servers]
-        addresses = [server.public_ipv4 or server.private_ip for server in servers]
+        addresses = [server.public_ipv4 if server.public_ipv4 is not None else server.private_ip
+                     for server in servers]
 
     def build(values: list[str]) -> str:
         credentials = kubeconfig.parse_admin_kubeconfig(values[0], source=first.key)

@@ -161,9 +161,13 @@ install_k3s() {
     log "could not download the k3s installer from ${INSTALL_SCRIPT_URL}"
     return 1
   fi
-  # Skip the installer's own start: the restart below is followed by a health check.
-  INSTALL_K3S_VERSION="$K3S_VERSION" INSTALL_K3S_EXEC="$K3S_ROLE" INSTALL_K3S_SKIP_START=true \
-    sh "$installer" >&2
+  # Skip the installer's own start: the restart below is followed by a health check. The
+  # installer's unit files and symlinks get the usual 022 umask, not this script's 077.
+  (
+    umask 022
+    INSTALL_K3S_VERSION="$K3S_VERSION" INSTALL_K3S_EXEC="$K3S_ROLE" \
+      INSTALL_K3S_SKIP_START=true sh "$installer" >&2
+  )
 }
 restart() {
   systemctl daemon-reload
