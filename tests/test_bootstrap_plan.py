@@ -4,6 +4,7 @@ multi-server-without-LB stacks, checked on the recorded resources and their depe
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
 from pathlib import Path
@@ -26,7 +27,9 @@ from tests.bootstrap_plans import (
 )
 from tests.fake_node import FakeNode
 from tests.helpers import EXAMPLE_STACKS, example_config
+from stack_config import ConfigError
 from tools.engine import Plan
+from tools.machine_files import write_machine_files
 
 STEPS = ("boot", "secrets", "k3s")
 
@@ -195,7 +198,6 @@ def test_joiners_pin_the_cluster_ca_and_agents_never_get_the_server_token() -> N
 
     def staged(name: str) -> dict[str, str]:
         lines = cmds[f"{name}-secrets"].plain_inputs()["stdin"].splitlines()
-        import base64
         return {n: base64.b64decode(v).decode() for n, v in (line.split(" ") for line in lines)}
 
     first, joiner, agent = staged("prod-cp-1"), staged("prod-cp-2"), staged("prod-general-1")
@@ -218,7 +220,6 @@ def test_an_external_datastore_goes_to_a_secret_drop_in(tmp_path: Path) -> None:
     assert bundle[paths.DATASTORE_DROPIN].staged_name == "datastore.yaml"
     assert "datastore-endpoint" not in yaml.safe_load(bundle[paths.CONFIG_FILE].content)
     secret_stdin = cmds["dev-cp-2-secrets"].plain_inputs()["stdin"]
-    import base64
     entries = dict(line.split(" ") for line in secret_stdin.splitlines())
     assert yaml.safe_load(base64.b64decode(entries["datastore.yaml"])) == {
         "datastore-endpoint": "postgres://k3s:pw@db.internal/k3s"}
@@ -397,8 +398,6 @@ def test_the_bootstrap_refuses_nodes_in_the_wrong_order() -> None:
 # -- machine files ----------------------------------------------------------------------------
 
 def test_plan_out_writes_each_nodes_k3s_files(tmp_path: Path) -> None:
-    from tools.machine_files import write_machine_files
-
     plan = example_plan("private-ha")
     written = {p.relative_to(tmp_path).as_posix() for p in write_machine_files(plan, tmp_path)}
     for name in node_names(plan):
@@ -412,8 +411,6 @@ def test_plan_out_writes_each_nodes_k3s_files(tmp_path: Path) -> None:
 
 def test_an_embedded_registry_on_a_k3s_without_it_is_refused_before_any_resource(
         tmp_path: Path) -> None:
-    from stack_config import ConfigError
-
     config = example_config("private-ha")
     config["k3s-hcloud:k3s"]["version"] = "v1.26.4+k3s1"
     config["k3s-hcloud:cilium"]["allowUntestedKubernetes"] = True
