@@ -91,6 +91,9 @@ MACHINE_FILES: list[MachineFile] = [
                 redact=redact_cloud_config),
     MachineFile("kubernetes:helm.sh/v3:Release", "values", "helm/{name}.values.yaml", as_yaml=True),
     *(_manifest_file(api_version, kind) for api_version, kind in _MANIFESTS),
+    # Per node, the k3s files the bootstrap's apply command sends (docs/contracts.md).
+    MachineFile("k3s-hcloud:bootstrap:K3sNode", "configYaml", "k3s/{name}/config.yaml"),
+    MachineFile("k3s-hcloud:bootstrap:K3sNode", "registriesYaml", "k3s/{name}/registries.yaml"),
 ]
 
 

@@ -5,16 +5,22 @@ Computed values are recognisable as made up: public IPv4 addresses come from 198
 read ``<name>-id``. Hetzner ids are numbers because the provider's inputs take them as integers
 (``network_id``). Every value is derived from the resource's type and name, so adding a resource
 never changes what another one receives (plans stay comparable across config changes).
+
+Remote commands print nothing, except the two the k3s bootstrap reads back, which get mock data
+of the real shape: ``read-kubeconfig.sh`` a k3s admin kubeconfig (secret, fake certificates) and
+``read-ca-hash.sh`` a SHA-256 hex digest.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
 from collections.abc import Callable
 from typing import Any
 
 import pulumi
+import yaml
 from pulumi.runtime import Mocks
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
@@ -77,16 +83,56 @@ def _random_password(args: MockResourceArgs) -> dict[str, Any]:
 
 
 def _random_bytes(args: MockResourceArgs) -> dict[str, Any]:
-    import base64
-
     length = int(args.inputs.get("length", 12))
     raw = hashlib.sha256(args.name.encode()).digest()[:length]
     return {"base64": pulumi.Output.secret(base64.b64encode(raw).decode()),
             "hex": pulumi.Output.secret(raw.hex())}
 
 
+def _mock_pem(kind: str, seed: str) -> str:
+    body = base64.b64encode(f"mock {kind} {seed}".encode()).decode()
+    return f"-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n"
+
+
+def _k3s_admin_kubeconfig(args: MockResourceArgs) -> str:
+    """Mock data shaped like the /etc/rancher/k3s/k3s.yaml k3s writes (names, server, fields)."""
+    seed = f"{stable_number(args.typ, args.name):012x}"
+
+    def b64(text: str) -> str:
+        return base64.b64encode(text.encode()).decode()
+
+    return yaml.safe_dump({
+        "apiVersion": "v1",
+        "clusters": [{"cluster": {
+            "certificate-authority-data": b64(_mock_pem("CERTIFICATE", f"server-ca {seed}")),
+            "server": "https://127.0.0.1:6443"}, "name": "default"}],
+        "contexts": [{"context": {"cluster": "default", "user": "default"}, "name": "default"}],
+        "current-context": "default",
+        "kind": "Config",
+        "preferences": {},
+        "users": [{"name": "default", "user": {
+            "client-certificate-data": b64(_mock_pem("CERTIFICATE", f"client-admin {seed}")),
+            "client-key-data": b64(_mock_pem("EC PRIVATE KEY", f"client-admin {seed}"))}}],
+    }, sort_keys=False)
+
+
+def _server_ca_hash(args: MockResourceArgs) -> str:
+    return hashlib.sha256(f"mock server-ca {args.name}".encode()).hexdigest()
+
+
+# What a remote command prints, by the script it runs. The bootstrap runs each script as
+# `… bash -c '<script>' <script name>`, so the name is the last word of `create`.
+_SCRIPT_STDOUT: dict[str, Callable[[MockResourceArgs], Any]] = {
+    "read-kubeconfig.sh": lambda args: pulumi.Output.secret(_k3s_admin_kubeconfig(args)),
+    "read-ca-hash.sh": _server_ca_hash,
+}
+
+
 def _remote_command(args: MockResourceArgs) -> dict[str, Any]:
-    return {"stdout": "", "stderr": ""}
+    words = str(args.inputs.get("create", "")).split()
+    script = words[-1] if words else ""
+    stdout = _SCRIPT_STDOUT.get(script, lambda _: "")(args)
+    return {"stdout": stdout, "stderr": ""}
 
 
 ComputedOutputs = Callable[[MockResourceArgs], dict[str, Any]]

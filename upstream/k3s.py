@@ -1,7 +1,9 @@
-"""k3s releases and the features that depend on them.
+"""k3s releases, the features that depend on them, and k3s facts the bootstrap relies on.
 
 Ref: https://docs.k3s.io/installation/registry-mirror (embedded registry mirror availability)
 Ref: https://docs.k3s.io/upgrades/automated (system-upgrade-controller and its k3s Plans)
+Ref: https://docs.k3s.io/cli/server ("Critical Configuration Values")
+Ref: https://docs.k3s.io/cli/token (token formats)
 """
 
 from __future__ import annotations
@@ -13,8 +15,33 @@ from functools import total_ordering
 # Verified tag (`k3s version v1.35.3+k3s1 (be38e884)`); inside Cilium 1.20's tested k8s range.
 DEFAULT_VERSION = "v1.35.3+k3s1"
 
-# The installer is fetched from the k3s project's own URL, pinned by INSTALL_K3S_VERSION.
+# The installer is fetched from the k3s project's own URL, pinned by INSTALL_K3S_VERSION (the
+# installer then verifies the release binary against the release's sha256sum file).
 INSTALL_SCRIPT_URL = "https://get.k3s.io"
+
+# The supervisor and Kubernetes API listen on this port on every server.
+API_PORT = 6443
+
+# systemd units the installer creates: `k3s` for `INSTALL_K3S_EXEC=server`, `k3s-agent` for agents.
+SERVICE_BY_ROLE: dict[str, str] = {"server": "k3s", "agent": "k3s-agent"}
+
+# config.yaml keys that must hold the same value on every server, or a joining server fails with
+# "critical configuration value mismatch" (embedded etcd) or the cluster misbehaves (external
+# datastore). `disable` only matters for `servicelb`, but the whole list is kept identical.
+# `disable-kube-proxy` is not in k3s's list but domain notes §3 require it to agree cluster-wide.
+CRITICAL_SERVER_KEYS = frozenset({
+    "agent-token", "agent-token-file", "cluster-cidr", "cluster-dns", "cluster-domain",
+    "disable-cloud-controller", "disable-helm-controller", "disable-network-policy", "disable",
+    "egress-selector-mode", "embedded-registry", "flannel-backend", "flannel-external-ip",
+    "flannel-ipv6-masq", "secrets-encryption", "secrets-encryption-provider", "service-cidr",
+    "disable-kube-proxy",
+})
+
+# Secure ("full") token: K10<sha256 of the cluster's server CA PEM>::<user>:<password>. Joiners
+# holding it verify the server's CA before sending credentials; a bare password skips that check.
+# Servers join as user `server`, agents as user `node` (the agent token's user).
+SECURE_TOKEN_PREFIX = "K10"
+TOKEN_USER_BY_ROLE: dict[str, str] = {"server": "server", "agent": "node"}
 
 _VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)\+k3s(\d+)$")
 

@@ -1,0 +1,195 @@
+"""K3sBootstrap: k3s installed and joined on every node, and the cluster's kubeconfig.
+
+Consumes the infrastructure's handles (``NodeHandle``, ``SshAccess``, ``ApiEndpoint``) and
+produces ``kubeconfig`` (secret) and ``ready`` for the Kubernetes layer.
+
+Creates, as children:
+- ``<name>-cluster-token``, ``<name>-agent-token`` (random:RandomPassword): the join tokens;
+- one :class:`~components.bootstrap.node.K3sNode` per node (named by the node's key), each with
+  its boot, secrets, k3s and (but the first server) membership commands;
+- ``<name>-ca-hash`` (command:remote:Command on the first server): the server CA's SHA-256, which
+  joiners pin in their secure token;
+- ``<name>-kubeconfig`` (command:remote:Command on the first server): reads k3s.yaml (secret
+  stdout, stderr-only logging); its output is validated and rewritten into ``kubeconfig``.
+
+Order: first server → the other servers one at a time → every agent in parallel. Joining servers
+one at a time keeps etcd to one learner at a time: concurrent joins fail with "too many learner
+members in cluster" (k3s-io/k3s#4335, #7000), and it is the order k3s prescribes for upgrades
+(servers one at a time, then agents), which the same commands perform on a version bump.
+Agents wait for the last server so an upgrade never runs a kubelet newer than an API server.
+The chain grows with the number of servers (at most 5 with embedded etcd), never with workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_command as command
+import yaml
+
+from components.bootstrap import hardening, k3s_config, kubeconfig, paths
+from components.bootstrap.bundle import NodeFile, StagedFile
+from components.bootstrap.connection import node_connection
+from components.bootstrap.join_tokens import join_tokens, secure_token
+from components.bootstrap.node import K3sNode, NodeBootstrap
+from components.bootstrap.registries import registries_yaml
+from components.bootstrap.remote_script import remote_script
+from components.handles import ApiEndpoint, NodeHandle, SshAccess
+from stack_config import ClusterSpec
+
+BOOTSTRAP_TYPE = "k3s-hcloud:bootstrap:K3sBootstrap"
+READER_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m")
+
+
+class K3sBootstrap(pulumi.ComponentResource):
+    kubeconfig: pulumi.Output[str]
+    """Secret. Admin kubeconfig: the API load balancer, or one context per server."""
+    ready: list[pulumi.Resource]
+    """After these, the API answers through ``kubeconfig`` and every node has registered."""
+    nodes: dict[str, K3sNode]
+
+    def __init__(self, name: str, spec: ClusterSpec, nodes: Sequence[NodeHandle],
+                 ssh: SshAccess, api: ApiEndpoint, depends_on: Sequence[pulumi.Resource] = (),
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        check_node_order(nodes)
+        super().__init__(BOOTSTRAP_TYPE, name, {
+            "clusterName": spec.cluster_name,
+            "k3sVersion": spec.k3s.version,
+            "clusterWideServerConfig": k3s_config.cluster_wide_config(spec).flags(),
+            "apiLoadBalanced": api.load_balanced,
+        }, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        servers = [node for node in nodes if node.role == "server"]
+        agents = [node for node in nodes if node.role == "agent"]
+        first = servers[0]
+        tokens = join_tokens(name, child)
+        sudo = ssh.user != "root"
+        first_connection = node_connection(first, ssh)
+        join_url = pulumi.Output.from_input(api.join_address).apply(k3s_config.join_url)
+        datastore = (pulumi.Output.secret(spec.k3s.datastore_endpoint)
+                     if spec.k3s.datastore_endpoint else None)
+
+        def plan(node: NodeHandle, secrets: pulumi.Output[dict]) -> NodeBootstrap:
+            place = k3s_config.NodePlace(node.key, node.role, node.private_ip,
+                                         first_server=node is first, labels=node.labels,
+                                         taints=node.taints)
+            sans = _tls_sans(api, node) if node.role == "server" else []
+            config = pulumi.Output.all(join_url, *sans).apply(
+                lambda resolved, place=place: k3s_config.render_config(
+                    spec, place, join_url=resolved[0], tls_sans=resolved[1:]))
+            staged = [StagedFile(paths.AGENT_TOKEN_FILE, "agent-token")]
+            if node.role == "server":
+                staged.insert(0, StagedFile(paths.CLUSTER_TOKEN_FILE, "cluster-token"))
+                if datastore is not None:
+                    staged.append(StagedFile(paths.DATASTORE_DROPIN, "datastore.yaml"))
+            return NodeBootstrap(
+                handle=node, k3s_version=spec.k3s.version, config=config,
+                files=[NodeFile(paths.REGISTRIES_FILE, registries_yaml(spec.k3s)),
+                       *hardening.node_files(spec.k3s.hardening, node.role)],
+                staged=staged, secrets=pulumi.Output.secret(secrets),
+                connection=node_connection(node, ssh),
+                first_server_connection=None if node is first else first_connection,
+                sudo=sudo)
+
+        def server_secrets(cluster_token: pulumi.Input[str]) -> pulumi.Output[dict]:
+            parts = {"cluster-token": cluster_token, "agent-token": tokens.agent}
+            if datastore is not None:
+                parts["datastore.yaml"] = datastore.apply(
+                    lambda endpoint: yaml.safe_dump({"datastore-endpoint": endpoint}))
+            return pulumi.Output.all(**parts)
+
+        self.nodes = {}
+        first_node = K3sNode(first.key, plan(first, server_secrets(tokens.cluster)),
+                             after=[], boot_after=list(depends_on), opts=child)
+        self.nodes[first.key] = first_node
+
+        on_first = pulumi.ResourceOptions(parent=self, depends_on=[first_node.k3s],
+                                          custom_timeouts=READER_TIMEOUTS)
+        ca_hash = command.remote.Command(
+            f"{name}-ca-hash", connection=first_connection,
+            create=remote_script("read-ca-hash.sh", {"SERVER_CA_FILE": paths.SERVER_CA_FILE},
+                                 sudo=sudo),
+            logging=command.remote.Logging.STDOUT_AND_STDERR, opts=on_first)
+        # Re-read k3s.yaml whenever the first server's k3s restarts (config or version change):
+        # k3s rewrites it on start, renewing client certificates close to expiry.
+        reader = command.remote.Command(
+            f"{name}-kubeconfig", connection=first_connection,
+            create=remote_script("read-kubeconfig.sh", {"KUBECONFIG_FILE": paths.KUBECONFIG_FILE},
+                                 sudo=sudo),
+            triggers=[first_node.config_digest, spec.k3s.version],
+            logging=command.remote.Logging.STDERR,
+            opts=pulumi.ResourceOptions.merge(on_first, pulumi.ResourceOptions(
+                additional_secret_outputs=["stdout"])))
+
+        def pinned(role: str, password: pulumi.Output[str]) -> pulumi.Output[str]:
+            return pulumi.Output.secret(pulumi.Output.all(ca_hash.stdout, password).apply(
+                lambda values: secure_token(values[0], role, values[1])))
+
+        previous = first_node
+        previous_membership: list[pulumi.Resource] = []
+        for server in servers[1:]:
+            # Joiners through the supervisor pin the CA; on an external datastore servers do not
+            # join through a supervisor and use the bare token like the first server.
+            token = pinned("server", tokens.cluster) if spec.uses_embedded_etcd else tokens.cluster
+            node = K3sNode(server.key, plan(server, server_secrets(token)),
+                           after=[previous.k3s], membership_after=previous_membership,
+                           boot_after=list(depends_on), opts=child)
+            self.nodes[server.key] = node
+            previous = node
+            previous_membership = [node.membership] if node.membership else []
+        last_server = previous
+        for agent in agents:
+            secrets = pulumi.Output.all(**{"agent-token": pinned("agent", tokens.agent)})
+            self.nodes[agent.key] = K3sNode(agent.key, plan(agent, secrets),
+                                            after=[last_server.k3s],
+                                            boot_after=list(depends_on), opts=child)
+
+        self.kubeconfig = pulumi.Output.secret(_kubeconfig(spec, api, servers, first, reader))
+        self.ready = [reader] + [node.k3s for node in self.nodes.values()] + [
+            node.membership for node in self.nodes.values() if node.membership is not None]
+        self.register_outputs({"kubeconfig": self.kubeconfig,
+                               "nodeNames": list(self.nodes)})
+
+
+def check_node_order(nodes: Sequence[NodeHandle]) -> None:
+    """The contract: servers first (the first one initialises the cluster), then agents."""
+    if not nodes or nodes[0].role != "server":
+        raise ValueError("K3sBootstrap needs the control-plane servers first in `nodes`")
+    roles = [node.role for node in nodes]
+    if "agent" in roles and "server" in roles[roles.index("agent"):]:
+        raise ValueError("K3sBootstrap needs every server before the first agent in `nodes`")
+    keys = [node.key for node in nodes]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"node keys must be unique: {keys}")
+
+
+def _tls_sans(api: ApiEndpoint, node: NodeHandle) -> list[pulumi.Input[str]]:
+    """The API endpoint's names plus this server's own addresses (and no other server's, so
+    adding a server never changes an existing server's certificate or restarts it)."""
+    sans: list[pulumi.Input[str]] = [*api.tls_sans, api.join_address]
+    if api.public_address is not None:
+        sans.append(api.public_address)
+    sans.append(node.private_ip)
+    if node.public_ipv4 is not None:
+        sans.append(node.public_ipv4)
+    return sans
+
+
+def _kubeconfig(spec: ClusterSpec, api: ApiEndpoint, servers: Sequence[NodeHandle],
+                first: NodeHandle, reader: command.remote.Command) -> pulumi.Output[str]:
+    if api.load_balanced:
+        names = [spec.cluster_name]
+        addresses: list[pulumi.Input[str]] = [
+            api.public_address if api.public_address is not None else api.join_address]
+    else:
+        names = [server.key for server in servers]
+        addresses = [server.public_ipv4 if server.public_ipv4 is not None else server.private_ip
+                     for server in servers]
+
+    def build(values: list[str]) -> str:
+        credentials = kubeconfig.parse_admin_kubeconfig(values[0], source=first.key)
+        api_servers = [kubeconfig.ApiServer(n, a) for n, a in zip(names, values[1:], strict=True)]
+        return kubeconfig.render_kubeconfig(credentials, spec.cluster_name, api_servers)
+
+    return pulumi.Output.all(reader.stdout, *addresses).apply(build)

@@ -1,0 +1,144 @@
+"""K3sNode: k3s on one node, from a fresh boot to a healthy, registered member of the cluster.
+
+Creates, as children (names start with the node's key, e.g. ``dev-workers-3``):
+- ``<key>-boot`` (command:remote:Command): waits for cloud-init and the package lock;
+- ``<key>-secrets`` (command:remote:Command): stages the token files and, with an external
+  datastore, the datastore drop-in from **stdin** (secret stdin, stderr-only logging, secret stdout);
+- ``<key>-k3s`` (command:remote:Command): applies config.yaml, registries.yaml and hardening files
+  and installs or upgrades k3s (``apply-k3s.sh``: compare, back up, restart, check, roll back);
+- ``<key>-membership`` (command:remote:Command, every node but the first server): runs on the
+  first server; create waits until the node is registered, **delete drains the node and deletes
+  it from Kubernetes** before its server is destroyed.
+
+The component's own inputs carry what the node runs (``k3sVersion``, ``role``, ``k3sConfig``,
+``configYaml``, ``registriesYaml``) so policies and ``plan.py --out`` read them from the plan;
+see docs/contracts.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_command as command
+
+from components.bootstrap import bundle, k3s_config, paths
+from components.bootstrap.remote_script import remote_script
+from components.handles import NodeHandle, Role
+from upstream import k3s as upstream_k3s
+
+NODE_TYPE = "k3s-hcloud:bootstrap:K3sNode"
+
+# How long each step may take before Pulumi gives up on it (explicit, never the provider default).
+BOOT_TIMEOUTS = pulumi.CustomTimeouts(create="20m", update="20m")
+SECRETS_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m")
+K3S_TIMEOUTS = pulumi.CustomTimeouts(create="30m", update="30m")
+# Delete covers the drain (DRAIN_TIMEOUT) plus the node deletion.
+MEMBERSHIP_TIMEOUTS = pulumi.CustomTimeouts(create="15m", update="15m", delete="15m")
+DRAIN_TIMEOUT = "300s"
+
+
+@dataclass(frozen=True)
+class NodeBootstrap:
+    """Everything one node's bootstrap needs, decided by K3sBootstrap."""
+
+    handle: NodeHandle
+    k3s_version: str
+    config: pulumi.Output[dict]
+    """The config.yaml mapping (may wait on addresses)."""
+    files: Sequence[bundle.NodeFile]
+    """Non-secret files besides config.yaml: registries.yaml, hardening files."""
+    staged: Sequence[bundle.StagedFile]
+    secrets: pulumi.Output[dict]
+    """Secret: staged name → content."""
+    connection: command.remote.ConnectionArgs
+    first_server_connection: command.remote.ConnectionArgs | None
+    """Where membership commands run; None for the first server itself."""
+    sudo: bool
+
+    @property
+    def role(self) -> Role:
+        return self.handle.role
+
+
+class K3sNode(pulumi.ComponentResource):
+    k3s: command.remote.Command
+    membership: command.remote.Command | None
+    config_digest: pulumi.Output[str]
+
+    def __init__(self, name: str, node: NodeBootstrap, *, after: Sequence[pulumi.Resource],
+                 membership_after: Sequence[pulumi.Resource] = (),
+                 boot_after: Sequence[pulumi.Resource] = (),
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        config_yaml = node.config.apply(k3s_config.config_yaml)
+        registries = next((f.content for f in node.files if f.path == paths.REGISTRIES_FILE), None)
+        super().__init__(NODE_TYPE, name, {
+            "nodeName": node.handle.key,
+            "role": node.role,
+            "k3sVersion": node.k3s_version,
+            "installerUrl": upstream_k3s.INSTALL_SCRIPT_URL,
+            "k3sConfig": node.config,
+            "configYaml": config_yaml,
+            "registriesYaml": registries,
+        }, opts)
+
+        file_bundle = config_yaml.apply(lambda text: bundle.encode_file_bundle(
+            [bundle.NodeFile(paths.CONFIG_FILE, text), *node.files], node.staged))
+        secret_bundle = pulumi.Output.secret(node.secrets.apply(bundle.encode_secret_bundle))
+        self.config_digest = file_bundle.apply(bundle.digest)
+
+        self.boot = command.remote.Command(
+            f"{name}-boot",
+            connection=node.connection,
+            create=remote_script("wait-for-boot.sh", sudo=node.sudo),
+            logging=command.remote.Logging.STDOUT_AND_STDERR,
+            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=BOOT_TIMEOUTS,
+                                        depends_on=[node.handle.server, *boot_after]))
+        self.secrets = command.remote.Command(
+            f"{name}-secrets",
+            connection=node.connection,
+            create=remote_script("stage-secrets.sh", {"STATE_DIR": paths.STATE_DIR},
+                                 sudo=node.sudo),
+            stdin=secret_bundle,
+            # The script prints nothing on stdout; stderr carries status and errors only.
+            logging=command.remote.Logging.STDERR,
+            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=SECRETS_TIMEOUTS,
+                                        depends_on=[self.boot],
+                                        additional_secret_outputs=["stdout"]))
+        self.k3s = command.remote.Command(
+            f"{name}-k3s",
+            connection=node.connection,
+            create=remote_script("apply-k3s.sh", {
+                "K3S_ROLE": node.role,
+                "K3S_VERSION": node.k3s_version,
+                "K3S_SERVICE": upstream_k3s.SERVICE_BY_ROLE[node.role],
+                "INSTALL_SCRIPT_URL": upstream_k3s.INSTALL_SCRIPT_URL,
+                "STATE_DIR": paths.STATE_DIR,
+            }, sudo=node.sudo),
+            stdin=file_bundle,
+            # Re-run only when what lands on the node changes: the rendered files, the version,
+            # or the staged secrets (by a digest that stays secret).
+            triggers=[self.config_digest, node.k3s_version,
+                      pulumi.Output.secret(secret_bundle.apply(bundle.digest))],
+            logging=command.remote.Logging.STDOUT_AND_STDERR,
+            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=K3S_TIMEOUTS,
+                                        depends_on=[self.secrets, *after]))
+
+        self.membership = None
+        if node.first_server_connection is not None:
+            env = {"NODE_NAME": node.handle.key}
+            # No triggers, ever: replacing this resource would run its delete and drain a live
+            # node. Its inputs only change when the first server's connection does.
+            self.membership = command.remote.Command(
+                f"{name}-membership",
+                connection=node.first_server_connection,
+                create=remote_script("await-node.sh", env, sudo=node.sudo),
+                delete=remote_script("remove-node.sh", env | {"DRAIN_TIMEOUT": DRAIN_TIMEOUT},
+                                     sudo=node.sudo),
+                logging=command.remote.Logging.STDOUT_AND_STDERR,
+                opts=pulumi.ResourceOptions(
+                    parent=self, custom_timeouts=MEMBERSHIP_TIMEOUTS,
+                    depends_on=[self.k3s, node.handle.server, *membership_after]))
+
+        self.register_outputs({"nodeName": node.handle.key, "configDigest": self.config_digest})

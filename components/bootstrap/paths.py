@@ -1,0 +1,32 @@
+"""Where the bootstrap puts things on a node. One table, read by the renderers and the scripts.
+
+Scripts never hard-code these paths: each command passes the ones it needs in its environment.
+Ref: https://docs.k3s.io/installation/configuration (config.yaml, config.yaml.d drop-ins)
+Ref: https://docs.k3s.io/security/hardening-guide (psa.yaml, audit.yaml, 90-kubelet.conf)
+"""
+
+from __future__ import annotations
+
+K3S_ETC = "/etc/rancher/k3s"
+CONFIG_FILE = f"{K3S_ETC}/config.yaml"
+# k3s merges config.yaml.d/*.yaml after config.yaml; the secret datastore endpoint lives in a
+# drop-in so config.yaml itself stays free of secrets (and readable in the plan).
+DATASTORE_DROPIN = f"{K3S_ETC}/config.yaml.d/50-datastore.yaml"
+REGISTRIES_FILE = f"{K3S_ETC}/registries.yaml"
+CLUSTER_TOKEN_FILE = f"{K3S_ETC}/cluster-token"
+AGENT_TOKEN_FILE = f"{K3S_ETC}/agent-token"
+KUBECONFIG_FILE = f"{K3S_ETC}/k3s.yaml"
+
+K3S_SERVER_DATA = "/var/lib/rancher/k3s/server"
+SERVER_CA_FILE = f"{K3S_SERVER_DATA}/tls/server-ca.crt"
+PSA_CONFIG_FILE = f"{K3S_SERVER_DATA}/psa.yaml"
+AUDIT_POLICY_FILE = f"{K3S_SERVER_DATA}/audit.yaml"
+AUDIT_LOG_FILE = f"{K3S_SERVER_DATA}/logs/audit.log"
+
+SYSCTL_FILE = "/etc/sysctl.d/90-kubelet.conf"
+
+# The bootstrap's own state: staged secrets, the list of files it manages, backups for rollback.
+STATE_DIR = "/var/lib/k3s-hcloud"
+
+# apply-k3s.sh refuses to write anywhere else (defence in depth against a malformed bundle).
+MANAGED_PREFIXES = (f"{K3S_ETC}/", f"{K3S_SERVER_DATA}/", "/etc/sysctl.d/")

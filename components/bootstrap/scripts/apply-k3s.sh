@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# Install k3s on this node, or apply a changed configuration, idempotently:
+#   compare -> back up -> write -> install/upgrade -> restart -> health check -> roll back.
+# When the files, the k3s version and the service are already as wanted, nothing is written and
+# nothing restarts.
+#
+# stdin: the file bundle, one "<mode> <path> inline:<base64>" or "<mode> <path> staged:<name>"
+#        line per managed file (staged secrets were put under $STATE_DIR/secrets before).
+# Environment: K3S_ROLE (server|agent), K3S_VERSION (release tag), K3S_SERVICE (systemd unit),
+#   INSTALL_SCRIPT_URL, STATE_DIR (all required); HEALTH_ATTEMPTS (default 60),
+#   HEALTH_INTERVAL (default 5 s), DOWNLOAD_ATTEMPTS (default 5); K3S_ROOT prefixes every
+#   managed path (tests only).
+# Ref: https://docs.k3s.io/installation/configuration (INSTALL_K3S_* variables)
+set -euo pipefail
+umask 077
+
+: "${K3S_ROLE:?}" "${K3S_VERSION:?}" "${K3S_SERVICE:?}" "${INSTALL_SCRIPT_URL:?}" "${STATE_DIR:?}"
+root="${K3S_ROOT:-}"
+state="${root}${STATE_DIR}"
+health_attempts="${HEALTH_ATTEMPTS:-60}"
+health_interval="${HEALTH_INTERVAL:-5}"
+download_attempts="${DOWNLOAD_ATTEMPTS:-5}"
+managed_list="${state}/managed-files"
+backup="${state}/backup"
+
+log() { printf 'apply-k3s: %s\n' "$*" >&2; }
+fail() {
+  log "$*"
+  exit 1
+}
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$state"
+
+# -- 1. Read the wanted files: "<mode> <path> <content file>" lines in $work/wanted ------------
+: >"$work/wanted"
+count=0
+while read -r mode path source; do
+  [[ -n "$mode" ]] || continue
+  [[ "$mode" =~ ^0[0-7]{3}$ ]] || fail "bad mode '${mode}' for ${path}"
+  case "$path" in
+    *..*) fail "refusing path ${path}" ;;
+    /etc/rancher/k3s/* | /var/lib/rancher/k3s/server/* | /etc/sysctl.d/*) ;;
+    *) fail "refusing to manage ${path}" ;;
+  esac
+  count=$((count + 1))
+  content="${work}/file.${count}"
+  case "$source" in
+    inline:*)
+      printf '%s' "${source#inline:}" | base64 -d >"$content" 2>/dev/null ||
+        fail "content of ${path} is not valid base64" ;;
+    staged:*)
+      staged="${state}/secrets/${source#staged:}"
+      [[ -f "$staged" ]] || fail "secret ${source#staged:} for ${path} was not staged"
+      cp "$staged" "$content" ;;
+    *) fail "unknown content source for ${path}" ;;
+  esac
+  printf '%s %s %s\n' "$mode" "$path" "$content" >>"$work/wanted"
+done
+((count > 0)) || fail "no files on stdin"
+cut -d' ' -f2 "$work/wanted" >"$work/wanted-paths"
+
+# -- 2. Compare with what is on the node -------------------------------------------------------
+differs() { # mode path content
+  local target="${root}$2"
+  ! cmp -s "$3" "$target" || [[ "$(stat -c '%a' "$target")" != "${1#0}" ]]
+}
+changed=()
+while read -r mode path content; do
+  if differs "$mode" "$path" "$content"; then changed+=("$path"); fi
+done <"$work/wanted"
+stale=()
+if [[ -f "$managed_list" ]]; then
+  while read -r path; do
+    grep -qxF -- "$path" "$work/wanted-paths" || stale+=("$path")
+  done <"$managed_list"
+fi
+
+installed_version() {
+  command -v k3s >/dev/null 2>&1 || return 0
+  k3s --version 2>/dev/null | awk 'NR == 1 { print $3 }'
+}
+current="$(installed_version)"
+needs_install=false
+[[ "$current" == "$K3S_VERSION" ]] || needs_install=true
+
+healthy() {
+  systemctl is-active --quiet "$K3S_SERVICE" || return 1
+  if [[ "$K3S_ROLE" == server ]]; then
+    k3s kubectl get --raw /readyz >/dev/null 2>&1 || return 1
+  fi
+}
+wait_healthy() {
+  local attempt
+  for ((attempt = 1; attempt <= health_attempts; attempt++)); do
+    if healthy; then return 0; fi
+    sleep "$health_interval"
+  done
+  return 1
+}
+
+if ((${#changed[@]} == 0 && ${#stale[@]} == 0)) && [[ "$needs_install" == false ]] && healthy; then
+  echo "unchanged: k3s ${K3S_VERSION} with ${count} managed file(s), nothing restarted"
+  exit 0
+fi
+
+# -- 3. Back up what is about to change ---------------------------------------------------------
+rm -rf "$backup"
+mkdir -p "${backup}/files"
+: >"${backup}/absent"
+for path in "${changed[@]}" "${stale[@]}"; do
+  if [[ -e "${root}${path}" ]]; then
+    mkdir -p "${backup}/files$(dirname "$path")"
+    cp -p "${root}${path}" "${backup}/files${path}"
+  else
+    printf '%s\n' "$path" >>"${backup}/absent"
+  fi
+done
+if [[ -f "$managed_list" ]]; then cp -p "$managed_list" "${backup}/managed-files"; fi
+binary=""
+if [[ "$needs_install" == true && -n "$current" ]]; then
+  binary="$(command -v k3s)"
+  cp -p "$binary" "${backup}/k3s.bin"
+fi
+
+# -- 4. Write ---------------------------------------------------------------------------------
+place() { # source target mode: atomic replace, also for a running binary
+  mkdir -p "$(dirname "$2")"
+  cp "$1" "$2.k3s-hcloud.tmp"
+  chmod "$3" "$2.k3s-hcloud.tmp"
+  mv -f "$2.k3s-hcloud.tmp" "$2"
+}
+sysctl_changed=false
+while read -r mode path content; do
+  if differs "$mode" "$path" "$content"; then
+    place "$content" "${root}${path}" "$mode"
+    case "$path" in /etc/sysctl.d/*) sysctl_changed=true ;; esac
+  fi
+done <"$work/wanted"
+for path in "${stale[@]}"; do rm -f "${root}${path}"; done
+if [[ "$sysctl_changed" == true ]]; then
+  # protect-kernel-defaults makes kubelet refuse to start until these are live.
+  while read -r mode path content; do
+    case "$path" in /etc/sysctl.d/*) sysctl -p "${root}${path}" >&2 ;; esac
+  done <"$work/wanted"
+fi
+
+# -- 5. Install or upgrade, restart, check -----------------------------------------------------
+install_k3s() {
+  local installer="${work}/install.sh" attempt
+  for ((attempt = 1; attempt <= download_attempts; attempt++)); do
+    if curl -sfL -o "${installer}.part" "$INSTALL_SCRIPT_URL"; then
+      mv "${installer}.part" "$installer"
+      break
+    fi
+    log "downloading the k3s installer failed (${attempt}/${download_attempts})"
+    sleep "$health_interval"
+  done
+  if [[ ! -s "$installer" ]]; then
+    log "could not download the k3s installer from ${INSTALL_SCRIPT_URL}"
+    return 1
+  fi
+  # Skip the installer's own start: the restart below is followed by a health check. The
+  # installer's unit files and symlinks get the usual 022 umask, not this script's 077.
+  (
+    umask 022
+    INSTALL_K3S_VERSION="$K3S_VERSION" INSTALL_K3S_EXEC="$K3S_ROLE" \
+      INSTALL_K3S_SKIP_START=true sh "$installer" >&2
+  )
+}
+restart() {
+  systemctl daemon-reload
+  # --no-block: the k3s units have no start timeout, so a blocking restart could hang forever.
+  systemctl --no-block restart "$K3S_SERVICE"
+}
+roll_back() {
+  log "rolling back to the previous configuration"
+  while read -r path; do rm -f "${root}${path}"; done <"${backup}/absent"
+  (cd "${backup}/files" && find . -type f) | while read -r saved; do
+    place "${backup}/files/${saved#./}" "${root}/${saved#./}" \
+      "$(stat -c '%a' "${backup}/files/${saved#./}")"
+  done
+  if [[ -n "$binary" ]]; then place "${backup}/k3s.bin" "$binary" 755; fi
+  restart
+  if wait_healthy; then
+    log "rolled back: the previous configuration runs again"
+  else
+    log "the previous configuration does not come up either. Inspect: journalctl -u ${K3S_SERVICE}"
+  fi
+}
+
+step_ok=true
+if [[ "$needs_install" == true ]]; then
+  install_k3s || step_ok=false
+fi
+if [[ "$step_ok" == true ]]; then
+  restart
+  wait_healthy || step_ok=false
+fi
+if [[ "$step_ok" == true ]]; then
+  cp "$work/wanted-paths" "$managed_list"
+  rm -rf "$backup"
+  echo "applied: k3s ${K3S_VERSION}; ${#changed[@]} file(s) written, ${#stale[@]} removed," \
+    "${K3S_SERVICE} restarted and healthy"
+  exit 0
+fi
+if [[ -z "$current" ]]; then
+  fail "k3s ${K3S_VERSION} did not become healthy after installation; there is no previous" \
+    "state to roll back to. Inspect: journalctl -u ${K3S_SERVICE}"
+fi
+if ((${#changed[@]} == 0 && ${#stale[@]} == 0)) && [[ "$needs_install" == false ]]; then
+  fail "${K3S_SERVICE} is not healthy and a restart did not help; nothing changed, so there is" \
+    "nothing to roll back. Inspect: journalctl -u ${K3S_SERVICE}"
+fi
+roll_back
+fail "k3s ${K3S_VERSION} did not become healthy with the new configuration; rolled back." \
+  "Inspect: journalctl -u ${K3S_SERVICE}"

@@ -1,0 +1,108 @@
+"""Secrets sentinel test: plant a recognisable value for every secret the bootstrap handles and
+prove none of them appears in clear anywhere a plan shows in clear.
+
+Planted: the k3s cluster and agent tokens (through the mock of random.RandomPassword), the SSH
+private key (through the mock of tls.PrivateKey), the external datastore endpoint (stack config)
+and the hcloud token (stack config). Searched: every resource input that is not secret (also
+inside base64 blobs, since bundles are base64), every plain stack output, every log line.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime.mocks import MockResourceArgs
+
+from tests.bootstrap_plans import commands, plan_config
+from tests.helpers import EXAMPLE_STACKS, example_config
+from tools import mock_provider
+from tools.engine import Plan
+
+CLUSTER_TOKEN = "SentinelClusterToken" + "C" * 44
+AGENT_TOKEN = "SentinelAgentToken" + "A" * 46
+SSH_KEY = "SENTINEL-SSH-PRIVATE-KEY"
+DATASTORE_PASSWORD = "SentinelDatastorePassword"
+HCLOUD_TOKEN = "SentinelHcloudToken"
+SENTINELS = (CLUSTER_TOKEN, AGENT_TOKEN, SSH_KEY, DATASTORE_PASSWORD, HCLOUD_TOKEN)
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+
+
+def _password(args: MockResourceArgs) -> dict[str, Any]:
+    return {"result": pulumi.Output.secret(CLUSTER_TOKEN if "cluster" in args.name else AGENT_TOKEN)}
+
+
+def _private_key(args: MockResourceArgs) -> dict[str, Any]:
+    outputs = mock_provider._private_key(args)
+    key = f"-----BEGIN OPENSSH PRIVATE KEY-----\n{SSH_KEY}-{args.name}\n-----END OPENSSH PRIVATE KEY-----\n"
+    return outputs | {"privateKeyOpenssh": pulumi.Output.secret(key),
+                      "privateKeyPem": pulumi.Output.secret(f"{SSH_KEY}-pem")}
+
+
+def leaks(text: str) -> list[str]:
+    """Sentinels found in ``text`` as written or inside any base64 blob in it."""
+    found = [s for s in SENTINELS if s in text]
+    for blob in _BASE64.findall(text):
+        try:
+            decoded = base64.b64decode(blob + "=" * (-len(blob) % 4)).decode("utf-8", "replace")
+        except ValueError:
+            continue
+        found += [f"{s} (base64)" for s in SENTINELS if s in decoded]
+    return found
+
+
+@pytest.fixture(scope="module", params=EXAMPLE_STACKS)
+def planted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Plan:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(mock_provider.COMPUTED_OUTPUTS,
+                      "random:index/randomPassword:RandomPassword", _password)
+        patch.setitem(mock_provider.COMPUTED_OUTPUTS, "tls:index/privateKey:PrivateKey",
+                      _private_key)
+        config = example_config(request.param)
+        k3s = config.setdefault("k3s-hcloud:k3s", {})
+        k3s["datastoreEndpoint"] = f"postgres://k3s:{DATASTORE_PASSWORD}@db.internal:5432/k3s"
+        config["hcloud:token"] = {"secure": "v1:stand-in"}
+        directory = tmp_path_factory.mktemp(request.param)
+        plan = plan_config(directory, config, stack=request.param,
+                           extra={"hcloud:token": HCLOUD_TOKEN})
+    return plan
+
+
+def test_no_secret_appears_in_any_non_secret_input(planted: Plan) -> None:
+    for resource in planted.resources:
+        text = json.dumps(resource.masked_inputs(), sort_keys=True)
+        assert leaks(text) == [], f"{resource.type} {resource.name} shows a secret in clear"
+
+
+def test_no_secret_appears_in_plain_outputs_or_logs(planted: Plan) -> None:
+    for name, output in planted.outputs.items():
+        if not output.secret:
+            assert leaks(json.dumps(output.value)) == [], f"output {name}"
+    assert planted.outputs["kubeconfig"].secret
+    for _, message in planted.logs:
+        assert leaks(message) == []
+
+
+def test_the_sentinels_really_flowed_into_the_plan(planted: Plan) -> None:
+    """Positive control: the test above could fail, because each secret is in the plan."""
+    cmds = commands(planted)
+    everything = json.dumps([r.plain_inputs() for r in planted.resources], sort_keys=True)
+    missing = [s for s in SENTINELS if s not in everything and not any(
+        s in leak for leak in leaks(everything))]
+    assert missing == []
+    first = next(name for name in cmds if name.endswith("-cp-1-secrets"))
+    assert "stdin" in cmds[first].secret_input_paths()
+    assert {CLUSTER_TOKEN, AGENT_TOKEN, DATASTORE_PASSWORD} <= {
+        s.removesuffix(" (base64)") for s in leaks(cmds[first].plain_inputs()["stdin"])}
+
+
+def test_a_secret_placed_in_a_plain_input_would_be_caught() -> None:
+    # The detector itself: clear text and base64 (at any offset) are both found.
+    assert leaks(f"token={CLUSTER_TOKEN}") == [CLUSTER_TOKEN]
+    for prefix in ("", "x", "xy"):
+        blob = base64.b64encode(f"{prefix}key: {AGENT_TOKEN}\n".encode()).decode()
+        assert f"{AGENT_TOKEN} (base64)" in leaks(f"0600 /etc/x inline:{blob}")
