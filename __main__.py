@@ -20,6 +20,7 @@ exports = {
     "sshCommands": cluster.ssh_commands,
     "sshKnownHosts": cluster.ssh_known_hosts,
     "sshPrivateKey": cluster.ssh_private_key,
+    "gatewayName": cluster.gateway_name,
 }
 for output_name, value in exports.items():
     if value is not None:

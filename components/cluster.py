@@ -1,50 +1,73 @@
 """K3sCluster: the one top-level component of a stack.
 
-Creates, as children:
+Creates, as children, each a component of its own wired through the records in
+``components.handles``:
 - the explicit hcloud provider (secret token);
-- the Hetzner infrastructure (``components.infrastructure``), the k3s bootstrap and the
-  Kubernetes layer, each a component of its own, wired through the records in
-  ``components.handles``.
+- ``HetznerInfrastructure``: network, firewalls, SSH keys, bastion/NAT, servers, API LB;
+- ``K3sBootstrap``: k3s installed and joined over SSH, the admin kubeconfig (secret);
+- ``KubernetesLayer``: Gateway API CRDs, hcloud CCM, Cilium, Cilium resources, add-ons, through a
+  Kubernetes provider built from that kubeconfig.
 """
 
 from __future__ import annotations
 
 import pulumi
 
+from components.bootstrap import K3sBootstrap
+from components.bootstrap.kubeconfig import with_api_server
 from components.infrastructure import access_hints
 from components.infrastructure.infrastructure import HetznerInfrastructure
+from components.kubernetes import KubernetesLayer
 from components.provider import hcloud_provider
 from stack_config import ClusterSpec
 
 
 class K3sCluster(pulumi.ComponentResource):
-    kubeconfig: pulumi.Output[str] | None
-    api_endpoint: pulumi.Output[str] | None
-    node_addresses: pulumi.Output[dict] | None
+    kubeconfig: pulumi.Output[str]
+    """Secret admin kubeconfig (API load balancer, or one context per control-plane server)."""
+    api_endpoint: pulumi.Output[str]
+    node_addresses: pulumi.Output[dict]
     bastion_address: pulumi.Output[str] | None
-    ssh_commands: pulumi.Output[dict] | None
-    ssh_known_hosts: pulumi.Output[str] | None
+    ssh_commands: pulumi.Output[dict]
+    ssh_known_hosts: pulumi.Output[str]
     ssh_private_key: pulumi.Output[str] | None
     """Secret; only when the program generated the login key."""
+    gateway_name: pulumi.Output[str] | None
 
     def __init__(self, name: str, spec: ClusterSpec, hcloud_token: pulumi.Output[str],
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("k3s-hcloud:index:K3sCluster", name,
-                         {"clusterName": spec.cluster_name, "location": spec.location}, opts)
+                         {"clusterName": spec.cluster_name, "location": spec.location,
+                          "privateOnly": spec.network.private_only}, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.provider = hcloud_provider(f"{name}-hcloud", hcloud_token, child)
-        self.infrastructure = HetznerInfrastructure(name, spec, self.provider, opts=child)
-        infra = self.infrastructure
+        infra = self.infrastructure = HetznerInfrastructure(name, spec, self.provider, opts=child)
+        self.bootstrap = K3sBootstrap(name, spec, infra.nodes, infra.ssh, infra.api,
+                                      depends_on=infra.ready, opts=child)
+        self.kubeconfig = pulumi.Output.secret(self.bootstrap.kubeconfig)
+        self.kubernetes = KubernetesLayer(
+            name, spec, _provider_kubeconfig(self.kubeconfig, spec), hcloud_token,
+            infra.network.id, depends_on=self.bootstrap.control_plane_ready, opts=child)
 
-        self.kubeconfig = None
         self.api_endpoint = access_hints.api_endpoint(infra.api, infra.nodes)
         self.node_addresses = access_hints.node_addresses(infra.nodes)
         self.bastion_address = infra.bastion.public_ipv4 if infra.bastion else None
         self.ssh_commands = access_hints.ssh_commands(infra.nodes, infra.ssh)
         self.ssh_known_hosts = access_hints.known_hosts(infra.nodes, infra.ssh)
         self.ssh_private_key = infra.ssh.private_key
+        self.gateway_name = self.kubernetes.gateway_name
         self.register_outputs({
+            "kubeconfig": self.kubeconfig,
             "apiEndpoint": self.api_endpoint,
             "nodeAddresses": self.node_addresses,
             "bastionAddress": self.bastion_address,
+            "gatewayName": self.gateway_name,
         })
+
+
+def _provider_kubeconfig(kubeconfig: pulumi.Output[str], spec: ClusterSpec) -> pulumi.Output[str]:
+    """What the Kubernetes provider uses: the kubeconfig, or it pointed at the configured tunnel."""
+    override = spec.access.kubernetes_api_server
+    if override is None:
+        return kubeconfig
+    return kubeconfig.apply(lambda text: with_api_server(text, override))

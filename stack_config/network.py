@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Network
 from typing import Annotated
 
@@ -49,6 +50,19 @@ class AccessConfig(StrictModel):
     hcloud_ssh_key_names: list[HcloudName] = Field(default_factory=list)
     """Names of SSH keys already uploaded to the Hetzner project. Hetzner refuses a second upload
     of the same public key in one project, so a key used by another stack goes here."""
+
+    kubernetes_api_server: str | None = None
+    """URL the Pulumi Kubernetes provider uses instead of the kubeconfig's address, for a
+    ``pulumi up`` host that cannot reach the API directly (private API): e.g. an SSH tunnel
+    through the bastion, ``https://127.0.0.1:6443`` (k3s's certificate covers 127.0.0.1)."""
+
+    @field_validator("kubernetes_api_server")
+    @classmethod
+    def _https_url(cls, url: str | None) -> str | None:
+        if url is not None and not re.match(r"^https://[^/\s:]+:\d{1,5}$", url):
+            raise ValueError(f"'{url}' is not an API server URL. Fix: write it like "
+                             "https://127.0.0.1:6443 (scheme, host and port, no path).")
+        return url
 
     @field_validator("ssh_public_keys")
     @classmethod

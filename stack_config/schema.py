@@ -97,6 +97,13 @@ class ClusterSpec(StrictModel):
                 "access.apiAllowedCidrs has no effect with network.privateOnly: no server has a "
                 "public interface to open 6443 on. Reach the API through the bastion "
                 "(ssh -L 6443:<api address>:6443) or a public API load balancer.")
+        if not self.api_reachable_from_internet and self.access.kubernetes_api_server is None:
+            notes.append(
+                "The Kubernetes layer (CCM, Cilium, add-ons) is applied from the machine running "
+                "`pulumi up`, and this stack gives the API no address it can reach from the "
+                "internet. Run pulumi inside the network, or open a tunnel (`ssh -N -L "
+                "6443:<api address>:6443 root@<bastion or node>`) and set "
+                "access.kubernetesApiServer: https://127.0.0.1:6443.")
         line = line_of(self.cilium.version)
         if line and self.cilium.allow_untested_kubernetes and not _k8s_in_range(self):
             notes.append(
@@ -115,6 +122,14 @@ class ClusterSpec(StrictModel):
                 "servers ARP only for the gateway), so L2 announcements only work on vSwitch or "
                 "on-prem L2 segments the nodes share.")
         return notes
+
+    @property
+    def api_reachable_from_internet(self) -> bool:
+        """A public API LB, or servers with public IPs that some range may reach on 6443."""
+        lb = self.control_plane.load_balancer
+        if lb.enabled and lb.public_interface:
+            return True
+        return not self.network.private_only and bool(self.access.api_allowed_cidrs)
 
     @property
     def cilium_helm_values(self) -> dict:

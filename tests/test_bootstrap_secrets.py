@@ -11,57 +11,23 @@ from __future__ import annotations
 
 import base64
 import json
-import re
-from typing import Any
 
-import pulumi
 import pytest
-from pulumi.runtime.mocks import MockResourceArgs
 
 from tests.bootstrap_plans import commands, plan_config
 from tests.helpers import EXAMPLE_STACKS, example_config
+from tests.sentinels import (AGENT_TOKEN, CLUSTER_TOKEN, DATASTORE_PASSWORD, HCLOUD_TOKEN,
+                             SENTINELS, leaks, planted_password, planted_private_key)
 from tools import mock_provider
 from tools.engine import Plan
-
-CLUSTER_TOKEN = "SentinelClusterToken" + "C" * 44
-AGENT_TOKEN = "SentinelAgentToken" + "A" * 46
-SSH_KEY = "SENTINEL-SSH-PRIVATE-KEY"
-DATASTORE_PASSWORD = "SentinelDatastorePassword"
-HCLOUD_TOKEN = "SentinelHcloudToken"
-SENTINELS = (CLUSTER_TOKEN, AGENT_TOKEN, SSH_KEY, DATASTORE_PASSWORD, HCLOUD_TOKEN)
-_BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
-
-
-def _password(args: MockResourceArgs) -> dict[str, Any]:
-    return {"result": pulumi.Output.secret(CLUSTER_TOKEN if "cluster" in args.name else AGENT_TOKEN)}
-
-
-def _private_key(args: MockResourceArgs) -> dict[str, Any]:
-    outputs = mock_provider._private_key(args)
-    key = f"-----BEGIN OPENSSH PRIVATE KEY-----\n{SSH_KEY}-{args.name}\n-----END OPENSSH PRIVATE KEY-----\n"
-    return outputs | {"privateKeyOpenssh": pulumi.Output.secret(key),
-                      "privateKeyPem": pulumi.Output.secret(f"{SSH_KEY}-pem")}
-
-
-def leaks(text: str) -> list[str]:
-    """Sentinels found in ``text`` as written or inside any base64 blob in it."""
-    found = [s for s in SENTINELS if s in text]
-    for blob in _BASE64.findall(text):
-        try:
-            decoded = base64.b64decode(blob + "=" * (-len(blob) % 4)).decode("utf-8", "replace")
-        except ValueError:
-            continue
-        found += [f"{s} (base64)" for s in SENTINELS if s in decoded]
-    return found
-
 
 @pytest.fixture(scope="module", params=EXAMPLE_STACKS)
 def planted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Plan:
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(mock_provider.COMPUTED_OUTPUTS,
-                      "random:index/randomPassword:RandomPassword", _password)
+                      "random:index/randomPassword:RandomPassword", planted_password)
         patch.setitem(mock_provider.COMPUTED_OUTPUTS, "tls:index/privateKey:PrivateKey",
-                      _private_key)
+                      planted_private_key)
         config = example_config(request.param)
         k3s = config.setdefault("k3s-hcloud:k3s", {})
         k3s["datastoreEndpoint"] = f"postgres://k3s:{DATASTORE_PASSWORD}@db.internal:5432/k3s"

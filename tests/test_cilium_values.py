@@ -161,7 +161,7 @@ def test_cilium_resources_need_their_feature(key: str, feature: str) -> None:
 def test_load_balancer_pools_with_the_ccm_get_an_advisory() -> None:
     spec = validate_cluster_spec({"clusterName": "dev", "cilium": {
         "loadBalancerIPPools": [{"name": "lan", "blocks": ["192.0.2.0/28"]}]}})
-    [advisory] = spec.advisories()
+    [advisory] = [a for a in spec.advisories() if a.startswith("cilium.loadBalancerIPPools")]
     assert "loadBalancerClass io.cilium/l2-announcer" in advisory
 
 

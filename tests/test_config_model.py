@@ -177,7 +177,26 @@ def test_public_api_load_balancer_is_reported_loudly() -> None:
     spec = validate_cluster_spec(base(controlPlane={"loadBalancer": {"enabled": True,
                                                                      "publicInterface": True}}))
     assert any("access.apiAllowedCidrs does NOT protect it" in a for a in spec.advisories())
-    assert validate_cluster_spec(base()).advisories() == []
+    reachable = base(access={"apiAllowedCidrs": ["203.0.113.0/24"]})
+    assert validate_cluster_spec(reachable).advisories() == []
+
+
+@pytest.mark.parametrize("raw", [
+    base(),  # public nodes, but 6443 closed to every range
+    base(network={"privateOnly": True}, bastion={"enabled": True},
+         controlPlane={"loadBalancer": {"enabled": True}}),  # private API LB
+])
+def test_an_unreachable_api_gets_the_tunnel_advice(raw: dict[str, Any]) -> None:
+    [advisory] = [a for a in validate_cluster_spec(raw).advisories() if "Kubernetes layer" in a]
+    assert "set access.kubernetesApiServer: https://127.0.0.1:6443" in advisory
+    raw = {**raw, "access": {"kubernetesApiServer": "https://127.0.0.1:6443"}}
+    assert not [a for a in validate_cluster_spec(raw).advisories() if "Kubernetes layer" in a]
+
+
+def test_kubernetes_api_server_must_be_an_https_url_with_port() -> None:
+    assert problems(base(access={"kubernetesApiServer": "127.0.0.1:6443"})) == [
+        "access.kubernetesApiServer: '127.0.0.1:6443' is not an API server URL. Fix: write it "
+        "like https://127.0.0.1:6443 (scheme, host and port, no path)."]
 
 
 def test_cluster_size_is_capped_at_one_network() -> None:

@@ -154,8 +154,9 @@ def _record(request, urn: str) -> RecordedResource:
         parent=_parent(request.parent),
         custom=bool(request.custom),
         inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
-        dependencies=list(request.dependencies),
-        property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+        # Sorted: the SDK collects dependencies in sets, so their order varies between runs.
+        dependencies=sorted(request.dependencies),
+        property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items()},
         provider=request.provider or None,
         options=options,
     )

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from tools.engine import Plan, RecordedResource, is_secret, unwrap_secrets
+from tools.engine import Plan, RecordedResource, is_secret, mask_secrets, unwrap_secrets
 from upstream.cilium import GATEWAY_API_GROUP, SUPPORTED_LINES
 
 REDACTED = "[redacted: secret]"
@@ -167,10 +167,17 @@ def write_machine_files(plan: Plan, out_dir: Path) -> list[Path]:
     skipped: list[str] = []
     # Every secret input elsewhere in the plan (tokens, endpoints…): none may appear in a file.
     # Secret user data is left out: it is the value being redacted, not a leak into it.
+    # A secret structure (a command's triggers, a values map) also holds plain parts, such as a
+    # version tag; a value the plan shows in clear elsewhere is not a secret to look for.
     known_secrets = {secret for resource in plan.resources
                      for key, value in resource.inputs.items()
                      if not (resource.type == "hcloud:index/server:Server" and key == "userData")
                      for secret in _secret_values(value) if len(secret) >= 8}
+    public_text = "\n".join(
+        [str(leaf) for resource in plan.resources for leaf in _leaves(mask_secrets(resource.inputs))]
+        + [str(leaf) for output in plan.outputs.values() if not output.secret
+           for leaf in _leaves(mask_secrets(output.value))])
+    known_secrets = {secret for secret in known_secrets if secret not in public_text}
     for spec in MACHINE_FILES:
         for resource in plan.by_type(spec.resource_type):
             value = _lookup(resource.inputs, spec.input_path)

@@ -148,6 +148,11 @@ class K3sBootstrap(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(_kubeconfig(spec, api, servers, first, reader))
         self.ready = [reader] + [node.k3s for node in self.nodes.values()] + [
             node.membership for node in self.nodes.values() if node.membership is not None]
+        # The control plane alone: what in-cluster installs need. Workers join on their own
+        # schedule; waiting for them would tie the Kubernetes layer to every worker.
+        self.control_plane_ready = [reader] + [
+            step for server in servers for step in (self.nodes[server.key].k3s,
+                                                    self.nodes[server.key].membership) if step]
         self.register_outputs({"kubeconfig": self.kubeconfig,
                                "nodeNames": list(self.nodes)})
 

@@ -86,3 +86,16 @@ def render_kubeconfig(credentials: AdminCredentials, cluster_name: str,
         "preferences": {},
     }
     return yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+
+
+def with_api_server(text: str, server_url: str) -> str:
+    """The same kubeconfig with every cluster's ``server`` replaced by ``server_url``.
+
+    For the Pulumi Kubernetes provider when the machine running ``pulumi`` reaches the API
+    through a tunnel (``access.kubernetesApiServer``); the exported kubeconfig keeps the real
+    addresses.
+    """
+    document = yaml.safe_load(text)
+    for cluster in document["clusters"]:
+        cluster["cluster"]["server"] = server_url
+    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False)

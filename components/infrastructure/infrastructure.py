@@ -91,7 +91,10 @@ class HetznerInfrastructure(pulumi.ComponentResource):
         self.ssh = SshAccess(user=SSH_USER, private_key=keys.private_key,
                              jump_host=self._jump_host(private_only))
         self.api = self._api_endpoint(control_plane)
-        self.ready = [network.subnet, *(node.server for node in self.nodes)]
+        # Shared prerequisites only: each node's own steps already wait for its own server, and
+        # listing every server here would tie every node's steps to every other server (adding
+        # a worker would touch all of them).
+        self.ready = [network.subnet]
         if self.bastion is not None:
             self.ready.append(self.bastion.server)
             if self.bastion.egress_route is not None:
