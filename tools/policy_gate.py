@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -114,10 +115,24 @@ def _policy_resources(plan: Plan, props: dict[str, Any]) -> list[PolicyResource]
     return list(by_urn.values())
 
 
+# CrossGuard policies receive secrets already decrypted, so no pack policy can tell a secret
+# output from a plain one. The offline gate still sees the secret markers: it checks outputs here.
+OUTPUT_SECRECY_POLICY = "stack-outputs-keep-secrets"
+SECRET_OUTPUT_NAME = re.compile(r"kubeconfig|token|private.?key|password|secret", re.IGNORECASE)
+
+
+def output_violations(plan: Plan) -> list[Violation]:
+    return [Violation(OUTPUT_SECRECY_POLICY, "mandatory",
+                      f"Stack output '{name}' looks like a secret but is exported in plain text. "
+                      "Fix: export it wrapped in pulumi.Output.secret(...).", None)
+            for name, output in sorted(plan.outputs.items())
+            if SECRET_OUTPUT_NAME.search(name) and not output.secret]
+
+
 def evaluate(plan: Plan, pack_config: dict[str, Any] | None = None,
              policies: list[Policy] | None = None) -> list[Violation]:
     pack_config = pack_config or {}
-    violations: list[Violation] = []
+    violations: list[Violation] = list(output_violations(plan)) if policies is None else []
     props = {r.urn: unknown_checking_proxy(r.plain_inputs()) for r in plan.resources}
     stack_resources = _policy_resources(plan, props)
     for policy in policies if policies is not None else all_policies():
