@@ -124,6 +124,12 @@ def whole_number(value: Any) -> int | None:
     return int(value) if float(value).is_integer() else None
 
 
+def shown(value: Any) -> str:
+    """A value for a message: 7.0 (a number as Pulumi sends it) reads as the user wrote it, 7."""
+    number = whole_number(value)
+    return str(number) if number is not None else repr(value)
+
+
 def helm_string(value: Any) -> str:
     """``toString`` as the chart applies it (booleans become ``true``/``false``)."""
     if isinstance(value, bool):
@@ -163,17 +169,17 @@ def _cluster_identity(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]
     cluster_id = v.get("cluster.id")
     if name == "default" and cluster_id not in (0, None):
         yield ChartFinding("cluster.name", f"the name 'default' cannot be used with cluster.id "
-                           f"{cluster_id}.", "give every meshed cluster a unique cluster.name.",
+                           f"{shown(cluster_id)}.", "give every meshed cluster a unique cluster.name.",
                            "reject")
     max_clusters = v.get("clustermesh.maxConnectedClusters")
     if max_clusters not in MAX_CONNECTED_CLUSTERS:
         yield ChartFinding("clustermesh.maxConnectedClusters",
-                           f"{max_clusters} is not supported.", "use 255 or 511.", "reject")
+                           f"{shown(max_clusters)} is not supported.", "use 255 or 511.", "reject")
     # Ref: Cilium docs network/clustermesh/clustermesh.rst (cluster.id 1–255, or 1–511)
     highest = 511 if max_clusters == 511 else 255
     number = whole_number(cluster_id)
     if number is None or not 0 <= number <= highest:
-        yield ChartFinding("cluster.id", f"{cluster_id!r} is outside 0–{highest}; the agent "
+        yield ChartFinding("cluster.id", f"{shown(cluster_id)} is outside 0–{highest}; the agent "
                            "refuses to start.", f"use a number from 1 to {highest} (0 outside "
                            "Cluster Mesh).", "reject")
 
@@ -291,7 +297,7 @@ def _native_routing_cidr_contains_pods(v: HelmValues, line: CiliumLine,
 def _maglev(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
     size = v.get("maglev.tableSize")
     if v.is_set("maglev.tableSize") and size not in MAGLEV_TABLE_SIZES:
-        yield ChartFinding("maglev.tableSize", f"{size!r} is not one of the supported primes.",
+        yield ChartFinding("maglev.tableSize", f"{shown(size)} is not one of the supported primes.",
                            f"use one of {', '.join(map(str, MAGLEV_TABLE_SIZES))}.", "reject")
     seed = v.get("maglev.hashSeed")
     if isinstance(seed, str) and len(_decoded(seed) or b"") != MAGLEV_SEED_BYTES:
