@@ -27,6 +27,9 @@ from upstream.cilium import (
     GATEWAY_API_RELEASE_ASSET,
 )
 
+# A CRD bundle is megabytes of YAML: use libyaml's safe loader where it is built in.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class CrdInstaller:
@@ -75,7 +78,7 @@ def _yaml_documents(text: Any) -> list[Any]:
     if not isinstance(text, str):
         return []
     try:
-        return list(yaml.safe_load_all(text))
+        return list(yaml.load_all(text, Loader=_SAFE_LOADER))
     except yaml.YAMLError:
         return []  # the provider reports a broken manifest itself
 
