@@ -145,7 +145,8 @@ def test_ubuntu_22_04_without_cilium_is_not_this_packs_concern() -> None:
 UNKNOWN_CASES: list[tuple[Policy, Any]] = [
     (cluster_pool_overlaps_network, lambda: [network(UNKNOWN), cilium({})]),
     (cluster_pool_overlaps_network, lambda: [network(), cilium({"ipam": {"mode": UNKNOWN}})]),
-    (cluster_pool_overlaps_network, lambda: [network(), cilium({"ipam": {"mode": "cluster-pool", "operator": {"clusterPoolIPv4PodCIDRList": UNKNOWN}}})]),  # noqa: E501
+    (cluster_pool_overlaps_network, lambda: [network(), cilium(
+        {"ipam": {"mode": "cluster-pool", "operator": {"clusterPoolIPv4PodCIDRList": UNKNOWN}}})]),
     (direct_routes_on_hetzner, lambda: [network(), cilium({"autoDirectNodeRoutes": UNKNOWN})]),
     (l2_announcements_on_hetzner, lambda: [network(), cilium({"l2announcements": UNKNOWN})]),
     (ubuntu_2204_nodes, lambda: [cilium(), server(UNKNOWN)]),

@@ -76,6 +76,27 @@ def test_depending_on_a_component_waits_for_the_crds_inside_it() -> None:
     assert both([component, crds, cilium(dependencies=[component])]) == []
 
 
+def test_the_real_analyzers_view_of_a_config_file_component_passes() -> None:
+    # `pulumi preview` gives stack policies each resource's outputs: a yaml/v2 ConfigFile (a
+    # remote component) shows only its `resources` output, not `file`; the provider registers
+    # the manifest's objects as its children. The offline gate shows inputs and no children.
+    component = stack_resource(YAML_CONFIG_FILE, {"resources": ["<resource references>"]}, "crds")
+    children = [stack_resource(CUSTOM_RESOURCE_DEFINITION, crd, f"crds:{crd['metadata']['name']}")
+                for crd in gateway_api_crds("v1.6.0")]
+    for child in children:
+        child.parent = component
+    assert both([component, *children, cilium(dependencies=[component])]) == []
+    old = gateway_api_crds("v1.3.0")
+    stale = [stack_resource(CUSTOM_RESOURCE_DEFINITION, crd, crd["metadata"]["name"]) for crd in old]
+    for child in stale:
+        child.parent = component
+    assert len(check_stack(crds_installed_first, [component, *stale,
+                                                  cilium(dependencies=[component])])) == 1
+    [mismatch] = check_stack(crds_match_line, [component, *stale, cilium(dependencies=[component])])
+    assert mismatch.startswith("Gateway API CRDs from 'crds' are release v1.3.0,"), \
+        "one finding, naming the ConfigFile the user wrote, not each CRD it created"
+
+
 def test_a_patch_release_of_the_same_minor_matches_the_line() -> None:
     crds = config_file(ASSET.format("v1.6.1"))
     assert both([crds, cilium(dependencies=[crds])]) == []

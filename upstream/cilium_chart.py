@@ -169,7 +169,8 @@ def _cluster_identity(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]
     cluster_id = v.get("cluster.id")
     if name == "default" and cluster_id not in (0, None):
         yield ChartFinding("cluster.name", f"the name 'default' cannot be used with cluster.id "
-                           f"{shown(cluster_id)}.", "give every meshed cluster a unique cluster.name.",
+                           f"{shown(cluster_id)}.",
+                           "give every meshed cluster a unique cluster.name.",
                            "reject")
     max_clusters = v.get("clustermesh.maxConnectedClusters")
     if max_clusters not in MAX_CONNECTED_CLUSTERS:

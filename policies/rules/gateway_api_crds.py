@@ -9,6 +9,10 @@ Recognised, whoever wrote them:
   release from the bundle-version annotation upstream puts on every CRD.
 A local manifest file is not read (the policy runs where the program's files are not), so such a
 file is not recognised: apply the release asset, or register the CRDs as objects.
+
+CRD objects that are children of a yaml component count as one installer, that component: what
+`pulumi preview` shows a stack policy of a ``yaml/v2.ConfigFile`` is its outputs (no ``file``)
+and the objects it registered as children, and a finding should name what the user wrote.
 """
 
 from __future__ import annotations
@@ -20,7 +24,13 @@ from typing import Any
 import yaml
 from pulumi_policy import PolicyResource
 
-from policies.rules.types import CUSTOM_RESOURCE_DEFINITION, YAML_CONFIG_FILE, YAML_CONFIG_GROUP
+from policies.rules.types import (
+    CUSTOM_RESOURCE_DEFINITION,
+    YAML_CONFIG_FILE,
+    YAML_CONFIG_GROUP,
+    YAML_V1_CONFIG_FILE,
+    YAML_V1_CONFIG_GROUP,
+)
 from upstream.cilium import (
     GATEWAY_API_BUNDLE_VERSION_ANNOTATION,
     GATEWAY_API_GROUP,
@@ -49,8 +59,24 @@ class CrdInstaller:
         return self.whole_bundle or kind in self.kinds
 
 
+_YAML_COMPONENTS = (YAML_CONFIG_FILE, YAML_CONFIG_GROUP, YAML_V1_CONFIG_FILE, YAML_V1_CONFIG_GROUP)
+
+
 def crd_installers(resources: Iterable[PolicyResource]) -> list[CrdInstaller]:
-    return [installer for resource in resources for installer in _installers(resource)]
+    installers: list[CrdInstaller] = []
+    by_component: dict[tuple[str, str | None], CrdInstaller] = {}
+    for resource in resources:
+        for installer in _installers(resource):
+            parent = resource.parent
+            if installer.whole_bundle or parent is None or \
+                    parent.resource_type not in _YAML_COMPONENTS:
+                installers.append(installer)
+                continue
+            key = (parent.urn, installer.release)
+            known = by_component.get(key)
+            served = installer.served | (known.served if known else frozenset())
+            by_component[key] = CrdInstaller(parent, installer.release, False, served)
+    return installers + list(by_component.values())
 
 
 def _installers(resource: PolicyResource) -> Iterator[CrdInstaller]:

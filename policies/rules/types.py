@@ -13,5 +13,8 @@ HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 HELM_CHART_V4 = "kubernetes:helm.sh/v4:Chart"
 YAML_CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
 YAML_CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup"
+# The v1 yaml components are local: their objects are registered as their children.
+YAML_V1_CONFIG_FILE = "kubernetes:yaml:ConfigFile"
+YAML_V1_CONFIG_GROUP = "kubernetes:yaml:ConfigGroup"
 CUSTOM_RESOURCE_DEFINITION = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 REMOTE_COMMAND = "command:remote:Command"
