@@ -104,3 +104,19 @@ def test_the_example_pack_config_keeps_each_policys_own_level() -> None:
     for policy in POLICIES:
         level, _ = policy_settings(policy, config)
         assert level == policy.enforcement_level.value, policy.name  # type: ignore[union-attr]
+
+
+def test_the_analyzer_can_describe_the_pack() -> None:
+    # What `pulumi preview --policy-pack` asks a pack first (GetAnalyzerInfo): every policy with
+    # its level, severity and config schema must serialise. The servicer is the SDK's own
+    # (private) class; constructing PolicyPack would start the gRPC server.
+    from pulumi_policy import EnforcementLevel
+    from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+    from policies.pack import PACK_NAME
+
+    info = _PolicyAnalyzerServicer(PACK_NAME, "0.1.0", POLICIES,
+                                   EnforcementLevel.MANDATORY).GetAnalyzerInfo(None, None)
+    assert [p.name for p in info.policies] == [p.name for p in POLICIES]
+    assert all(p.remediation_steps and p.url for p in info.policies
+               if p.name.startswith("cilium-"))
