@@ -42,7 +42,10 @@ if CASE["crds"]:
     if CASE["crds_first"]:
         waits_for.append(crds)
 for index, image in enumerate(CASE["images"]):
-    hcloud.Server(f"lab-node-{{index}}", server_type="cx23", image=image, location="nbg1")
+    # Well-kept otherwise: SSH keys, no public interface.
+    hcloud.Server(f"lab-node-{{index}}", server_type="cx23", image=image, location="nbg1",
+                  ssh_keys=["lab-admin"], public_nets=[hcloud.ServerPublicNetArgs(
+                      ipv4_enabled=False, ipv6_enabled=False)])
 kubernetes.helm.v3.Release(
     "lab-cilium", chart="cilium", version=CASE["version"], namespace="kube-system",
     repository_opts=kubernetes.helm.v3.RepositoryOptsArgs(repo="https://helm.cilium.io/"),

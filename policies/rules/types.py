@@ -8,8 +8,9 @@ HCLOUD_NETWORK = "hcloud:index/network:Network"
 HCLOUD_NETWORK_ROUTE = "hcloud:index/networkRoute:NetworkRoute"
 HCLOUD_PLACEMENT_GROUP = "hcloud:index/placementGroup:PlacementGroup"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
-# helm.v4.Chart and yaml.v2.ConfigFile/ConfigGroup are remote components: the engine (and so a
-# policy) sees their inputs, not the objects they render.
+# helm.v4.Chart and yaml.v2.ConfigFile/ConfigGroup are remote components: resource policies see
+# their inputs; `pulumi preview` shows stack policies their outputs plus the objects they
+# register as children (the offline gate: inputs, no children).
 HELM_CHART_V4 = "kubernetes:helm.sh/v4:Chart"
 YAML_CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
 YAML_CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup"
