@@ -10,6 +10,7 @@ import pytest
 from pulumi_policy import Policy
 
 from policies.pack import all_policies
+from policies.rules import cilium, cilium_on_hetzner, gateway_api, node_images
 from tests.helpers import EXAMPLE_STACKS, PROJECT_DIR, plan_example
 from tests.kubernetes_harness import plan_layer_example
 from tests.policy_programs import registers_cilium
@@ -43,7 +44,9 @@ def test_names_are_unique_stable_kebab_case_by_subject() -> None:
     assert len(names) == len(set(names))
     for name in names:
         assert KEBAB.match(name), name
-        assert name.split("-")[0] in ("cilium", "hcloud", "k3s"), name
+    cilium_modules = (gateway_api, cilium, cilium_on_hetzner, node_images)
+    for policy in (p for module in cilium_modules for p in module.POLICIES):
+        assert policy.name.startswith("cilium-"), policy.name
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)
@@ -66,8 +69,11 @@ def _readme_rows() -> dict[str, str]:
 
 
 def test_the_readme_table_lists_every_policy_with_its_level() -> None:
-    assert _readme_rows() == {p.name: p.enforcement_level.value  # type: ignore[union-attr]
-                              for p in POLICIES}
+    rows = _readme_rows()
+    pack = {p.name: p.enforcement_level.value for p in POLICIES}  # type: ignore[union-attr]
+    undocumented = sorted(set(pack) - set(rows))
+    assert not undocumented, f"add a row to README's Policies table for: {undocumented}"
+    assert rows == pack, "README rows name policies of the pack, each with its level"
 
 
 def test_the_readme_reachability_column_matches_the_stack_files() -> None:
