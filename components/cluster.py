@@ -36,9 +36,11 @@ class K3sCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, spec: ClusterSpec, hcloud_token: pulumi.Output[str],
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("k3s-hcloud:index:K3sCluster", name,
-                         {"clusterName": spec.cluster_name, "location": spec.location,
-                          "privateOnly": spec.network.private_only}, opts)
+        # privateOnly is how the policy pack tells a private-only stack; it is an output too,
+        # because stack policies in a real preview see outputs.
+        described = {"clusterName": spec.cluster_name, "location": spec.location,
+                     "privateOnly": spec.network.private_only}
+        super().__init__("k3s-hcloud:index:K3sCluster", name, described, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.provider = hcloud_provider(f"{name}-hcloud", hcloud_token, child)
         infra = self.infrastructure = HetznerInfrastructure(name, spec, self.provider, opts=child)
@@ -57,6 +59,7 @@ class K3sCluster(pulumi.ComponentResource):
         self.ssh_private_key = infra.ssh.private_key
         self.gateway_name = self.kubernetes.gateway_name
         self.register_outputs({
+            **described,
             "kubeconfig": self.kubeconfig,
             "apiEndpoint": self.api_endpoint,
             "nodeAddresses": self.node_addresses,

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from policies.rules import api_load_balancer, firewall, k3s, remote_commands, servers
+from policies.rules import (
+    api_load_balancer,
+    cilium,
+    cilium_on_hetzner,
+    firewall,
+    gateway_api,
+    k3s,
+    k3s_cilium,
+    node_images,
+    remote_commands,
+    servers,
+)
 
 PACK_NAME = "k3s-hcloud"
 
 
 def all_policies() -> list[Policy]:
-    return [*firewall.POLICIES, *api_load_balancer.POLICIES, *servers.POLICIES, *k3s.POLICIES,
-            *remote_commands.POLICIES]
+    return [*firewall.POLICIES, *api_load_balancer.POLICIES, *servers.POLICIES,
+            *remote_commands.POLICIES, *k3s.POLICIES, *k3s_cilium.POLICIES,
+            *gateway_api.POLICIES, *cilium.POLICIES, *cilium_on_hetzner.POLICIES,
+            *node_images.POLICIES]

@@ -8,12 +8,23 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 from ipaddress import IPv4Network
 from typing import Any
 
 import pytest
+from pulumi_policy.proxy import unknown_checking_proxy
 
-from upstream.cilium_chart import ChartFinding, check_helm_values
+from upstream.cilium import SUPPORTED_LINES
+from upstream.cilium_chart import (
+    RULE_IDS,
+    RULES,
+    ChartFinding,
+    HelmValues,
+    check_helm_values,
+    cluster_pool_ipv4_ranges,
+    go_truthy,
+)
 
 # What the program sends by default (see stack_config/cilium_values.py), as a compliant fixture.
 BASE: dict[str, Any] = {
@@ -124,6 +135,28 @@ def test_dsr_in_tunnel_mode_needs_geneve_dispatch_and_tunnel() -> None:
     assert paths({"loadBalancer.mode": "dsr"}) == [], "native routing supports DSR with opt"
 
 
+@pytest.mark.parametrize("change", [
+    {"loadBalancer.mode": "dsr"},                                        # VXLAN (default) + DSR
+    {"loadBalancer.mode": "hybrid", "tunnelProtocol": "geneve"},         # `opt` dispatch, tunnel
+    {"loadBalancer.mode": "dsr", "loadBalancer.dsrDispatch": "geneve"},  # Geneve dispatch, VXLAN
+])
+@pytest.mark.parametrize("routing", ["tunnel", "hybrid"])
+def test_dsr_with_any_tunnel_needs_geneve_dispatch_and_tunnel(change: dict[str, Any],
+                                                               routing: str) -> None:
+    # 1.20's hybrid routing tunnels too (the agent's TunnelingEnabled is "not native").
+    [finding] = findings({**change, "routingMode": routing})
+    assert (finding.path, finding.rule) == ("loadBalancer.mode", "tunnel-load-balancing")
+    assert f"with {routing} routing needs Geneve dispatch" in finding.message
+
+
+def test_geneve_dispatch_needs_a_geneve_tunnel_even_in_native_routing() -> None:
+    geneve_dsr = {"loadBalancer.mode": "dsr", "loadBalancer.dsrDispatch": "geneve"}
+    [finding] = findings(geneve_dsr)
+    assert (finding.path, finding.rule) == ("tunnelProtocol", "geneve-dispatch-needs-geneve-tunnel")
+    assert paths({**geneve_dsr, "tunnelProtocol": "geneve"}) == []
+    assert paths({"loadBalancer.dsrDispatch": "geneve"}) == [], "SNAT mode never dispatches"
+
+
 def test_auto_direct_node_routes_need_native_routing() -> None:
     assert paths({"autoDirectNodeRoutes": True}) == []
     assert "autoDirectNodeRoutes" in paths({"autoDirectNodeRoutes": True, "routingMode": "tunnel"})
@@ -136,6 +169,10 @@ def test_native_routing_needs_a_routing_cidr_that_contains_the_pods() -> None:
     assert paths({}, pod_cidr=pods) == []
     assert paths({"ipv4NativeRoutingCIDR": ""}) == ["ipv4NativeRoutingCIDR"]
     assert paths({"ipv4NativeRoutingCIDR": "10.42.0.0/24"}, pod_cidr=pods) == ["ipv4NativeRoutingCIDR"]
+    assert [f.rule for f in findings({"ipv4NativeRoutingCIDR": "10.42.0.0/24"}, pod_cidr=pods)] \
+        == ["native-routing-cidr-contains-pods"], "its own id: the pod range is k3s config"
+    assert [f.rule for f in findings({"ipv4NativeRoutingCIDR": "nonsense"}, pod_cidr=pods)] == [
+        "native-routing-cidr"], "one finding for a value that is not a CIDR"
     assert paths({"ipv4NativeRoutingCIDR": "10.0.0.0/8"}, pod_cidr=pods) == []
     assert paths({"ipv4NativeRoutingCIDR": "", "enableIPv4Masquerade": False}) == [], \
         "without masquerading there is nothing to exempt"
@@ -159,6 +196,59 @@ def test_egress_gateway_requirements() -> None:
         "ciliumEndpointSlice.enabled"]
     assert "kubeProxyReplacement" in paths({"egressGateway.enabled": True,
                                             "kubeProxyReplacement": False})
+
+
+def test_egress_gateway_with_the_l7_proxy_is_refused_before_cilium_1_16() -> None:
+    # No supported line is older than 1.16; the fact is version-driven, so test it on a copy of
+    # a line that claims to be 1.15.
+    old = dataclasses.replace(SUPPORTED_LINES["1.18"], minor="1.15")
+    egress = values(**{"egressGateway.enabled": True})
+    refused = list(RULES["egress-gateway-prerequisites"](HelmValues(egress, old), old))
+    assert [f.path for f in refused] == ["l7Proxy"], "l7Proxy defaults to true"
+    assert list(RULES["egress-gateway-prerequisites"](
+        HelmValues({**egress, "l7Proxy": False}, old), old)) == []
+    assert paths({"egressGateway.enabled": True, "l7Proxy": True}, "1.18.12") == []
+
+
+@pytest.mark.parametrize("mesh", [{"clustermesh.useAPIServer": True},
+                                  {"clustermesh.config.enabled": True},
+                                  {"clustermesh.config.clusters": [{"name": "other"}]}])
+def test_egress_gateway_and_cluster_mesh_do_not_mix(mesh: dict[str, Any]) -> None:
+    assert paths(mesh) == []
+    [finding] = findings({**mesh, "egressGateway.enabled": True})
+    assert (finding.path, finding.effect) == ("egressGateway.enabled", "silent")
+
+
+@pytest.mark.parametrize("change,refused", [
+    ({"encryption.enabled": True, "encryption.type": "wireguard"}, False),
+    ({"encryption.enabled": True, "encryption.type": "wireguard",
+      "extraConfig": {"enable-ipsec": "true"}}, True),
+    ({"encryption.enabled": True, "encryption.type": "ipsec",
+      "extraArgs": ["--enable-wireguard"]}, True),
+    ({"encryption.enabled": False, "encryption.type": "ipsec",
+      "extraConfig": {"enable-wireguard": True}}, False),
+    ({"extraConfig": {"enable-wireguard": "true", "enable-ipsec": "true"}}, True),
+])
+def test_wireguard_and_ipsec_together_are_refused(change: dict[str, Any], refused: bool) -> None:
+    assert ("encryption.type" in paths(change)) is refused
+
+
+def test_xdp_acceleration_is_silently_off_without_kube_proxy_replacement() -> None:
+    native = {"loadBalancer.acceleration": "native"}
+    assert paths(native) == []
+    [finding] = findings({**native, "kubeProxyReplacement": False})
+    assert (finding.path, finding.effect) == ("loadBalancer.acceleration", "silent")
+    assert paths({"loadBalancer.acceleration": "best-effort", "kubeProxyReplacement": False}) == []
+    assert paths({**native, "kubeProxyReplacement": False, "nodePort.enabled": True},
+                 "1.18.12") == [], "1.18's nodePort.enabled also runs the BPF load balancer"
+
+
+def test_cluster_pool_ranges_fall_back_to_the_chart_default() -> None:
+    line = SUPPORTED_LINES["1.20"]
+    assert cluster_pool_ipv4_ranges({}, line) == ["10.0.0.0/8"]
+    assert cluster_pool_ipv4_ranges({"ipam": {"mode": "cluster-pool", "operator": {
+        "clusterPoolIPv4PodCIDRList": ["172.20.0.0/16"]}}}, line) == ["172.20.0.0/16"]
+    assert cluster_pool_ipv4_ranges(BASE, line) is None, "kubernetes IPAM: ranges come from k3s"
 
 
 def test_no_conntrack_iptables_rules_need_kpr_native_routing_and_bpf_masquerade() -> None:
@@ -203,3 +293,22 @@ def test_numbers_recorded_by_the_engine_as_floats_are_still_whole_numbers() -> N
     assert paths({"cluster.name": "a", "cluster.id": 12.0, "maglev.tableSize": 65521.0,
                   "clustermesh.maxConnectedClusters": 511.0}) == []
     assert paths({"cluster.name": "a", "cluster.id": 12.5}) == ["cluster.id"]
+
+
+def test_rules_can_be_run_by_id_and_unknown_ids_are_an_error() -> None:
+    bad = values(**{"hubble.ui.enabled": True, "maglev.tableSize": 1000})
+    assert [f.rule for f in check_helm_values(bad, "1.20.0")] == ["hubble-chain", "maglev"]
+    assert [f.rule for f in check_helm_values(bad, "1.20.0", rules=["maglev"])] == ["maglev"]
+    assert set(RULE_IDS) >= {"maglev", "native-routing-cidr", "native-routing-cidr-contains-pods"}
+    with pytest.raises(ValueError, match="no chart rule"):
+        check_helm_values(bad, "1.20.0", rules=["maglevv"])
+
+
+def test_values_seen_through_the_policy_sdks_proxy_give_the_same_findings() -> None:
+    # The pack reads registered inputs through read-only Mapping/Sequence proxies, not dicts.
+    change = {"egressGateway.enabled": True, "clustermesh.config.clusters": [],
+              "hubble.ui.enabled": True}
+    proxied = unknown_checking_proxy(values(**change))
+    assert check_helm_values(proxied, "1.20.0") == findings(change)
+    assert go_truthy(unknown_checking_proxy({"a": []})["a"]) is False
+    assert go_truthy(unknown_checking_proxy({"a": [1]})["a"]) is True

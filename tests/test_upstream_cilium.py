@@ -8,9 +8,16 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.gateway_api_reference import gateway_api_crds
 from tests.helpers import requires_reference
 from upstream import hetzner
-from upstream.cilium import DEFAULT_VERSION, SUPPORTED_LINES, line_of
+from upstream.cilium import (
+    DEFAULT_VERSION,
+    GATEWAY_API_BUNDLE_VERSION_ANNOTATION,
+    GATEWAY_API_RELEASE_ASSET,
+    SUPPORTED_LINES,
+    line_of,
+)
 
 REFERENCE_VERSIONS = ["1.18.12", "1.19.6", "1.20.0"]
 
@@ -112,3 +119,29 @@ def test_load_balancer_annotation_names_are_documented_by_the_ccm() -> None:
     for annotation in (hetzner.LB_LOCATION, hetzner.LB_NETWORK_ZONE, hetzner.LB_TYPE,
                        hetzner.LB_USE_PRIVATE_IP, hetzner.LB_NAME):
         assert f"`{annotation}`" in doc
+
+
+@pytest.mark.parametrize("tag,accepted", [("v1.6.0", True), ("v1.6.1", True), ("v1.5.1", False),
+                                          ("v1.7.0", False), ("v2.6.0", False), ("1.6.0", False),
+                                          ("latest", False)])
+def test_a_cilium_line_accepts_gateway_api_patch_releases_of_its_minor(tag: str,
+                                                                       accepted: bool) -> None:
+    assert SUPPORTED_LINES["1.20"].gateway_api.accepts(tag) is accepted
+
+
+def test_release_asset_pattern_reads_tag_and_channel_from_each_lines_install_url() -> None:
+    for line in SUPPORTED_LINES.values():
+        match = GATEWAY_API_RELEASE_ASSET.search(line.gateway_api.install_url)
+        assert match is not None
+        assert (match.group("tag"), match.group("channel")) == (line.gateway_api.version,
+                                                                 line.gateway_api.channel)
+    assert GATEWAY_API_RELEASE_ASSET.search("crds/gateway-api.yaml") is None
+
+
+@pytest.mark.parametrize("version", ["v1.2.0", "v1.3.0", "v1.6.0"])
+def test_every_upstream_crd_names_its_bundle_version(version: str) -> None:
+    crds = gateway_api_crds(version)
+    assert len(crds) >= 5
+    for crd in crds:
+        annotations = crd["metadata"]["annotations"]
+        assert annotations[GATEWAY_API_BUNDLE_VERSION_ANNOTATION] == version, crd["metadata"]

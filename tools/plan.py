@@ -1,6 +1,7 @@
 """Offline plan: run the program for one stack under mocks and show what it would register.
 
     python tools/plan.py [--stack NAME | --stack-file PATH] [--json] [--out DIR]
+                         [--policy-config FILE] [--program DIR]
 
 Exit codes: 0 fine (advisories allowed) · 1 invalid config (key path, no traceback) ·
 2 a mandatory policy violation · 3 the program itself failed (a bug: traceback shown).
@@ -114,6 +115,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help="write rendered machine files to this directory")
     parser.add_argument("--policy-config", type=Path,
                         help="policy pack config JSON (the format of --policy-pack-config)")
+    parser.add_argument("--program", type=Path, default=PROJECT_DIR,
+                        help="directory of the Pulumi program to run (default: this project); "
+                             "e.g. a hand-written program to check against the policy pack")
     return parser.parse_args(argv)
 
 
@@ -122,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     stack_file = args.stack_file or PROJECT_DIR / f"Pulumi.{args.stack or 'dev'}.yaml"
     try:
         config = load_stack_config(PROJECT_DIR, stack_file, args.stack)
-        plan = run_program(PROJECT_DIR, config)
+        plan = run_program(args.program, config)
     except (ConfigError, StackFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG

@@ -25,6 +25,14 @@ _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 _GATEWAY_API_RELEASES = "https://github.com/kubernetes-sigs/gateway-api/releases/download"
+# Where a manifest names the Gateway API release it came from: the upstream release asset URL
+# (``.../releases/download/<tag>/<channel>-install.yaml``) and, on every CRD of the bundle, this
+# annotation (../shared/reference/gateway-api-*/standard/*.yaml).
+GATEWAY_API_RELEASE_ASSET = re.compile(
+    r"kubernetes-sigs/gateway-api/releases/download/(?P<tag>v\d+\.\d+\.\d+)/"
+    r"(?P<channel>standard|experimental)-install\.yaml$")
+GATEWAY_API_BUNDLE_VERSION_ANNOTATION = f"{GATEWAY_API_GROUP}/bundle-version"
+_RELEASE_TAG = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,20 @@ class GatewayApiBundle:
     def install_url(self) -> str:
         # Ref: https://gateway-api.sigs.k8s.io/guides/#installing-gateway-api (release assets)
         return f"{_GATEWAY_API_RELEASES}/{self.version}/{self.channel}-install.yaml"
+
+    def accepts(self, tag: str) -> bool:
+        """Whether CRDs of Gateway API release ``tag`` fit the Cilium line of this bundle.
+
+        Same minor release: patch releases only fix bugs, while each minor moves kinds between
+        versions and channels (v1.5 serves TLSRoute and ReferenceGrant as v1 and drops the
+        v1alpha2 TLSRoute Cilium ≤ 1.19 reads; domain notes §2).
+        """
+        return _minor_of(tag) is not None and _minor_of(tag) == _minor_of(self.version)
+
+
+def _minor_of(tag: str) -> tuple[int, int] | None:
+    match = _RELEASE_TAG.match(tag)
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 # Kinds every supported line reads; TLSRoute v1alpha2 (experimental channel) is optional ≤ 1.19.
@@ -79,6 +101,15 @@ _CHART_DEFAULTS: dict[str, Any] = {
     "identityAllocationMode": "crd",
     "defaultLBServiceIPAM": "lbipam",
     "operator.replicas": 2,
+    "ipam.mode": "cluster-pool",
+    "ipam.operator.clusterPoolIPv4PodCIDRList": ["10.0.0.0/8"],
+    "encryption.enabled": False,
+    "encryption.type": "ipsec",
+    "clustermesh.useAPIServer": False,
+    "clustermesh.config.enabled": False,
+    "clustermesh.config.clusters": [],
+    "extraConfig": {},
+    "extraArgs": [],
 }
 
 
@@ -98,6 +129,12 @@ class CiliumLine:
     """1.16–1.18: Gateway API also works with ``nodePort.enabled`` instead of full KPR."""
     gateway_forces_socket_lb_host_namespace_only: bool = False
     """1.20.0's chart sets ``bpf-lb-sock-hostns-only`` whenever Gateway API is on."""
+
+    @property
+    def version(self) -> tuple[int, int]:
+        """The line as numbers, for facts that start at a Cilium release (``>= (1, 16)``)."""
+        major, minor = self.minor.split(".")
+        return int(major), int(minor)
 
 
 def _defaults(**overrides: Any) -> Mapping[str, Any]:
@@ -134,6 +171,15 @@ SUPPORTED_LINES: dict[str, CiliumLine] = {
         gateway_forces_socket_lb_host_namespace_only=True),
 }
 DEFAULT_VERSION = SUPPORTED_LINES["1.20"].newest_verified_patch
+
+
+# Node images that break Cilium in known ways, with the reason (seed material, domain notes §1.3
+# and §5): on Ubuntu 22.04 a k3s restart can drop node networking (systemd-networkd removes the
+# routes Cilium installed).
+DISCOURAGED_NODE_IMAGES: dict[str, str] = {
+    "ubuntu-22.04": "a k3s restart can drop node networking (systemd-networkd removes routes "
+                    "Cilium installed)",
+}
 
 
 def line_of(version: str) -> CiliumLine | None:

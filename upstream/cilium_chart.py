@@ -15,9 +15,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from ipaddress import IPv4Network, ip_network
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Any, Literal
 
 from upstream.cilium import CiliumLine, line_of
@@ -36,6 +36,10 @@ TUNNEL_PROTOCOLS = ("", "vxlan", "geneve")
 CLUSTER_NAME = re.compile(r"^([a-z0-9][-a-z0-9]*)?[a-z0-9]$")
 CLUSTER_NAME_MAX = 32
 MAX_CONNECTED_CLUSTERS = (255, 511)
+# Ref: cilium/cilium PR #32828: the egress gateway works with the L7 proxy from 1.16 on.
+EGRESS_GATEWAY_WITH_L7_PROXY_SINCE = (1, 16)
+# IPAM modes whose pod addresses come from the operator's cluster pool (chart default).
+CLUSTER_POOL_IPAM = ("cluster-pool", "")
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,17 @@ class HelmValues:
         return str(self.get("routingMode") or "tunnel")
 
     @property
+    def tunnels(self) -> bool:
+        """Some traffic is encapsulated: tunnel routing, and 1.20's hybrid routing."""
+        # Ref: cilium pkg/option DaemonConfig.TunnelingEnabled (routing mode other than native)
+        return self.routing_mode != "native"
+
+    @property
+    def uses_dsr(self) -> bool:
+        # Ref: cilium pkg/option DaemonConfig.LoadBalancerUsesDSR (mode dsr or hybrid)
+        return (self.get("loadBalancer.mode") or "snat") in ("dsr", "hybrid")
+
+    @property
     def ipv4_masquerade(self) -> bool:
         # enableIPv4Masquerade: "true unless ipam eni mode is active" when left null.
         value = self.get("enableIPv4Masquerade")
@@ -96,7 +111,10 @@ def _lookup(values: Mapping[str, Any], path: str) -> tuple[bool, Any]:
 
 def go_truthy(value: Any) -> bool:
     """Truth as Go templates see it: only false, 0, nil and empty values are false."""
-    return value not in (None, False, 0, "") and value != [] and value != {}
+    if isinstance(value, (Mapping, Sequence)) and not isinstance(value, str):
+        # Also the policy SDK's read-only proxies, which are not dicts or lists.
+        return len(value) > 0
+    return value not in (None, False, 0, "")
 
 
 def whole_number(value: Any) -> int | None:
@@ -104,6 +122,12 @@ def whole_number(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return int(value) if float(value).is_integer() else None
+
+
+def shown(value: Any) -> str:
+    """A value for a message: 7.0 (a number as Pulumi sends it) reads as the user wrote it, 7."""
+    number = whole_number(value)
+    return str(number) if number is not None else repr(value)
 
 
 def helm_string(value: Any) -> str:
@@ -145,17 +169,18 @@ def _cluster_identity(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]
     cluster_id = v.get("cluster.id")
     if name == "default" and cluster_id not in (0, None):
         yield ChartFinding("cluster.name", f"the name 'default' cannot be used with cluster.id "
-                           f"{cluster_id}.", "give every meshed cluster a unique cluster.name.",
+                           f"{shown(cluster_id)}.",
+                           "give every meshed cluster a unique cluster.name.",
                            "reject")
     max_clusters = v.get("clustermesh.maxConnectedClusters")
     if max_clusters not in MAX_CONNECTED_CLUSTERS:
         yield ChartFinding("clustermesh.maxConnectedClusters",
-                           f"{max_clusters} is not supported.", "use 255 or 511.", "reject")
+                           f"{shown(max_clusters)} is not supported.", "use 255 or 511.", "reject")
     # Ref: Cilium docs network/clustermesh/clustermesh.rst (cluster.id 1–255, or 1–511)
     highest = 511 if max_clusters == 511 else 255
     number = whole_number(cluster_id)
     if number is None or not 0 <= number <= highest:
-        yield ChartFinding("cluster.id", f"{cluster_id!r} is outside 0–{highest}; the agent "
+        yield ChartFinding("cluster.id", f"{shown(cluster_id)} is outside 0–{highest}; the agent "
                            "refuses to start.", f"use a number from 1 to {highest} (0 outside "
                            "Cluster Mesh).", "reject")
 
@@ -198,17 +223,32 @@ def _enumerations(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
 
 
 def _tunnel_load_balancing(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
-    mode = v.get("loadBalancer.mode") or "snat"
-    if v.routing_mode != "tunnel" or mode == "snat":
+    # Ref: cilium daemon/cmd/kube_proxy_replacement.go: DSR "cannot be used with vxlan
+    # tunneling", and "tunnel routing with Node Port dsr mode requires geneve dispatch" (which
+    # also rules out the default `opt` dispatch outside native routing).
+    if not v.tunnels or not v.uses_dsr:
         return
+    mode = v.get("loadBalancer.mode")
     dispatch = v.get("loadBalancer.dsrDispatch") or "opt"
     protocol = v.get("tunnelProtocol") or "vxlan"
     if dispatch != "geneve" or protocol != "geneve":
-        yield ChartFinding("loadBalancer.mode", f"'{mode}' load balancing in tunnel routing needs "
-                           f"Geneve dispatch and a Geneve tunnel (have dsrDispatch '{dispatch}', "
-                           f"tunnelProtocol '{protocol}').",
+        yield ChartFinding("loadBalancer.mode", f"'{mode}' load balancing with {v.routing_mode} "
+                           "routing needs Geneve dispatch and a Geneve tunnel (have dsrDispatch "
+                           f"'{dispatch}', tunnelProtocol '{protocol}').",
                            "set loadBalancer.dsrDispatch: geneve and tunnelProtocol: geneve, "
                            "use routingMode: native, or loadBalancer.mode: snat.", "reject")
+
+
+def _geneve_dispatch_needs_geneve(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
+    # Ref: cilium daemon/cmd/kube_proxy_replacement.go: "mode with geneve dispatch requires
+    # geneve tunnel protocol", checked in native routing too (tunnel routing: the rule above).
+    if v.tunnels or not v.uses_dsr or v.get("loadBalancer.dsrDispatch") != "geneve":
+        return
+    protocol = v.get("tunnelProtocol") or "vxlan"
+    if protocol != "geneve":
+        yield ChartFinding("tunnelProtocol", f"Geneve DSR dispatch needs tunnelProtocol geneve "
+                           f"(have '{protocol}').", "set tunnelProtocol: geneve, or use "
+                           "loadBalancer.dsrDispatch: opt in native routing.", "reject")
 
 
 def _direct_routes_need_native_routing(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
@@ -229,13 +269,26 @@ def _native_routing_cidr(v: HelmValues, line: CiliumLine,
                            "set it to the pod CIDR (k3s.clusterCidr) or a range containing it.",
                            "reject")
         return
-    try:
-        routed = ip_network(text, strict=False)
-    except ValueError:
+    if _routed_range(text) is None:
         yield ChartFinding("ipv4NativeRoutingCIDR", f"'{text}' is not a CIDR.",
                            "write it like 10.42.0.0/16.", "reject")
+
+
+def _routed_range(text: str) -> IPv4Network | IPv6Network | None:
+    try:
+        return ip_network(text, strict=False)
+    except ValueError:
+        return None
+
+
+def _native_routing_cidr_contains_pods(v: HelmValues, line: CiliumLine,
+                                       pod_cidr: IPv4Network | None) -> Iterator[ChartFinding]:
+    if pod_cidr is None or v.routing_mode != "native" or not v.ipv4_masquerade:
         return
-    if pod_cidr is not None and (routed.version != 4 or not pod_cidr.subnet_of(routed)):
+    routed = _routed_range(helm_string(v.get("ipv4NativeRoutingCIDR")))
+    if routed is None:
+        return  # unset or not a CIDR: the rule above reports it
+    if routed.version != 4 or not pod_cidr.subnet_of(routed):
         yield ChartFinding("ipv4NativeRoutingCIDR", f"{routed} does not contain the pod CIDR "
                            f"{pod_cidr}; pod traffic would be masqueraded or dropped.",
                            "use the pod CIDR (k3s.clusterCidr) or a range containing it.",
@@ -245,7 +298,7 @@ def _native_routing_cidr(v: HelmValues, line: CiliumLine,
 def _maglev(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
     size = v.get("maglev.tableSize")
     if v.is_set("maglev.tableSize") and size not in MAGLEV_TABLE_SIZES:
-        yield ChartFinding("maglev.tableSize", f"{size!r} is not one of the supported primes.",
+        yield ChartFinding("maglev.tableSize", f"{shown(size)} is not one of the supported primes.",
                            f"use one of {', '.join(map(str, MAGLEV_TABLE_SIZES))}.", "reject")
     seed = v.get("maglev.hashSeed")
     if isinstance(seed, str) and len(_decoded(seed) or b"") != MAGLEV_SEED_BYTES:
@@ -265,6 +318,10 @@ def _decoded(text: str) -> bytes | None:
 def _egress_gateway(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
     if not v.on("egressGateway.enabled"):
         return
+    if line.version < EGRESS_GATEWAY_WITH_L7_PROXY_SINCE and v.on("l7Proxy"):
+        yield ChartFinding("l7Proxy", f"Cilium {line.minor} cannot run the egress gateway with "
+                           "the L7 proxy (compatible from 1.16).", "set l7Proxy: false, or use "
+                           "Cilium 1.16 or newer.", "reject")
     # Ref: Cilium docs network/egress-gateway/egress-gateway.rst (requirements)
     needs = [
         ("bpf.masquerade", v.on("bpf.masquerade"), "set bpf.masquerade: true."),
@@ -279,6 +336,72 @@ def _egress_gateway(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
         if not ok:
             yield ChartFinding(path, "the egress gateway cannot run with this setting.", fix,
                                "reject")
+
+
+def cluster_mesh_enabled(v: HelmValues) -> bool:
+    """Cluster Mesh is configured: an apiserver to expose, or remote clusters to connect to."""
+    return (v.on("clustermesh.useAPIServer") or v.on("clustermesh.config.enabled")
+            or go_truthy(v.get("clustermesh.config.clusters")))
+
+
+def _egress_gateway_without_cluster_mesh(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
+    # Ref: cilium/cilium PR #27918 (docs: the egress gateway is incompatible with Cluster Mesh;
+    # the agent does not refuse it, gateway selection across clusters just does not work).
+    if v.on("egressGateway.enabled") and cluster_mesh_enabled(v):
+        yield ChartFinding("egressGateway.enabled", "the egress gateway does not work together "
+                           "with Cluster Mesh (clustermesh.useAPIServer / clustermesh.config).",
+                           "turn the egress gateway or Cluster Mesh off in this cluster.",
+                           "silent")
+
+
+def encryption_methods(v: HelmValues) -> set[str]:
+    """Transparent encryption the agent is asked to run: the chart's ``encryption.type`` (one of
+    them), plus any ``enable-ipsec``/``enable-wireguard`` forced through ``extraConfig`` or
+    ``extraArgs`` (which the chart passes to the agent unchecked)."""
+    methods = set()
+    if v.on("encryption.enabled"):
+        methods.add(helm_string(v.get("encryption.type")))
+    extra_config = v.get("extraConfig")
+    extra_args = [helm_string(arg) for arg in v.get("extraArgs") or ()]
+    for method in ("ipsec", "wireguard"):
+        flag = f"enable-{method}"
+        if isinstance(extra_config, Mapping) and helm_string(extra_config.get(flag)) == "true":
+            methods.add(method)
+        if f"--{flag}" in extra_args or f"--{flag}=true" in extra_args:
+            methods.add(method)
+    return methods
+
+
+def _single_encryption(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
+    # Ref: domain notes §2 "WireGuard + IPsec together REJECT" (the agent refuses to start).
+    if {"ipsec", "wireguard"} <= encryption_methods(v):
+        yield ChartFinding("encryption.type", "WireGuard and IPsec are both enabled (one through "
+                           "extraConfig/extraArgs); the agent refuses to start.",
+                           "choose one: encryption.type wireguard or ipsec, and remove "
+                           "enable-ipsec/enable-wireguard from extraConfig and extraArgs.",
+                           "reject")
+
+
+def _xdp_needs_kpr(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
+    # Ref: cilium daemon/cmd/kube_proxy_replacement.go: acceleration is a NodePort feature, and
+    # NodePort is only enabled by kubeProxyReplacement (1.18 also by nodePort.enabled).
+    if v.get("loadBalancer.acceleration") != "native" or v.kube_proxy_replacement:
+        return
+    if line.gateway_accepts_node_port and v.on("nodePort.enabled"):
+        return
+    yield ChartFinding("loadBalancer.acceleration", "XDP acceleration (native) only applies to "
+                       "the kube-proxy replacement's load balancer, which is off.",
+                       "set kubeProxyReplacement: true, or loadBalancer.acceleration: disabled.",
+                       "silent")
+
+
+def cluster_pool_ipv4_ranges(values: Mapping[str, Any], line: CiliumLine) -> list[str] | None:
+    """Pod ranges the operator hands out in cluster-pool IPAM (the chart default mode, with
+    ``10.0.0.0/8`` by default), or None when another IPAM mode assigns pod addresses."""
+    v = HelmValues(values, line)
+    if helm_string(v.get("ipam.mode")) not in CLUSTER_POOL_IPAM:
+        return None
+    return [helm_string(cidr) for cidr in v.get("ipam.operator.clusterPoolIPv4PodCIDRList") or ()]
 
 
 def _no_conntrack_rules(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
@@ -326,30 +449,52 @@ RULES: dict[str, Rule] = {
     "kube-proxy-replacement-boolean": _kube_proxy_replacement_is_boolean,
     "enumerations": _enumerations,
     "tunnel-load-balancing": _tunnel_load_balancing,
+    "geneve-dispatch-needs-geneve-tunnel": _geneve_dispatch_needs_geneve,
     "direct-routes-need-native-routing": _direct_routes_need_native_routing,
     "maglev": _maglev,
     "egress-gateway-prerequisites": _egress_gateway,
+    "egress-gateway-without-cluster-mesh": _egress_gateway_without_cluster_mesh,
+    "single-encryption": _single_encryption,
+    "xdp-needs-kube-proxy-replacement": _xdp_needs_kpr,
     "no-conntrack-prerequisites": _no_conntrack_rules,
     "gateway-needs-kube-proxy-replacement": _gateway_needs_kpr,
     "gateway-overrides-socket-lb": _gateway_overrides_socket_lb,
     "l2-announcements-need-kube-proxy-replacement": _l2_announcements_need_kpr,
 }
+# Rules that also look at the cluster's pod range (given by the caller: it is k3s config, not a
+# Helm value).
+PodCidrRule = Callable[[HelmValues, CiliumLine, IPv4Network | None], Iterator[ChartFinding]]
 NATIVE_ROUTING_CIDR_RULE = "native-routing-cidr"
+NATIVE_ROUTING_CIDR_CONTAINS_PODS_RULE = "native-routing-cidr-contains-pods"
+POD_CIDR_RULES: dict[str, PodCidrRule] = {
+    NATIVE_ROUTING_CIDR_RULE: _native_routing_cidr,
+    NATIVE_ROUTING_CIDR_CONTAINS_PODS_RULE: _native_routing_cidr_contains_pods,
+}
+RULE_IDS = (*RULES, *POD_CIDR_RULES)
 
 
 def check_helm_values(values: Mapping[str, Any], version: str, *,
-                      pod_cidr: IPv4Network | None = None) -> list[ChartFinding]:
+                      pod_cidr: IPv4Network | None = None,
+                      rules: Iterable[str] | None = None) -> list[ChartFinding]:
     """Every way these Helm values fail on this Cilium version. Empty when they are accepted.
 
     ``pod_cidr`` (the cluster's pod range) is optional: with it, ``ipv4NativeRoutingCIDR`` is
-    also checked to contain it.
+    also checked to contain it. ``rules`` limits the checks to those ids (the policy pack runs
+    each group on its own, so an unknown value only stops the policies that read it).
     """
     line = line_of(version)
     if line is None:
         raise ValueError(f"Cilium {version} is not in a supported line")
+    selected = RULE_IDS if rules is None else tuple(rules)
+    unknown = sorted(set(selected) - set(RULE_IDS))
+    if unknown:
+        raise ValueError(f"no chart rule(s) {', '.join(unknown)}")
     effective = HelmValues(values, line)
-    findings = [replace(finding, rule=rule_id)
-                for rule_id, rule in RULES.items() for finding in rule(effective, line)]
-    findings += [replace(finding, rule=NATIVE_ROUTING_CIDR_RULE)
-                 for finding in _native_routing_cidr(effective, line, pod_cidr)]
+    findings: list[ChartFinding] = []
+    for rule_id in selected:
+        if rule_id in RULES:
+            found = RULES[rule_id](effective, line)
+        else:
+            found = POD_CIDR_RULES[rule_id](effective, line, pod_cidr)
+        findings += [replace(finding, rule=rule_id) for finding in found]
     return findings

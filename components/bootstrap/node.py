@@ -73,7 +73,8 @@ class K3sNode(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         config_yaml = node.config.apply(k3s_config.config_yaml)
         registries = next((f.content for f in node.files if f.path == paths.REGISTRIES_FILE), None)
-        super().__init__(NODE_TYPE, name, {
+        # Also registered as outputs: a stack policy in a real preview sees outputs, not props.
+        described = {
             "nodeName": node.handle.key,
             "role": node.role,
             "k3sVersion": node.k3s_version,
@@ -81,7 +82,8 @@ class K3sNode(pulumi.ComponentResource):
             "k3sConfig": node.config,
             "configYaml": config_yaml,
             "registriesYaml": registries,
-        }, opts)
+        }
+        super().__init__(NODE_TYPE, name, described, opts)
 
         file_bundle = config_yaml.apply(lambda text: bundle.encode_file_bundle(
             [bundle.NodeFile(paths.CONFIG_FILE, text), *node.files], node.staged))
@@ -141,4 +143,4 @@ class K3sNode(pulumi.ComponentResource):
                     parent=self, custom_timeouts=MEMBERSHIP_TIMEOUTS,
                     depends_on=[self.k3s, node.handle.server, *membership_after]))
 
-        self.register_outputs({"nodeName": node.handle.key, "configDigest": self.config_digest})
+        self.register_outputs({**described, "configDigest": self.config_digest})
