@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pulumi
+import pytest
 from pulumi.runtime.mocks import MockResourceArgs
 
 from tools import mock_provider
@@ -44,3 +47,22 @@ def leaks(text: str) -> list[str]:
     return found
 
 
+
+
+@contextmanager
+def planted_secrets() -> Iterator[None]:
+    """Mocked providers hand out the sentinel tokens and private keys while the block runs."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(mock_provider.COMPUTED_OUTPUTS,
+                      "random:index/randomPassword:RandomPassword", planted_password)
+        patch.setitem(mock_provider.COMPUTED_OUTPUTS, "tls:index/privateKey:PrivateKey",
+                      planted_private_key)
+        yield
+
+
+def with_planted_datastore(config: dict[str, Any]) -> dict[str, Any]:
+    """A stack config (``k3s-hcloud:`` keys) that also uses an external datastore with a
+    sentinel password."""
+    k3s = config.setdefault("k3s-hcloud:k3s", {})
+    k3s["datastoreEndpoint"] = f"postgres://k3s:{DATASTORE_PASSWORD}@db.internal:5432/k3s"
+    return config

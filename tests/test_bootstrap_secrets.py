@@ -17,20 +17,14 @@ import pytest
 from tests.bootstrap_plans import commands, plan_config
 from tests.helpers import EXAMPLE_STACKS, example_config
 from tests.sentinels import (AGENT_TOKEN, CLUSTER_TOKEN, DATASTORE_PASSWORD, HCLOUD_TOKEN,
-                             SENTINELS, leaks, planted_password, planted_private_key)
-from tools import mock_provider
+                             SENTINELS, leaks, planted_secrets, with_planted_datastore)
 from tools.engine import Plan
+
 
 @pytest.fixture(scope="module", params=EXAMPLE_STACKS)
 def planted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Plan:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(mock_provider.COMPUTED_OUTPUTS,
-                      "random:index/randomPassword:RandomPassword", planted_password)
-        patch.setitem(mock_provider.COMPUTED_OUTPUTS, "tls:index/privateKey:PrivateKey",
-                      planted_private_key)
-        config = example_config(request.param)
-        k3s = config.setdefault("k3s-hcloud:k3s", {})
-        k3s["datastoreEndpoint"] = f"postgres://k3s:{DATASTORE_PASSWORD}@db.internal:5432/k3s"
+    with planted_secrets():
+        config = with_planted_datastore(example_config(request.param))
         config["hcloud:token"] = {"secure": "v1:stand-in"}
         directory = tmp_path_factory.mktemp(request.param)
         plan = plan_config(directory, config, stack=request.param,

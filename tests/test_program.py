@@ -10,8 +10,7 @@ import pytest
 
 from tests.helpers import EXAMPLE_STACKS, PROJECT_DIR, example_config, plan_config, write_stack_file
 from tests.sentinels import (AGENT_TOKEN, CLUSTER_TOKEN, DATASTORE_PASSWORD, HCLOUD_TOKEN, SSH_KEY,
-                             leaks, planted_password, planted_private_key)
-from tools import mock_provider
+                             leaks, planted_secrets, with_planted_datastore)
 from tools.critical_path import longest_chain
 from tools.engine import Plan, run_program
 from tools.stack_files import load_stack_config
@@ -24,16 +23,8 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 @pytest.fixture(scope="module", params=EXAMPLE_STACKS)
 def planted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Plan:
     """The real program with a sentinel in every secret: tokens, keys, datastore, hcloud token."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(mock_provider.COMPUTED_OUTPUTS,
-                      "random:index/randomPassword:RandomPassword", planted_password)
-        patch.setitem(mock_provider.COMPUTED_OUTPUTS, "tls:index/privateKey:PrivateKey",
-                      planted_private_key)
-        config = example_config(request.param)
-        k3s = config.setdefault("k3s-hcloud:k3s", {})
-        k3s["datastoreEndpoint"] = f"postgres://k3s:{DATASTORE_PASSWORD}@db.internal:5432/k3s"
-        if config["k3s-hcloud:controlPlane"].get("count", 1) % 2 == 0:
-            config["k3s-hcloud:controlPlane"]["count"] += 1
+    with planted_secrets():
+        config = with_planted_datastore(example_config(request.param))
         stack_file = write_stack_file(tmp_path_factory.mktemp(request.param), config,
                                       request.param)
         stack_config = load_stack_config(PROJECT_DIR, stack_file, request.param)

@@ -77,7 +77,7 @@ def changed_paths(before: Any, after: Any, path: str = "") -> list[str]:
         return paths
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
         paths = []
-        for index, (old, new) in enumerate(zip(before, after)):
+        for index, (old, new) in enumerate(zip(before, after, strict=True)):
             paths.extend(changed_paths(old, new, f"{path}[{index}]"))
         return paths
     return [] if before == after else [path]
