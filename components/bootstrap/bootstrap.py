@@ -47,6 +47,10 @@ class K3sBootstrap(pulumi.ComponentResource):
     """Secret. Admin kubeconfig: the API load balancer, or one context per server."""
     ready: list[pulumi.Resource]
     """After these, the API answers through ``kubeconfig`` and every node has registered."""
+    cluster_ca_hash: pulumi.Output[str]
+    """SHA-256 of the cluster CA (plain): the cluster's identity. k3s generates the CA when the
+    cluster is initialised and keeps it in the datastore, so it changes exactly when the cluster
+    is a new one, whatever address the kubeconfig points at."""
     nodes: dict[str, K3sNode]
 
     def __init__(self, name: str, spec: ClusterSpec, nodes: Sequence[NodeHandle],
@@ -122,6 +126,8 @@ class K3sBootstrap(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(on_first, pulumi.ResourceOptions(
                 additional_secret_outputs=["stdout"])))
 
+        self.cluster_ca_hash = ca_hash.stdout.apply(lambda text: text.strip())
+
         def pinned(role: str, password: pulumi.Output[str]) -> pulumi.Output[str]:
             return pulumi.Output.secret(pulumi.Output.all(ca_hash.stdout, password).apply(
                 lambda values: secure_token(values[0], role, values[1])))
@@ -154,6 +160,7 @@ class K3sBootstrap(pulumi.ComponentResource):
             step for server in servers for step in (self.nodes[server.key].k3s,
                                                     self.nodes[server.key].membership) if step]
         self.register_outputs({"kubeconfig": self.kubeconfig,
+                               "clusterCaHash": self.cluster_ca_hash,
                                "nodeNames": list(self.nodes)})
 
 
