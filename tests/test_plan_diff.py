@@ -139,8 +139,7 @@ def test_preview_with_a_cluster_identifier_only_updates_the_provider(tmp_path: P
 
 def test_command_changes_say_which_scripts_run(tmp_path: Path) -> None:
     before = cluster_plan(tmp_path)
-    [member] = [c for c in diff_plans(before, cluster_plan(tmp_path, memberTrigger="b")).changes]
-    assert member.kind == "replace" and member.scripts == ("create", "delete")
-    reread = diff_plans(before, cluster_plan(tmp_path, readerTrigger="b")).changes[0]
+    [member] = diff_plans(before, cluster_plan(tmp_path, memberTrigger="b")).changes
+    assert member.kind == "replace" and member.scripts == ("create", "delete") and member.custom
+    [reread] = diff_plans(before, cluster_plan(tmp_path, readerTrigger="b")).changes
     assert reread.scripts == ("create",)
-    assert all(c.custom for c in diff_plans(before, cluster_plan(tmp_path, memberTrigger="b")).changes)

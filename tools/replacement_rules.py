@@ -45,9 +45,10 @@ def kubernetes_provider_rule(old: RecordedResource, new: RecordedResource,
                              paths: Sequence[str]) -> list[str]:
     """pulumi-kubernetes ``DiffConfig``: when the provider itself is replaced.
 
-    With ``clusterIdentifier`` set, only a change of that value replaces the provider; every other
-    change (kubeconfig included) is an update (Ref: kubernetes.Provider docs, ``cluster_identifier``;
-    provider/pkg/provider diffconfig tests "with an unchanged cluster identifier"). Without it,
+    With ``clusterIdentifier`` set, only a change of that value replaces the provider; every
+    other change (kubeconfig included) is an update (Ref: kubernetes.Provider docs,
+    ``cluster_identifier``; provider/pkg/provider DiffConfig tests "with an unchanged cluster
+    identifier"). Without it,
     the provider is replaced when its kubeconfig is unknown or when the kubeconfig's *active
     cluster* (the current context's cluster entry: server, CA, ...) differs
     (Ref: pulumi-kubernetes provider/pkg/provider/provider.go ``DiffConfig``,
