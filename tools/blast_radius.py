@@ -29,7 +29,13 @@ if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
 from stack_config.errors import ConfigError  # noqa: E402
-from tools.config_edits import ConfigEditError, parse_assignment, parse_path, set_value, unset_value  # noqa: E402,E501
+from tools.config_edits import (  # noqa: E402
+    ConfigEditError,
+    parse_assignment,
+    parse_path,
+    set_value,
+    unset_value,
+)
 from tools.engine import Plan, run_program  # noqa: E402
 from tools.plan_diff import KINDS, PlanDiff, ResourceChange, diff_plans  # noqa: E402
 from tools.stack_files import StackFileError, load_stack_config, read_yaml  # noqa: E402
