@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,7 +220,8 @@ BY_KEY = {change.key: change for change in CHANGES}
 class Day2Matrix:
     """Plans every change once; base plans are shared by the changes on the same stack."""
 
-    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="day2-")))
+    workdir: Path
+    """Where the edited stack files are written (one folder per plan)."""
     _bases: dict[str, Plan] = field(default_factory=dict)
     _afters: dict[str, Plan] = field(default_factory=dict)
 
