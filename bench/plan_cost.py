@@ -2,11 +2,14 @@
 
     python bench/plan_cost.py [--runs 5] [--out bench/results]
 
-For 3, 10, 50, 100 nodes (private network, HA control plane, API LB) the real program is planned
-five times, each run in a fresh interpreter (so peak RSS is per run), and the median is reported.
-The floor registers the same number and types of resources with no logic under the same mocks.
+For 3, 10, 50, 100 nodes (private network: bastion, 3 control planes, API LB, one worker pool;
+"nodes" counts servers, bastion included, with at least one worker, so the 3-node point is the
+smallest such cluster: 5 servers) the real program is planned five times, each run in a fresh
+interpreter (so peak RSS is per run), and the median is reported. The floor registers the same
+number and types of resources with no logic under the same mocks, in its own fresh interpreters.
 300 nodes exceed one Hetzner network (~100 servers): the bench records the config refusal.
-Writes results.json, results.md and plan_cost.png under --out.
+Writes plan_cost.json, plan_cost.md and plan_cost.png under --out, with a least-squares fit of
+time against servers (linear growth: R² close to 1).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from tools.stack_files import StackConfig, load_stack_config  # noqa: E402
 from tests.helpers import write_stack_file  # noqa: E402
 
 SIZES = (3, 10, 50, 100, 300)
+SERVER = "hcloud:index/server:Server"
 
 
 def stack_config_for(nodes: int, directory: Path) -> StackConfig:
@@ -39,56 +43,93 @@ def stack_config_for(nodes: int, directory: Path) -> StackConfig:
     return load_stack_config(ROOT, stack_file, "bench")
 
 
-def once(nodes: int, mode: str) -> dict:
-    """One measurement in this (fresh) process: seconds for the plan, peak RSS, resource count."""
+def once(nodes: int) -> dict:
+    """One plan of the real program in this (fresh) process: seconds, peak RSS, resources."""
     with tempfile.TemporaryDirectory() as tmp:
         config = stack_config_for(nodes, Path(tmp))
-        if mode == "floor":
+        start = time.perf_counter()
+        try:
             plan = run_program(ROOT, config)
-            floor_dir = write_floor_program(plan, Path(tmp) / "floor")
-            start = time.perf_counter()
-            plan = run_program(floor_dir, StackConfig("bench", "k3s-hcloud"))
-        else:
-            start = time.perf_counter()
-            try:
-                plan = run_program(ROOT, config)
-            except ConfigError as error:
-                return {"refused": str(error)}
+        except ConfigError as error:
+            return {"refused": str(error)}
         seconds = time.perf_counter() - start
+    return _sample(seconds, plan)
+
+
+def once_floor(floor_dir: Path) -> dict:
+    """One plan of the floor program in this (fresh) process, which runs nothing else."""
+    start = time.perf_counter()
+    plan = run_program(floor_dir, StackConfig("bench", "k3s-hcloud"))
+    return _sample(time.perf_counter() - start, plan)
+
+
+def _sample(seconds: float, plan) -> dict:
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"seconds": seconds, "peak_mib": peak_kib / 1024,
-            "resources": sum(1 for r in plan.resources if r.custom)}
+            "resources": sum(1 for r in plan.resources if r.custom),
+            "servers": len(plan.by_type(SERVER))}
 
 
-def measure(nodes: int, mode: str, runs: int) -> dict:
+def write_floor(nodes: int, directory: Path) -> Path:
+    """The floor program for this size, from a plan of the real program (made here, not in the
+    measured process, so the floor's peak memory is its own)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    config = stack_config_for(nodes, directory)
+    return write_floor_program(run_program(ROOT, config), directory / "floor")
+
+
+def measure(arguments: list[str], runs: int) -> dict:
     samples = []
     for _ in range(runs):
-        output = subprocess.run([sys.executable, __file__, "--once", str(nodes), mode],
+        output = subprocess.run([sys.executable, __file__, *arguments],
                                 capture_output=True, text=True, check=True, cwd=ROOT).stdout
         samples.append(json.loads(output))
         if "refused" in samples[-1]:
             return samples[-1]
     return {"seconds": statistics.median(s["seconds"] for s in samples),
             "peak_mib": statistics.median(s["peak_mib"] for s in samples),
-            "resources": samples[0]["resources"], "runs": runs}
+            "resources": samples[0]["resources"], "servers": samples[0]["servers"], "runs": runs,
+            "samples": [round(s["seconds"], 4) for s in samples]}
 
 
-def plot(results: dict, path: Path) -> None:
+def linear_fit(xs: list[float], ys: list[float]) -> dict:
+    """Least squares y = a + b·x and R² (is the growth linear?)."""
+    n = len(xs)
+    mean_x, mean_y = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mean_x) ** 2 for x in xs)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / sxx
+    intercept = mean_y - slope * mean_x
+    total = sum((y - mean_y) ** 2 for y in ys)
+    residual = sum((y - intercept - slope * x) ** 2 for x, y in zip(xs, ys))
+    return {"intercept": intercept, "slope": slope, "r2": 1 - residual / total if total else 1.0}
+
+
+def plot(results: dict, fits: dict, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     sizes = [n for n in results if "seconds" in results[n]["program"]]
+    servers = [results[n]["program"]["servers"] for n in sizes]
+    labels = {"program": "k3s-hcloud", "floor": "floor (same resources, no logic)"}
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    for mode, style in (("program", "o-"), ("floor", "s--")):
-        left.plot(sizes, [results[n][mode]["seconds"] for n in sizes], style, label=mode)
-        right.plot(sizes, [results[n][mode]["peak_mib"] for n in sizes], style, label=mode)
-    left.set(xlabel="nodes", ylabel="median plan time (s)", title="Offline plan time")
-    right.set(xlabel="nodes", ylabel="median peak RSS (MiB)", title="Peak memory")
+    for mode, style, color in (("program", "o", "C0"), ("floor", "s", "C1")):
+        left.plot(servers, [results[n][mode]["seconds"] for n in sizes], style, color=color,
+                  label=labels[mode])
+        fit = fits[mode]
+        end = max(servers)
+        left.plot([0, end], [fit["intercept"], fit["intercept"] + fit["slope"] * end],
+                  "-" if mode == "program" else "--", color=color, alpha=0.5,
+                  label=f"fit: {fit['slope'] * 1000:.0f} ms/server, R²={fit['r2']:.3f}")
+        right.plot(servers, [results[n][mode]["peak_mib"] for n in sizes], style + "-",
+                   color=color, label=labels[mode])
+    left.set(xlabel="servers (bastion + 3 control planes + workers)",
+             ylabel="median plan time (s)", title="Offline plan time (5 runs each)")
+    right.set(xlabel="servers", ylabel="median peak RSS (MiB)", title="Peak memory per run")
     for axis in (left, right):
         axis.grid(True, alpha=0.3)
-        axis.legend()
+        axis.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -97,33 +138,60 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
-    parser.add_argument("--once", nargs=2, metavar=("NODES", "MODE"))
+    parser.add_argument("--once", type=int, metavar="NODES", help=argparse.SUPPRESS)
+    parser.add_argument("--once-floor", type=Path, metavar="DIR", help=argparse.SUPPRESS)
+    parser.add_argument("--replot", action="store_true",
+                        help="redraw plan_cost.png from plan_cost.json without measuring")
     args = parser.parse_args()
-    if args.once:
-        print(json.dumps(once(int(args.once[0]), args.once[1])))
+    if args.replot:
+        saved = json.loads((args.out / "plan_cost.json").read_text())
+        sizes = {int(n): row for n, row in saved["sizes"].items()}
+        plot(sizes, saved["fit_seconds_per_server"], args.out / "plan_cost.png")
+        return 0
+    if args.once is not None:
+        print(json.dumps(once(args.once)))
+        return 0
+    if args.once_floor is not None:
+        print(json.dumps(once_floor(args.once_floor)))
         return 0
 
     results: dict[int, dict] = {}
-    for nodes in SIZES:
-        program = measure(nodes, "program", args.runs)
-        floor = measure(nodes, "floor", args.runs) if "seconds" in program else {}
-        results[nodes] = {"program": program, "floor": floor}
-        print(nodes, json.dumps(results[nodes]), flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for nodes in SIZES:
+            program = measure(["--once", str(nodes)], args.runs)
+            floor = {}
+            if "seconds" in program:
+                floor_dir = write_floor(nodes, Path(tmp) / str(nodes))
+                floor = measure(["--once-floor", str(floor_dir)], args.runs)
+            results[nodes] = {"program": program, "floor": floor}
+            print(nodes, json.dumps(results[nodes]), flush=True)
 
+    measured = [n for n in results if "seconds" in results[n]["program"]]
+    servers = [float(results[n]["program"]["servers"]) for n in measured]
+    fits = {mode: linear_fit(servers, [results[n][mode]["seconds"] for n in measured])
+            for mode in ("program", "floor")}
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "plan_cost.json").write_text(json.dumps(results, indent=2))
-    lines = ["| nodes | resources | plan time (median s) | floor (s) | ours / floor | peak RSS (MiB) | floor RSS (MiB) |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    (args.out / "plan_cost.json").write_text(json.dumps(
+        {"sizes": results, "fit_seconds_per_server": fits}, indent=2))
+    lines = ["| nodes | servers | resources | plan time (median s) | floor (s) | ours / floor "
+             "| peak RSS (MiB) | floor RSS (MiB) |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for nodes, row in results.items():
         program, floor = row["program"], row["floor"]
         if "refused" in program:
-            lines.append(f"| {nodes} | refused: `{program['refused'].splitlines()[-1].strip()}` | | | | | |")
+            reason = program["refused"].splitlines()[-1].strip().removeprefix("- ")
+            lines.append(f"| {nodes} | | refused: {reason} | | | | | |")
             continue
-        lines.append(f"| {nodes} | {program['resources']} | {program['seconds']:.2f} | "
-                     f"{floor['seconds']:.2f} | {program['seconds'] / floor['seconds']:.2f} | "
+        lines.append(f"| {nodes} | {program['servers']} | {program['resources']} | "
+                     f"{program['seconds']:.2f} | "
+                     f"{floor['seconds']:.2f} | {program['seconds'] / floor['seconds']:.1f} | "
                      f"{program['peak_mib']:.0f} | {floor['peak_mib']:.0f} |")
+    lines.append("")
+    for mode, fit in fits.items():
+        lines.append(f"Linear fit, {mode}: {fit['intercept']:.2f} s + "
+                     f"{fit['slope'] * 1000:.1f} ms per server, R² = {fit['r2']:.4f}")
     (args.out / "plan_cost.md").write_text("\n".join(lines) + "\n")
-    plot(results, args.out / "plan_cost.png")
+    plot(results, fits, args.out / "plan_cost.png")
     print("\n".join(lines))
     return 0
 

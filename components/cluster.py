@@ -49,7 +49,8 @@ class K3sCluster(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(self.bootstrap.kubeconfig)
         self.kubernetes = KubernetesLayer(
             name, spec, _provider_kubeconfig(self.kubeconfig, spec), hcloud_token,
-            infra.network.id, depends_on=self.bootstrap.control_plane_ready, opts=child)
+            infra.network.id, cluster_identity=self.bootstrap.cluster_ca_hash,
+            depends_on=self.bootstrap.control_plane_ready, opts=child)
 
         self.api_endpoint = access_hints.api_endpoint(infra.api, infra.nodes)
         self.node_addresses = access_hints.node_addresses(infra.nodes)

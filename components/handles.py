@@ -60,4 +60,6 @@ class ApiEndpoint:
     public_address: pulumi.Output[str] | None
     """The LB's public IPv4 when it has one."""
     tls_sans: list[str | pulumi.Output[str]] = field(default_factory=list)
+    """Names of the endpoint itself (the LB's addresses), for every server's certificate. A
+    server's own addresses are not listed: the bootstrap adds them to that server alone."""
     load_balanced: bool = False

@@ -50,7 +50,8 @@ for advisory in spec.advisories():
     pulumi.log.warn(advisory)
 network = hcloud.Network("harness-network", ip_range=str(spec.network.cidr))
 layer = KubernetesLayer(spec.cluster_name, spec, pulumi.Output.secret(TEST_KUBECONFIG),
-                        hcloud_token(), network.id, depends_on=[network])
+                        hcloud_token(), network.id, cluster_identity="harness-ca",
+                        depends_on=[network])
 if layer.gateway_name is not None:
     pulumi.export("gatewayName", layer.gateway_name)
     pulumi.export("gatewayNamespace", layer.gateway_namespace)

@@ -273,6 +273,20 @@ def test_with_an_api_load_balancer_the_kubeconfig_points_at_it() -> None:
     assert document["users"][0]["user"]["client-key-data"]
 
 
+def test_a_private_lb_before_public_servers_keeps_the_per_server_contexts(tmp_path: Path) -> None:
+    # The LB serves joiners on the private network; pointing the kubeconfig at its private
+    # address would cut off users and the Kubernetes provider that reach the servers publicly.
+    config = example_config("gateway")
+    config["k3s-hcloud:controlPlane"]["loadBalancer"] = {"enabled": True}
+    plan = plan_config(tmp_path, config, stack="gateway")
+    document = kubeconfig(plan)
+    assert [c["name"] for c in document["contexts"]] == ["web-cp-1", "web-cp-2", "web-cp-3"]
+    assert plan.get(NODE, "web-web-1").inputs["k3sConfig"]["server"] == "https://10.0.0.254:6443"
+    config["k3s-hcloud:controlPlane"]["loadBalancer"]["publicInterface"] = True
+    public = kubeconfig(plan_config(tmp_path / "public", config, stack="gateway"))
+    assert [c["name"] for c in public["contexts"]] == ["web"]
+
+
 def test_without_a_load_balancer_each_server_gets_a_context() -> None:
     document = kubeconfig(example_plan("gateway"))
     assert [c["name"] for c in document["contexts"]] == ["web-cp-1", "web-cp-2", "web-cp-3"]

@@ -61,3 +61,85 @@ def test_changed_triggers_replace_a_command(tmp_path: Path) -> None:
     diff = diff_plans(plan(tmp_path), plan(tmp_path, trigger="b"))
     [change] = diff.replaced
     assert change.name == "step" and change.replace_reasons == ["triggers: triggers"]
+
+
+# -- the Kubernetes provider, preview unknowns, command scripts ------------------------------------
+CLUSTER_PROGRAM = '''
+import pulumi, pulumi_command as command, pulumi_kubernetes as k8s
+cfg = pulumi.Config()
+ssh = command.remote.ConnectionArgs(host="198.18.0.1")
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters:
+- {{name: one, cluster: {{server: "{server}", certificate-authority-data: Q0E=}}}}
+users:
+- {{name: admin, user: {{token: t}}}}
+contexts:
+- {{name: one, context: {{cluster: one, user: admin}}}}
+current-context: one
+"""
+reader = command.remote.Command("reader", connection=ssh, create="cat k3s.yaml",
+                                triggers=[cfg.get("readerTrigger") or "a"])
+server = cfg.get("server") or "https://10.0.0.1:6443"
+kubeconfig = reader.stdout.apply(lambda _: KUBECONFIG.format(server=server))
+provider = k8s.Provider("k8s", kubeconfig=kubeconfig, cluster_identifier=cfg.get("identity"))
+k8s.core.v1.ConfigMap("settings", data={"a": "b"}, opts=pulumi.ResourceOptions(provider=provider))
+command.remote.Command("member", connection=ssh, create="await", delete="drain",
+                       triggers=[cfg.get("memberTrigger") or "a"])
+'''
+
+
+def cluster_plan(tmp_path: Path, **config: str) -> Plan:
+    (tmp_path / "__main__.py").write_text(CLUSTER_PROGRAM)
+    values = {f"p:{k}": v for k, v in config.items()}
+    return run_program(tmp_path, StackConfig(stack="s", project="p", values=values))
+
+
+def by_name(diff) -> dict[str, tuple[str, list[str]]]:
+    return {c.name: (c.kind, c.replace_reasons) for c in diff.changes}
+
+
+def test_a_new_api_server_address_replaces_the_provider_and_everything_it_manages(
+        tmp_path: Path) -> None:
+    diff = diff_plans(cluster_plan(tmp_path), cluster_plan(tmp_path, server="https://lb:6443"))
+    assert by_name(diff) == {
+        "k8s": ("replace", ["provider: active cluster of the kubeconfig changed"]),
+        "settings": ("replace", ["provider replaced: k8s"]),
+    }
+
+
+def test_a_fixed_cluster_identifier_makes_a_new_address_an_update(tmp_path: Path) -> None:
+    before = cluster_plan(tmp_path, identity="ca-1")
+    moved = diff_plans(before, cluster_plan(tmp_path, identity="ca-1", server="https://lb:6443"))
+    assert by_name(moved) == {"k8s": ("update", [])}
+    assert moved.changes[0].changed_paths == ["kubeconfig"]
+    rebuilt = diff_plans(before, cluster_plan(tmp_path, identity="ca-2"))
+    assert by_name(rebuilt) == {"k8s": ("replace", ["provider: clusterIdentifier changed"]),
+                                "settings": ("replace", ["provider replaced: k8s"])}
+
+
+def test_preview_treats_outputs_of_a_rerun_command_as_unknown(tmp_path: Path) -> None:
+    before, after = cluster_plan(tmp_path), cluster_plan(tmp_path, readerTrigger="b")
+    # pulumi up: the re-read kubeconfig is the same text, nothing else changes.
+    assert by_name(diff_plans(before, after)) == {"reader": ("replace", ["triggers: triggers"])}
+    # pulumi preview: the kubeconfig is unknown, and the provider's heuristic replaces it all.
+    assert by_name(diff_plans(before, after, preview=True)) == {
+        "reader": ("replace", ["triggers: triggers"]),
+        "k8s": ("replace", ["provider: kubeconfig unknown during preview"]),
+        "settings": ("replace", ["provider replaced: k8s"]),
+    }
+
+
+def test_preview_with_a_cluster_identifier_only_updates_the_provider(tmp_path: Path) -> None:
+    diff = diff_plans(cluster_plan(tmp_path, identity="ca-1"),
+                      cluster_plan(tmp_path, identity="ca-1", readerTrigger="b"), preview=True)
+    assert by_name(diff) == {"reader": ("replace", ["triggers: triggers"]),
+                             "k8s": ("update", [])}
+
+
+def test_command_changes_say_which_scripts_run(tmp_path: Path) -> None:
+    before = cluster_plan(tmp_path)
+    [member] = diff_plans(before, cluster_plan(tmp_path, memberTrigger="b")).changes
+    assert member.kind == "replace" and member.scripts == ("create", "delete") and member.custom
+    [reread] = diff_plans(before, cluster_plan(tmp_path, readerTrigger="b")).changes
+    assert reread.scripts == ("create",)

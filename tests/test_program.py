@@ -4,6 +4,7 @@ register them (infrastructure → k3s bootstrap → Kubernetes layer)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,17 @@ def test_the_critical_path_does_not_grow_with_workers(tmp_path: Path) -> None:
         return [r.type for r in longest_chain(plan).resources]
 
     assert chain(2) == chain(20)
+
+
+@pytest.mark.parametrize("stack", EXAMPLE_STACKS)
+def test_the_kubernetes_provider_is_identified_by_the_cluster_ca_not_its_address(stack: str) -> None:
+    # Without clusterIdentifier, pulumi-kubernetes replaces the provider (and every release
+    # through it) when the kubeconfig's server changes, e.g. when the API LB is enabled.
+    from tests.helpers import plan_example
+
+    plan = plan_example(stack)
+    cluster = _cluster(plan)
+    ca_hash = plan.get(COMMAND, f"{cluster}-ca-hash")
+    provider = plan.get("pulumi:providers:kubernetes", f"{cluster}-k8s")
+    assert re.fullmatch(r"k3s-ca-sha256:[0-9a-f]{64}", provider.inputs["clusterIdentifier"])
+    assert ca_hash.urn in provider.property_dependencies["clusterIdentifier"]

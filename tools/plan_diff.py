@@ -1,9 +1,25 @@
 """Compare two offline plans: what a config change would create, delete, update or replace.
 
 Replacement is predicted from what is visible offline: the program's own ``replaceOnChanges`` and
-``triggers`` inputs (pulumi-command replaces a command when its triggers change), plus provider
-facts listed in ``PROVIDER_FORCE_NEW`` (properties the provider cannot update in place). Changed
-paths listed in ``ignoreChanges`` are dropped, as the engine drops them.
+``triggers`` inputs (pulumi-command replaces a command when its triggers change), and the provider
+facts in ``tools.replacement_rules`` (properties a provider cannot update in place, when the
+Kubernetes provider itself is replaced). Changed paths listed in ``ignoreChanges`` are dropped,
+as the engine drops them. A replaced provider replaces every resource it manages (the engine
+re-creates them through the new provider instance).
+
+Two views of one change:
+- ``preview=False`` (default): what ``pulumi up`` does. Every input is known by the time a
+  resource is registered, so only real value changes count.
+- ``preview=True``: what ``pulumi preview`` shows. Outputs of resources that are created or
+  replaced, and of remote commands that run again, are unknown until they ran; every input that
+  depends on them (recorded ``property_dependencies``) counts as changed. Approximation: updated
+  resources other than commands keep known outputs (bridged providers keep unchanged computed
+  attributes).
+
+For remote commands a change also says which of its scripts would run (``scripts``): an update
+runs ``update`` (or ``create`` again when there is none); a replacement runs the new ``create``
+and the old ``delete``; a deletion runs ``delete``.
+Ref: https://www.pulumi.com/registry/packages/command/api-docs/remote/command/
 """
 
 from __future__ import annotations
@@ -12,19 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tools.engine import Plan, RecordedResource
-
-# Ref: terraform-provider-hcloud internal/server/resource.go (ForceNew: image, location,
-# datacenter, user_data, ssh_keys); server_type changes in place (power off, change type).
-PROVIDER_FORCE_NEW: dict[str, tuple[str, ...]] = {
-    "hcloud:index/server:Server": ("image", "location", "datacenter", "userData", "sshKeys"),
-}
-# Ref: pulumi-command docs: "triggers: changes to this value cause a replacement".
-TRIGGER_INPUTS: dict[str, tuple[str, ...]] = {
-    "command:remote:Command": ("triggers",),
-    "command:local:Command": ("triggers",),
-}
+from tools.replacement_rules import COMMAND_TYPES, UNKNOWN, rules_for, under
 
 Kind = Literal["create", "delete", "update", "replace"]
+KINDS: tuple[Kind, ...] = ("create", "update", "replace", "delete")
 
 
 @dataclass
@@ -35,6 +42,11 @@ class ResourceChange:
     kind: Kind
     changed_paths: list[str] = field(default_factory=list)
     replace_reasons: list[str] = field(default_factory=list)
+    custom: bool = True
+    """False for component resources: they hold no state in a provider; a change to their
+    inputs is bookkeeping, not an action."""
+    scripts: tuple[str, ...] = ()
+    """Remote/local commands only: which of the command's scripts this change runs."""
 
 
 @dataclass
@@ -61,7 +73,14 @@ class PlanDiff:
         return self.of_kind("replace")
 
     def counts(self) -> dict[str, int]:
-        return {kind: len(self.of_kind(kind)) for kind in ("create", "update", "replace", "delete")}
+        return {kind: len(self.of_kind(kind)) for kind in KINDS}
+
+    def actions(self) -> list[ResourceChange]:
+        """Changes of custom resources: what a provider would actually do."""
+        return [c for c in self.changes if c.custom]
+
+    def commands_run(self) -> list[ResourceChange]:
+        return [c for c in self.changes if c.scripts]
 
 
 def changed_paths(before: Any, after: Any, path: str = "") -> list[str]:
@@ -83,38 +102,117 @@ def changed_paths(before: Any, after: Any, path: str = "") -> list[str]:
     return [] if before == after else [path]
 
 
-def _under(path: str, prefix: str) -> bool:
-    return path == prefix or path.startswith((prefix + ".", prefix + "["))
+def _scripts(kind: Kind, old: RecordedResource | None, new: RecordedResource | None
+             ) -> tuple[str, ...]:
+    resource = new or old
+    if resource is None or resource.type not in COMMAND_TYPES:
+        return ()
+
+    def has(r: RecordedResource | None, script: str) -> bool:
+        return r is not None and bool(r.inputs.get(script))
+
+    if kind == "create":
+        return ("create",) if has(new, "create") else ()
+    if kind == "delete":
+        return ("delete",) if has(old, "delete") else ()
+    if kind == "update":
+        return ("update",) if has(new, "update") else (("create",) if has(new, "create") else ())
+    return tuple(script for script, r in (("create", new), ("delete", old)) if has(r, script))
 
 
-def _resource_change(old: RecordedResource, new: RecordedResource) -> ResourceChange | None:
+def _known_inputs(resource: RecordedResource, unknown: set[str]) -> dict[str, Any]:
+    """Plain inputs, with every property that depends on an unknown output made unknown."""
+    inputs = resource.plain_inputs()
+    for prop, deps in resource.property_dependencies.items():
+        if prop in inputs and unknown.intersection(deps):
+            inputs[prop] = UNKNOWN
+    return inputs
+
+
+def _resource_change(old: RecordedResource, new: RecordedResource,
+                     unknown: set[str]) -> ResourceChange | None:
     ignored = new.options.get("ignoreChanges", [])
-    paths = [p for p in changed_paths(old.plain_inputs(), new.plain_inputs())
-             if not any(_under(p, prefix) for prefix in ignored)]
+    old_inputs = old.plain_inputs()
+    new_inputs = _known_inputs(new, unknown)
+    paths = [p for p in changed_paths(old_inputs, new_inputs)
+             if not any(under(p, prefix) for prefix in ignored)]
     if not paths:
         return None
-    reasons = []
-    for source, prefixes in (("replaceOnChanges", new.options.get("replaceOnChanges", [])),
-                             ("provider", PROVIDER_FORCE_NEW.get(new.type, ())),
-                             ("triggers", TRIGGER_INPUTS.get(new.type, ()))):
-        for prefix in prefixes:
-            hits = [p for p in paths if _under(p, prefix)]
-            if hits:
-                reasons.append(f"{source}: {prefix}")
-    return ResourceChange(new.urn, new.type, new.name, "replace" if reasons else "update",
-                          paths, reasons)
+    shown = _with_unknowns(new, new_inputs)
+    reasons = [reason for rule in rules_for(new) for reason in rule(old, shown, paths)]
+    kind: Kind = "replace" if reasons else "update"
+    return ResourceChange(new.urn, new.type, new.name, kind, paths, reasons, new.custom,
+                          _scripts(kind, old, new))
 
 
-def diff_plans(before: Plan, after: Plan) -> PlanDiff:
-    old, new = before.by_urn(), after.by_urn()
-    changes: list[ResourceChange] = []
+def _with_unknowns(resource: RecordedResource, inputs: dict[str, Any]) -> RecordedResource:
+    """The resource as the rules should see it: unknown inputs stay unknown when unwrapped."""
+    if inputs == resource.plain_inputs():
+        return resource
+    return RecordedResource(resource.urn, resource.type, resource.name, resource.parent,
+                            resource.custom, inputs, resource.dependencies,
+                            resource.property_dependencies, resource.provider, resource.options)
+
+
+def _provider_urn(reference: str | None) -> str | None:
+    # Provider references are "<provider urn>::<provider id>".
+    return reference.rsplit("::", 1)[0] if reference else None
+
+
+def _cascade_provider_replacements(changes: dict[str, ResourceChange],
+                                   new: dict[str, RecordedResource]) -> None:
+    replaced_providers = {urn for urn, c in changes.items()
+                          if c.kind == "replace" and c.type.startswith("pulumi:providers:")}
+    for urn, resource in new.items():
+        provider = _provider_urn(resource.provider)
+        if provider not in replaced_providers:
+            continue
+        change = changes.get(urn)
+        if change is not None and change.kind == "create":
+            continue
+        reason = f"provider replaced: {new[provider].name}"
+        if change is None:
+            change = changes[urn] = ResourceChange(urn, resource.type, resource.name, "replace",
+                                                   custom=resource.custom)
+        change.kind = "replace"
+        change.replace_reasons.append(reason)
+
+
+def _diff(old: dict[str, RecordedResource], new: dict[str, RecordedResource],
+          unknown: set[str]) -> dict[str, ResourceChange]:
+    changes: dict[str, ResourceChange] = {}
     for urn in sorted(set(old) | set(new)):
         if urn not in old:
-            changes.append(ResourceChange(urn, new[urn].type, new[urn].name, "create"))
+            r = new[urn]
+            changes[urn] = ResourceChange(urn, r.type, r.name, "create", custom=r.custom,
+                                          scripts=_scripts("create", None, r))
         elif urn not in new:
-            changes.append(ResourceChange(urn, old[urn].type, old[urn].name, "delete"))
+            r = old[urn]
+            changes[urn] = ResourceChange(urn, r.type, r.name, "delete", custom=r.custom,
+                                          scripts=_scripts("delete", r, None))
         else:
-            change = _resource_change(old[urn], new[urn])
+            change = _resource_change(old[urn], new[urn], unknown)
             if change:
-                changes.append(change)
-    return PlanDiff(changes)
+                changes[urn] = change
+    _cascade_provider_replacements(changes, new)
+    return changes
+
+
+def _unknown_after(changes: dict[str, ResourceChange]) -> set[str]:
+    """Resources whose outputs a preview cannot know: new, replaced, or a command run again."""
+    return {urn for urn, c in changes.items()
+            if c.kind in ("create", "replace") or (c.kind == "update" and c.scripts)}
+
+
+def diff_plans(before: Plan, after: Plan, *, preview: bool = False) -> PlanDiff:
+    old, new = before.by_urn(), after.by_urn()
+    unknown: set[str] = set()
+    changes = _diff(old, new, unknown)
+    while preview:
+        # Unknown outputs make dependents change, which may make their outputs unknown too.
+        grown = _unknown_after(changes)
+        if grown <= unknown:
+            break
+        unknown |= grown
+        changes = _diff(old, new, unknown)
+    return PlanDiff([changes[urn] for urn in sorted(changes)])

@@ -47,6 +47,10 @@ class K3sBootstrap(pulumi.ComponentResource):
     """Secret. Admin kubeconfig: the API load balancer, or one context per server."""
     ready: list[pulumi.Resource]
     """After these, the API answers through ``kubeconfig`` and every node has registered."""
+    cluster_ca_hash: pulumi.Output[str]
+    """SHA-256 of the cluster CA (plain): the cluster's identity. k3s generates the CA when the
+    cluster is initialised and keeps it in the datastore, so it changes exactly when the cluster
+    is a new one, whatever address the kubeconfig points at."""
     nodes: dict[str, K3sNode]
 
     def __init__(self, name: str, spec: ClusterSpec, nodes: Sequence[NodeHandle],
@@ -122,6 +126,8 @@ class K3sBootstrap(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(on_first, pulumi.ResourceOptions(
                 additional_secret_outputs=["stdout"])))
 
+        self.cluster_ca_hash = ca_hash.stdout.apply(lambda text: text.strip())
+
         def pinned(role: str, password: pulumi.Output[str]) -> pulumi.Output[str]:
             return pulumi.Output.secret(pulumi.Output.all(ca_hash.stdout, password).apply(
                 lambda values: secure_token(values[0], role, values[1])))
@@ -154,6 +160,7 @@ class K3sBootstrap(pulumi.ComponentResource):
             step for server in servers for step in (self.nodes[server.key].k3s,
                                                     self.nodes[server.key].membership) if step]
         self.register_outputs({"kubeconfig": self.kubeconfig,
+                               "clusterCaHash": self.cluster_ca_hash,
                                "nodeNames": list(self.nodes)})
 
 
@@ -181,9 +188,19 @@ def _tls_sans(api: ApiEndpoint, node: NodeHandle) -> list[pulumi.Input[str]]:
     return sans
 
 
+def _kubeconfig_uses_load_balancer(api: ApiEndpoint, servers: Sequence[NodeHandle]) -> bool:
+    """The kubeconfig goes through the LB unless that would make the API unreachable from where
+    the servers are: an LB without a public interface in front of servers with public IPs
+    serves joiners on the private network, while users and the Kubernetes provider keep one
+    context per server's public address (else enabling such an LB would cut them off)."""
+    if not api.load_balanced:
+        return False
+    return api.public_address is not None or all(s.public_ipv4 is None for s in servers)
+
+
 def _kubeconfig(spec: ClusterSpec, api: ApiEndpoint, servers: Sequence[NodeHandle],
                 first: NodeHandle, reader: command.remote.Command) -> pulumi.Output[str]:
-    if api.load_balanced:
+    if _kubeconfig_uses_load_balancer(api, servers):
         names = [spec.cluster_name]
         addresses: list[pulumi.Input[str]] = [
             api.public_address if api.public_address is not None else api.join_address]

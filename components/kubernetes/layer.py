@@ -56,12 +56,15 @@ class KubernetesLayer(pulumi.ComponentResource):
 
     def __init__(self, name: str, spec: ClusterSpec, kubeconfig: pulumi.Input[str],
                  hcloud_token: pulumi.Output[str], network_id: pulumi.Input[Any],
+                 cluster_identity: pulumi.Input[str],
                  depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None) -> None:
         """
         :param kubeconfig: admin kubeconfig from the k3s bootstrap (made secret here as well).
         :param hcloud_token: Hetzner API token (secret) for the CCM and CSI driver.
         :param network_id: the Hetzner private network (id) the CCM routes pod CIDRs in.
+        :param cluster_identity: what changes exactly when the cluster is a different one (the
+            k3s bootstrap's cluster CA hash); becomes the provider's ``clusterIdentifier``.
         :param depends_on: what must be finished before anything is applied to the cluster
             (the bootstrap's last step), on top of what the kubeconfig Output already implies.
         """
@@ -75,8 +78,17 @@ class KubernetesLayer(pulumi.ComponentResource):
 
         # Server-side apply: the Gateway API CRDs are larger than the 256 KiB annotation
         # client-side apply would store, and field ownership keeps re-applies conflict-free.
+        # clusterIdentifier: without it pulumi-kubernetes replaces the provider, and with it every
+        # release and object in the cluster, whenever the kubeconfig's active cluster entry
+        # changes or is unknown in a preview: enabling the API LB (new server address) or
+        # re-reading k3s.yaml (k3s upgrade) would reinstall Cilium. With it the provider is
+        # replaced only when the identity changes, i.e. for a new cluster.
+        # Ref: kubernetes.Provider docs (cluster_identifier); pulumi-kubernetes provider.go
+        # DiffConfig; pulumi/pulumi-kubernetes#2745, #4019.
         self.provider = kubernetes.Provider(
             f"{name}-k8s", kubeconfig=pulumi.Output.secret(kubeconfig),
+            cluster_identifier=pulumi.Output.from_input(cluster_identity).apply(
+                lambda identity: f"k3s-ca-sha256:{identity}"),
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=waits_for))
         in_cluster = pulumi.ResourceOptions(parent=self, provider=self.provider,

@@ -1,0 +1,165 @@
+"""Blast radius of the common day-2 changes: each one's exact, minimal effect.
+
+Each change of ``tools.day2_changes`` is planned on its example stack before and after and
+diffed as ``pulumi up`` applies it. The expectation lists every custom resource created,
+updated (with the changed input paths), replaced (with why) and deleted; anything more is a
+regression in day-2 safety. Remote commands that are "replaced" by changed triggers run their
+script again (``-k3s`` is idempotent: compare, back up, restart, roll back); no server is ever
+replaced. README.md's day-2 table is rendered from the same diffs (checked at the end).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bench.day2_matrix import README, readme_block, render_matrix
+from tools.day2_changes import BY_KEY, CHANGES, Day2Matrix
+from tools.plan_diff import PlanDiff
+
+SERVER = "hcloud:index/server:Server"
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+TRIGGERS = ["triggers: triggers"]
+
+
+def node(key: str) -> list[str]:
+    """A node's custom resources: server, host key and its bootstrap commands."""
+    return [key, f"{key}-host-key", f"{key}-boot", f"{key}-secrets", f"{key}-k3s"]
+
+
+def joiner(key: str) -> list[str]:
+    return node(key) + [f"{key}-membership"]
+
+
+NODES_RE_APPLIED = {name: TRIGGERS for name in ("dev-cp-1-k3s", "dev-workers-1-k3s",
+                                                "dev-workers-2-k3s")}
+API_LB = ["dev-cp-api", "dev-cp-api-network", "dev-cp-api-6443", "dev-cp-api-target-1"]
+
+EXPECTED: dict[str, dict[str, Any]] = {
+    "add-worker": {"create": joiner("dev-workers-3")},
+    "remove-worker": {"delete": joiner("dev-workers-2")},
+    "add-pool": {"create": joiner("dev-batch-1") + joiner("dev-batch-2") + ["dev-batch-pg-1"]},
+    "remove-pool": {"delete": joiner("prod-arm-1") + joiner("prod-arm-2") + ["prod-arm-pg-1"]},
+    "resize-pool": {"update": {"dev-workers-1": ["serverType"], "dev-workers-2": ["serverType"]}},
+    "add-control-plane-pair": {
+        "create": joiner("dev-cp-2") + joiner("dev-cp-3"),
+        # The kubeconfig gains the new servers' contexts; the operator gets a second replica.
+        "update": {"dev-k8s": ["kubeconfig"], "dev-cilium": ["values.operator.replicas"]},
+    },
+    "enable-api-lb": {
+        "create": API_LB,
+        # Servers: the LB joins tls-san; agents: they register through the LB. The reader
+        # re-reads k3s.yaml after the first server's restart; the kubeconfig keeps the servers'
+        # public addresses (a private LB serves joiners), so the provider is untouched.
+        "replace": {**NODES_RE_APPLIED, "dev-kubeconfig": TRIGGERS},
+    },
+    "enable-public-api-lb": {
+        "create": API_LB,
+        "replace": {**NODES_RE_APPLIED, "dev-kubeconfig": TRIGGERS},
+        # A new server address, same cluster: an update thanks to clusterIdentifier.
+        "update": {"dev-k8s": ["kubeconfig"]},
+    },
+    "cilium-value": {"update": {"dev-cilium": ["values.hubble"]}},
+    "cilium-patch": {"update": {"web-cilium": ["version"]}},
+    "k3s-version": {"replace": {**NODES_RE_APPLIED, "dev-kubeconfig": TRIGGERS}},
+    "api-allowed-cidrs": {"update": {"dev-firewall-nodes": ["rules[1].sourceIps"]}},
+    "cloud-init-image": {},
+    "cloud-init-release": {},
+    "rotate-k3s-token": {
+        "update": {f"prod-cp-{n}-secrets": ["stdin"] for n in (1, 2, 3)},
+        "replace": {f"prod-cp-{n}-k3s": TRIGGERS for n in (1, 2, 3)},
+    },
+}
+
+
+def effect(diff: PlanDiff) -> dict[str, Any]:
+    """Custom resources only: components hold no provider state."""
+    found: dict[str, Any] = {}
+    for change in diff.actions():
+        if change.kind in ("create", "delete"):
+            found.setdefault(change.kind, []).append(change.name)
+        elif change.kind == "update":
+            found.setdefault("update", {})[change.name] = change.changed_paths
+        else:
+            found.setdefault("replace", {})[change.name] = change.replace_reasons
+    for kind in ("create", "delete"):
+        if kind in found:
+            found[kind] = sorted(found[kind])
+    return found
+
+
+def normalised(expected: dict[str, Any]) -> dict[str, Any]:
+    return {kind: sorted(value) if isinstance(value, list) else value
+            for kind, value in expected.items() if value}
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory: pytest.TempPathFactory) -> Day2Matrix:
+    return Day2Matrix(tmp_path_factory.mktemp("day2"))
+
+
+def test_every_change_has_an_expectation() -> None:
+    assert set(EXPECTED) == set(BY_KEY)
+
+
+@pytest.mark.parametrize("key", [change.key for change in CHANGES])
+def test_each_change_has_exactly_its_minimal_effect(matrix: Day2Matrix, key: str) -> None:
+    assert effect(matrix.diff(BY_KEY[key])) == normalised(EXPECTED[key])
+
+
+@pytest.mark.parametrize("key", [change.key for change in CHANGES])
+def test_no_change_replaces_a_server_or_the_kubernetes_provider(matrix: Day2Matrix,
+                                                                key: str) -> None:
+    for preview in (False, True):
+        replaced = {c.type for c in matrix.diff(BY_KEY[key], preview=preview).replaced}
+        assert not replaced & {SERVER, K8S_PROVIDER}, (key, preview)
+
+
+@pytest.mark.parametrize("key", [change.key for change in CHANGES])
+def test_a_preview_shows_no_replacement_that_pulumi_up_would_not_do(matrix: Day2Matrix,
+                                                                    key: str) -> None:
+    change = BY_KEY[key]
+    applied = {c.urn for c in matrix.diff(change).replaced}
+    assert {c.urn for c in matrix.diff(change, preview=True).replaced} == applied
+
+
+def test_removed_nodes_are_drained_and_nothing_else_runs(matrix: Day2Matrix) -> None:
+    for key, drained in (("remove-worker", ["dev-workers-2-membership"]),
+                         ("remove-pool", ["prod-arm-1-membership", "prod-arm-2-membership"])):
+        runs = {c.name: c.scripts for c in matrix.diff(BY_KEY[key]).commands_run()}
+        assert runs == {name: ("delete",) for name in drained}, key
+
+
+def test_a_k3s_upgrade_re_runs_the_installer_on_every_node_and_nothing_else(
+        matrix: Day2Matrix) -> None:
+    diff = matrix.diff(BY_KEY["k3s-version"])
+    runs = {c.name: c.scripts for c in diff.commands_run()}
+    assert runs == {name: ("create",) for name in [*NODES_RE_APPLIED, "dev-kubeconfig"]}
+    assert all(c.changed_paths == ["create", "triggers[1]"]
+               for c in diff.replaced if c.name.endswith("-k3s"))
+
+
+def test_a_k3s_upgrade_preview_updates_the_provider_without_replacing_anything_in_the_cluster(
+        matrix: Day2Matrix) -> None:
+    # The re-read kubeconfig is unknown in a preview; without clusterIdentifier that alone
+    # would show every Helm release as replaced.
+    preview = matrix.diff(BY_KEY["k3s-version"], preview=True)
+    assert {c.name: c.kind for c in preview.actions() if not c.scripts} == {"dev-k8s": "update"}
+
+
+@pytest.mark.parametrize("key, servers", [("cloud-init-image", {"dev-workers-1", "dev-workers-2"}),
+                                          ("cloud-init-release", None)])
+def test_cloud_init_edits_reach_the_plan_but_no_running_server(matrix: Day2Matrix, key: str,
+                                                               servers: set[str] | None) -> None:
+    change = BY_KEY[key]
+    before = {r.name: r.plain_inputs() for r in matrix.before(change).by_type(SERVER)}
+    after = {r.name: r.plain_inputs() for r in matrix.after(change).by_type(SERVER)}
+    edited = {name for name in after if after[name]["userData"] != before[name]["userData"]}
+    assert edited == (servers or set(after)) and edited, "the edit must reach user data"
+    assert matrix.diff(change).changes == []
+
+
+def test_readme_shows_the_measured_matrix(matrix: Day2Matrix) -> None:
+    assert readme_block(README.read_text()) == render_matrix(matrix), \
+        "README.md's day-2 table is stale: run python bench/day2_matrix.py"
