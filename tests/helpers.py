@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+from stack_config import ConfigError, validate_cluster_spec
+
 from tools.engine import Plan, run_program
 from tools.stack_files import load_stack_config
 
@@ -49,3 +51,15 @@ def plan_example(stack: str) -> Plan:
 
 def plan_config(directory: Path, config: dict[str, Any], stack: str = "test") -> Plan:
     return plan_stack_file(write_stack_file(directory, config, stack), stack)
+
+
+def config_problems(raw: dict[str, Any]) -> list[str]:
+    """The problems (``key: message``) the config model reports for ``raw``; fails if it accepts it."""
+    with pytest.raises(ConfigError) as caught:
+        validate_cluster_spec(raw)
+    return [str(p) for p in caught.value.problems]
+
+
+def minimal_config(**overrides: Any) -> dict[str, Any]:
+    """The smallest valid config tree (``clusterName`` only), with ``overrides`` on top."""
+    return {"clusterName": "dev", **overrides}

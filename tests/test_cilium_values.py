@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from stack_config import ConfigError, validate_cluster_spec
+from stack_config import validate_cluster_spec
 from stack_config.cilium_values import deep_merge, needs_generated_hash_seed
+from tests.helpers import config_problems, minimal_config
 
 
 def spec_values(**config: Any) -> dict[str, Any]:
@@ -16,9 +17,7 @@ def spec_values(**config: Any) -> dict[str, Any]:
 
 
 def problems(config: dict[str, Any]) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        validate_cluster_spec({"clusterName": "dev", **config})
-    return [str(p) for p in caught.value.problems]
+    return config_problems(minimal_config(**config))
 
 
 def test_hetzner_defaults_for_a_minimal_stack() -> None:

@@ -6,17 +6,12 @@ from typing import Any
 
 import pytest
 
-from stack_config import ConfigError, validate_cluster_spec
+from stack_config import validate_cluster_spec
+from tests.helpers import config_problems, minimal_config
 
 
-def problems(raw: dict[str, Any]) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        validate_cluster_spec(raw)
-    return [str(p) for p in caught.value.problems]
-
-
-def base(**overrides: Any) -> dict[str, Any]:
-    return {"clusterName": "dev", **overrides}
+problems = config_problems
+base = minimal_config
 
 
 def test_minimal_config_gets_documented_defaults() -> None:
