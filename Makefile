@@ -18,7 +18,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-plan: $(VENV)/.runtime
+plan: $(VENV)/.dev
 	$(PY) tools/plan.py --stack $(STACK)
 
 test: $(VENV)/.dev
