@@ -6,6 +6,7 @@ internals of the layer before it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -63,3 +64,11 @@ class ApiEndpoint:
     """Names of the endpoint itself (the LB's addresses), for every server's certificate. A
     server's own addresses are not listed: the bootstrap adds them to that server alone."""
     load_balanced: bool = False
+
+    def serves_users(self, servers: Sequence[NodeHandle]) -> bool:
+        """Whether kubectl and the Kubernetes provider go through the LB (else: one address per
+        server). An LB without a public interface in front of servers with public IPs serves
+        joiners on the private network only: pointing users at it would cut them off."""
+        if not self.load_balanced:
+            return False
+        return self.public_address is not None or all(s.public_ipv4 is None for s in servers)

@@ -116,3 +116,15 @@ def test_the_kubernetes_provider_is_identified_by_the_cluster_ca_not_its_address
     provider = plan.get("pulumi:providers:kubernetes", f"{cluster}-k8s")
     assert re.fullmatch(r"k3s-ca-sha256:[0-9a-f]{64}", provider.inputs["clusterIdentifier"])
     assert ca_hash.urn in provider.property_dependencies["clusterIdentifier"]
+
+
+def test_the_api_endpoint_output_is_where_the_kubeconfig_points(tmp_path: Path) -> None:
+    # A private LB in front of public servers serves joiners only; users keep the servers.
+    config = example_config("dev")
+    config["k3s-hcloud:controlPlane"]["loadBalancer"] = {"enabled": True}
+    plan = plan_config(tmp_path, config, stack="dev")
+    first_public = plan.outputs["nodeAddresses"].value["dev-cp-1"]["public"]
+    assert plan.outputs["apiEndpoint"].value == f"https://{first_public}:6443"
+    from tests.helpers import plan_example
+
+    assert plan_example("private-ha").outputs["apiEndpoint"].value == "https://10.4.1.2:6443"

@@ -188,19 +188,9 @@ def _tls_sans(api: ApiEndpoint, node: NodeHandle) -> list[pulumi.Input[str]]:
     return sans
 
 
-def _kubeconfig_uses_load_balancer(api: ApiEndpoint, servers: Sequence[NodeHandle]) -> bool:
-    """The kubeconfig goes through the LB unless that would make the API unreachable from where
-    the servers are: an LB without a public interface in front of servers with public IPs
-    serves joiners on the private network, while users and the Kubernetes provider keep one
-    context per server's public address (else enabling such an LB would cut them off)."""
-    if not api.load_balanced:
-        return False
-    return api.public_address is not None or all(s.public_ipv4 is None for s in servers)
-
-
 def _kubeconfig(spec: ClusterSpec, api: ApiEndpoint, servers: Sequence[NodeHandle],
                 first: NodeHandle, reader: command.remote.Command) -> pulumi.Output[str]:
-    if _kubeconfig_uses_load_balancer(api, servers):
+    if api.serves_users(servers):
         names = [spec.cluster_name]
         addresses: list[pulumi.Input[str]] = [
             api.public_address if api.public_address is not None else api.join_address]

@@ -28,8 +28,9 @@ def node_addresses(nodes: Sequence[NodeHandle]) -> pulumi.Output[dict]:
 
 
 def api_endpoint(api: ApiEndpoint, nodes: Sequence[NodeHandle]) -> pulumi.Output[str]:
+    # The address the kubeconfig's current context uses (see ApiEndpoint.serves_users).
     first = nodes[0]
-    if api.load_balanced:
+    if api.serves_users([node for node in nodes if node.role == "server"]):
         address = api.public_address if api.public_address is not None else api.join_address
     else:
         address = first.public_ipv4 if first.public_ipv4 is not None else first.private_ip
