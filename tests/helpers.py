@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from stack_config import ConfigError, validate_cluster_spec
-
 from tools.engine import Plan, run_program
 from tools.stack_files import load_stack_config
 
@@ -63,3 +62,15 @@ def config_problems(raw: dict[str, Any]) -> list[str]:
 def minimal_config(**overrides: Any) -> dict[str, Any]:
     """The smallest valid config tree (``clusterName`` only), with ``overrides`` on top."""
     return {"clusterName": "dev", **overrides}
+
+
+def with_dotted_changes(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of ``base`` with ``{"a.b.c": value}`` changes applied (Helm-value style)."""
+    result = copy.deepcopy(base)
+    for dotted, value in changes.items():
+        node = result
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return result

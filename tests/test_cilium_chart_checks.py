@@ -7,7 +7,6 @@ config validator and the policy pack both call them.
 from __future__ import annotations
 
 import base64
-import copy
 import dataclasses
 from ipaddress import IPv4Network
 from typing import Any
@@ -16,6 +15,7 @@ import pytest
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from upstream.cilium import SUPPORTED_LINES
+from tests.helpers import with_dotted_changes
 from upstream.cilium_chart import (
     RULE_IDS,
     RULES,
@@ -38,14 +38,7 @@ SEED = base64.b64encode(b"twelve bytes").decode()
 
 def values(**changes: Any) -> dict[str, Any]:
     """BASE with dotted-path changes: values(**{"loadBalancer.mode": "dsr"})."""
-    result = copy.deepcopy(BASE)
-    for dotted, value in changes.items():
-        node = result
-        *parents, leaf = dotted.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return result
+    return with_dotted_changes(BASE, changes)
 
 
 def findings(changes: dict[str, Any], version: str = "1.20.0", **kwargs: Any) -> list[ChartFinding]:

@@ -7,7 +7,6 @@ reads during preview raises ``UnknownValueError`` instead of passing or crashing
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from pulumi_policy.proxy import UnknownValueError
 from policies.rules import cilium, gateway_api
 from policies.rules.cilium_release import CLAIMED_RULES
 from policies.rules.types import HELM_CHART_V4, HELM_RELEASE
+from tests.helpers import with_dotted_changes
 from tests.policy_fixtures import UNKNOWN, check_resource
 from upstream.cilium_chart import NATIVE_ROUTING_CIDR_CONTAINS_PODS_RULE, RULE_IDS
 
@@ -37,14 +37,7 @@ ALL = [cilium.version_supported, *VALUE_POLICIES]
 
 def values(**changes: Any) -> dict[str, Any]:
     """BASE with dotted-path changes: values(**{"loadBalancer.mode": "dsr"})."""
-    result = copy.deepcopy(BASE)
-    for dotted, value in changes.items():
-        node = result
-        *parents, leaf = dotted.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return result
+    return with_dotted_changes(BASE, changes)
 
 
 def release(changes: dict[str, Any] | None = None, version: str = "1.20.0",
