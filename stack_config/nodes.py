@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeInt, PositiveInt, StringConstraints, model_validator
+from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from stack_config.base import (
     DEFAULT_IMAGE,
@@ -14,6 +14,7 @@ from stack_config.base import (
     Location,
     ServerType,
     StrictModel,
+    text_rule,
 )
 from stack_config.errors import KeyedValueError
 
@@ -43,16 +44,14 @@ class ControlPlaneConfig(StrictModel):
 
 
 # Kubernetes label keys: optional DNS-subdomain prefix and a name segment.
-LabelKey = Annotated[
-    str,
-    StringConstraints(
-        pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-        r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
-    ),
-]
-LabelValue = Annotated[
-    str, StringConstraints(pattern=r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
-]
+LabelKey = Annotated[str, text_rule(
+    r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?",
+    "a Kubernetes label key", "example.com/tier (optional DNS prefix and '/', then up to 63 "
+    "letters, digits, '-', '_', '.')")]
+LabelValue = Annotated[str, text_rule(
+    r"(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?", "a Kubernetes label value",
+    "web (up to 63 letters, digits, '-', '_', '.', starting and ending with a letter or digit)")]
 
 
 class Taint(StrictModel):

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from tools import cli_yaml
+
 HCLOUD_TOKEN_KEY = "hcloud:token"
 SECRET_PLACEHOLDER = "offline-placeholder-secret"
 
@@ -35,11 +37,15 @@ class StackFileError(Exception):
 
 def read_yaml(path: Path) -> dict[str, Any]:
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        document = cli_yaml.load(path.read_text()) or {}
+    except cli_yaml.CliYamlError as error:
+        raise StackFileError(f"{path.name}: {error}") from None
     except yaml.YAMLError as error:
         raise StackFileError(f"{path.name}: not valid YAML ({error})") from None
+    except UnicodeDecodeError:
+        raise StackFileError(f"{path.name}: not UTF-8 text. Fix: save the file as UTF-8.") from None
     except OSError as error:
-        raise StackFileError(f"{path}: cannot be read ({error.strerror})") from None
+        raise StackFileError(f"{path}: cannot be read ({error.strerror or error})") from None
     if not isinstance(document, dict):
         raise StackFileError(f"{path.name}: expected a mapping at the top level")
     return document
@@ -48,12 +54,17 @@ def read_yaml(path: Path) -> dict[str, Any]:
 def load_stack_config(project_dir: Path, stack_file: Path, stack: str | None = None,
                       *, token_placeholder: bool = True) -> StackConfig:
     project_doc = read_yaml(project_dir / "Pulumi.yaml")
-    project = str(project_doc["name"])
+    if not isinstance(project_doc.get("name"), str):
+        raise StackFileError("Pulumi.yaml: 'name' (the project name) is missing.")
+    project = project_doc["name"]
     stack = stack or _stack_name(stack_file)
     config = StackConfig(stack=stack, project=project)
 
-    for key, declaration in (project_doc.get("config") or {}).items():
-        full_key = _qualify(key, project)
+    declarations = project_doc.get("config") or {}
+    if not isinstance(declarations, dict):
+        raise StackFileError("Pulumi.yaml: 'config' must be a mapping of keys to declarations")
+    for key, declaration in declarations.items():
+        full_key = _qualify(str(key), project)
         if isinstance(declaration, dict):
             if "default" in declaration:
                 _set(config, full_key, declaration["default"])

@@ -58,9 +58,10 @@ class K3sVersion:
 
     @classmethod
     def parse(cls, tag: str) -> "K3sVersion":
-        match = _VERSION.match(tag)
+        match = _VERSION.fullmatch(tag)
         if not match:
-            raise ValueError(f"'{tag}' is not a k3s release tag like '{DEFAULT_VERSION}'")
+            raise ValueError(f"{tag!r} is not a k3s release tag. Fix: write it like "
+                             f"{DEFAULT_VERSION} (see github.com/k3s-io/k3s/releases).")
         return cls(*(int(part) for part in match.groups()))
 
     def __lt__(self, other: "K3sVersion") -> bool:
