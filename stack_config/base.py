@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import types
 import typing
-from ipaddress import IPv4Network, IPv6Network, ip_network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
@@ -72,12 +72,20 @@ class StrictModel(BaseModel):
             elif plain is int and isinstance(value, float):
                 problems.append(KeyedValueError(key, f"{value} is not a whole number.",
                                                 "write a whole number, e.g. 3."))
+            elif plain in _ADDRESS_TYPES and not isinstance(value, (str, plain)):
+                # pydantic would read a number as a packed address (167772160 → 10.0.0.0/32).
+                problems.append(KeyedValueError(
+                    key, f"{value!r} is not an address or network written as text.",
+                    "write it like 10.42.0.0/16 (networks) or 10.0.0.5 (addresses)."))
             elif plain is bool and not isinstance(value, bool):
                 problems.append(KeyedValueError(
                     key, f"{value!r} is not true or false.", "write true or false (unquoted)."))
         if problems:
             raise KeyedValueErrors(problems)
         return data
+
+
+_ADDRESS_TYPES = (IPv4Network, IPv6Network, IPv4Address, IPv6Address)
 
 
 def text_rule(pattern: str, what: str, example: str) -> AfterValidator:
@@ -108,8 +116,11 @@ def _dns_label(value: str) -> str:
 
 
 def _cidr(value: Any) -> Any:
-    if not isinstance(value, str):
+    if isinstance(value, (IPv4Network, IPv6Network)):
         return value
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a network in CIDR form. Fix: write it like "
+                         "203.0.113.0/24 or 2001:db8::/32.")
     try:
         return ip_network(value, strict=True)
     except ValueError as error:
