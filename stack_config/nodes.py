@@ -16,7 +16,8 @@ from stack_config.base import (
     StrictModel,
     text_rule,
 )
-from stack_config.errors import KeyedValueError
+from stack_config.errors import KeyedValueError, KeyedValueErrors
+from stack_config.labels import kubelet_refuses_label
 
 LoadBalancerType = Literal["lb11", "lb21", "lb31"]
 
@@ -74,6 +75,16 @@ class WorkerPoolConfig(StrictModel):
     address_block: NonNegativeInt | None = None
     """Which /24 of the network holds this pool's private addresses. Unset: derived from the
     name. Set it only to resolve a collision the plan reports, on the pool being added."""
+
+    @model_validator(mode="after")
+    def _labels_the_kubelet_may_set(self) -> "WorkerPoolConfig":
+        refused = [key for key in self.labels if kubelet_refuses_label(key)]
+        if refused:
+            raise KeyedValueErrors([KeyedValueError(
+                f"labels.{key}", "the kubelet may not set labels in this namespace on its own "
+                "node and would refuse to start.", "use another namespace, e.g. "
+                "node.kubernetes.io/role or example.com/role.") for key in refused])
+        return self
 
     @model_validator(mode="after")
     def _name_leaves_room_for_index(self) -> "WorkerPoolConfig":

@@ -17,11 +17,12 @@ from stack_config.cilium import CiliumConfig
 from stack_config.cilium_values import helm_values
 from stack_config.errors import KeyedValueError, KeyedValueErrors
 from stack_config.k3s import K3sConfig
+from stack_config.names import derived_names
 from stack_config.network import AccessConfig, BastionConfig, NetworkConfig
 from stack_config.nodes import ControlPlaneConfig, WorkerPoolConfig
 from upstream import hetzner, k3s
 from upstream.cilium import line_of
-from upstream.cilium_chart import check_helm_values
+from upstream.cilium_chart import HelmValues, check_helm_values
 
 # Embedded etcd needs a quorum: an odd member count. (Ref: etcd FAQ, k3s docs datastore/ha-embedded)
 EMBEDDED_ETCD_COUNTS = (1, 3, 5)
@@ -346,6 +347,93 @@ class ClusterSpec(StrictModel):
                 f"{self.control_plane.count} (one per control-plane server).",
                 "pick a larger type or run fewer control-plane servers.")
         return self
+
+
+    @model_validator(mode="after")
+    def _server_types_offered(self) -> "ClusterSpec":
+        servers = [("controlPlane.serverType", self.control_plane.server_type, location)
+                   for location in self.control_plane_locations]
+        servers += [(f"workerPools[{index}].serverType", pool.server_type,
+                     self.pool_location(pool)) for index, pool in enumerate(self.worker_pools)]
+        if self.bastion.enabled:
+            servers.append(("bastion.serverType", self.bastion.server_type,
+                            self.bastion_location))
+        problems: dict[str, KeyedValueError] = {}
+        for key, server_type, location in servers:
+            found = hetzner.server_type_problem(server_type, location)
+            if found and key not in problems:
+                problems[key] = KeyedValueError(key, *found)
+        if problems:
+            raise KeyedValueErrors(list(problems.values()))
+        return self
+
+    @model_validator(mode="after")
+    def _derived_names_fit(self) -> "ClusterSpec":
+        problems: dict[str, KeyedValueError] = {}
+        for key, name in derived_names(self):
+            if len(name) > hetzner.MAX_RESOURCE_NAME and key not in problems:
+                problems[key] = KeyedValueError(
+                    key, f"the derived name '{name}' has {len(name)} characters; Hetzner and "
+                    f"Kubernetes take at most {hetzner.MAX_RESOURCE_NAME}.",
+                    "shorten clusterName" + (" or this pool's name." if key != "clusterName"
+                                             else "."))
+        if problems:
+            raise KeyedValueErrors(list(problems.values()))
+        return self
+
+    @model_validator(mode="after")
+    def _gateway_load_balancer_in_the_network_zone(self) -> "ClusterSpec":
+        gateway = self.addons.gateway
+        location = gateway.load_balancer.location
+        if gateway.enabled and location and hetzner.network_zone(location) != self.network_zone:
+            raise KeyedValueError(
+                "addons.gateway.loadBalancer.location",
+                f"{location} is in {hetzner.network_zone(location)}, the network in "
+                f"{self.network_zone}: the load balancer could not attach to it.",
+                f"use a location in {self.network_zone}, or remove the key (default: "
+                f"{self.location}).")
+        return self
+
+    @model_validator(mode="after")
+    def _native_routing_has_its_routes(self) -> "ClusterSpec":
+        # Hetzner networks are routed (L3): with native routing, pod CIDRs reach other nodes only
+        # through network routes, which hcloud-ccm's route controller creates.
+        line = line_of(self.cilium.version)
+        if line is None or self.addons.ccm.enabled:
+            return self
+        if HelmValues(self.cilium_helm_values, line).routing_mode == "native":
+            raise KeyedValueError(
+                "addons.ccm.enabled", "Cilium routes natively (routingMode: native), and only "
+                "hcloud-ccm creates the Hetzner network routes that carry pod traffic between "
+                "nodes.", "set addons.ccm.enabled: true, or cilium.values.routingMode: tunnel.")
+        return self
+
+    @model_validator(mode="after")
+    def _pod_range_has_a_block_per_node(self) -> "ClusterSpec":
+        mask = _node_cidr_mask(self.k3s.server_config)
+        prefix = self.k3s.cluster_cidr.prefixlen
+        blocks = 2 ** (mask - prefix) if mask >= prefix else 0
+        nodes = self.control_plane.count + sum(pool.count for pool in self.worker_pools)
+        if blocks < nodes:
+            raise KeyedValueError(
+                "k3s.clusterCidr", f"{self.k3s.cluster_cidr} holds {blocks} /{mask} pod "
+                f"block(s), one per node, for {nodes} nodes: nodes without a block get no pods.",
+                f"use a larger range (a /{max(0, mask - (nodes - 1).bit_length())} or larger), "
+                "e.g. 10.42.0.0/16.")
+        return self
+
+
+def _node_cidr_mask(server_config: dict) -> int:
+    """kube-controller-manager's per-node block size, as serverConfig may set it."""
+    args = server_config.get("kube-controller-manager-arg", [])
+    args = args if isinstance(args, list) else [args]
+    mask = k3s.DEFAULT_NODE_CIDR_MASK
+    for arg in args:
+        name, _, value = str(arg).partition("=")
+        if name.lstrip("-") in ("node-cidr-mask-size", "node-cidr-mask-size-ipv4") and \
+                value.isdigit():
+            mask = int(value)
+    return mask if 0 < mask <= 32 else k3s.DEFAULT_NODE_CIDR_MASK
 
 
 def _k8s_in_range(spec: ClusterSpec) -> bool:

@@ -148,8 +148,9 @@ def test_k3s_version_must_be_a_release_tag() -> None:
 
 def test_k3s_extra_config_may_not_override_computed_keys() -> None:
     assert problems(base(k3s={"serverConfig": {"cluster-init": True, "flannel-backend": "vxlan"}})) == [
-        "k3s.serverConfig: sets cluster-init, flannel-backend, which the program computes. Fix: "
-        "remove them; use the dedicated k3s.* / cilium.* keys instead."]
+        f"k3s.serverConfig.{key}: '{key}' is computed by the program; a second value would "
+        "silently fight it. Fix: remove it; use the dedicated k3s.* / cilium.* keys instead."
+        for key in ("cluster-init", "flannel-backend")]
     spec = validate_cluster_spec(base(k3s={"serverConfig": {"etcd-snapshot-retention": 10}}))
     assert spec.k3s.server_config == {"etcd-snapshot-retention": 10}
 
@@ -205,7 +206,8 @@ def test_cluster_size_is_capped_at_one_network() -> None:
 
 def test_registry_credentials_are_refused() -> None:
     [message] = problems(base(k3s={"registries": {"configs": {"r.example": {"auth": {"username": "u"}}}}}))
-    assert message.startswith("k3s.registries.configs.r.example.auth: unknown key.")
+    assert message.startswith("k3s.registries.configs.r.example.auth: registry credentials are "
+                              "not supported")
 
 
 def test_cilium_resource_names_are_unique() -> None:
