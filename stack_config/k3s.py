@@ -206,6 +206,18 @@ class K3sConfig(StrictModel):
         return None
 
     @model_validator(mode="after")
+    def _datastore_password_is_secret(self, info: ValidationInfo) -> "K3sConfig":
+        secret_keys = (info.context or {}).get(SECRET_KEYS_CONTEXT, frozenset())
+        endpoint = self.datastore_endpoint or ""
+        if "k3s" not in secret_keys and any(urlsplit(part.strip()).password
+                                            for part in endpoint.split(",")):
+            raise KeyedValueError(
+                "datastoreEndpoint", "holds a password in plain text; it would be stored and "
+                "shown unencrypted.", "remove it from Pulumi.<stack>.yaml and run: pulumi config "
+                "set --secret --path 'k3s.datastoreEndpoint' <url>")
+        return self
+
+    @model_validator(mode="after")
     def _wildcard_mirror_exists(self) -> "K3sConfig":
         mirror = self.embedded_registry_mirror
         if mirror.enabled and ("*" in mirror.registries or "*" in self.registries.mirrors) \

@@ -52,7 +52,7 @@ def read_project_config() -> tuple[dict[str, str], frozenset[str]]:
     values: dict[str, str] = {}
     for full_key in sorted(k for k in keys if k.startswith(prefix)):
         values[full_key[len(prefix):]] = runtime_config.get_config(full_key)
-    secret = {k[len(prefix):] for k in values if runtime_config.is_config_secret(prefix + k)}
+    secret = {key for key in values if runtime_config.is_config_secret(prefix + key)}
     secret |= {k[len(prefix):] for k in runtime_config.get_config_secret_keys_env()
                if k.startswith(prefix)}
     return values, frozenset(secret)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
 from components.infrastructure import placement
 from components.infrastructure.address_plan import (
@@ -12,7 +12,7 @@ from components.infrastructure.address_plan import (
     plan_addresses,
 )
 from stack_config.addons import AddonsConfig
-from stack_config.base import DnsLabel, Location, StrictModel
+from stack_config.base import SECRET_KEYS_CONTEXT, DnsLabel, Location, StrictModel
 from stack_config.cilium import CiliumConfig
 from stack_config.cilium_values import helm_values
 from stack_config.errors import KeyedValueError, KeyedValueErrors
@@ -26,6 +26,10 @@ from upstream.cilium_chart import HelmValues, check_helm_values
 
 # Embedded etcd needs a quorum: an odd member count. (Ref: etcd FAQ, k3s docs datastore/ha-embedded)
 EMBEDDED_ETCD_COUNTS = (1, 3, 5)
+# Top-level keys whose user values the program carries as secrets when the CLI marks the key
+# secret: k3s's free-form parts (serverConfig, agentConfig, registries, datastoreEndpoint) and
+# the Cilium release values. Other keys become names, addresses and plain resource inputs.
+SECRET_CARRYING_KEYS = frozenset({"k3s", "cilium"})
 # Names the program uses for its own servers; a worker pool may not take them.
 RESERVED_POOL_NAMES = frozenset({"cp", "control-plane", "bastion"})
 
@@ -43,6 +47,11 @@ class ClusterSpec(StrictModel):
     k3s: K3sConfig = K3sConfig()
     cilium: CiliumConfig = CiliumConfig()
     addons: AddonsConfig = AddonsConfig()
+    _secret_keys: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
+    def is_secret(self, key: str) -> bool:
+        """True when the CLI marks top-level ``key`` secret (a value under it set --secret)."""
+        return key in self._secret_keys
 
     # -- derived values the components share ------------------------------------------------
     @property
@@ -143,6 +152,20 @@ class ClusterSpec(StrictModel):
         return f"{self.cluster_name}-{self.addons.gateway.name}"
 
     # -- rules that span keys ------------------------------------------------------------------
+    @model_validator(mode="after")
+    def _secrets_only_where_carried(self, info: ValidationInfo) -> "ClusterSpec":
+        secret = frozenset((info.context or {}).get(SECRET_KEYS_CONTEXT, frozenset()))
+        self._secret_keys = secret
+        refused = sorted(secret - SECRET_CARRYING_KEYS)
+        if refused:
+            raise KeyedValueErrors([KeyedValueError(
+                key, "holds a value set with --secret, but the program turns this key into "
+                "resource names and plain inputs, where a secret would show in clear.",
+                f"set the value without --secret (pulumi config set --path {key}... <value>); "
+                "secrets belong under k3s (serverConfig, agentConfig, registries, "
+                "datastoreEndpoint) or cilium.values.") for key in refused])
+        return self
+
     @model_validator(mode="after")
     def _private_only_needs_bastion(self) -> "ClusterSpec":
         if self.network.private_only and not self.bastion.enabled:

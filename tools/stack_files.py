@@ -20,6 +20,11 @@ from tools import cli_yaml
 
 HCLOUD_TOKEN_KEY = "hcloud:token"
 SECRET_PLACEHOLDER = "offline-placeholder-secret"
+# A placeholder must pass the model's checks where the key has a shape (a URL): keyed by the
+# last part of the config path; "{placeholder}" is replaced by the usual placeholder text.
+SHAPED_PLACEHOLDERS = {
+    "datastoreEndpoint": "postgres://k3s:{placeholder}@offline-placeholder.invalid:5432/k3s",
+}
 
 
 @dataclass
@@ -115,7 +120,9 @@ def _set(config: StackConfig, full_key: str, value: Any) -> None:
 def _replace_secure(value: Any, path: str) -> tuple[Any, bool]:
     if isinstance(value, dict):
         if set(value) == {"secure"}:
-            return f"{SECRET_PLACEHOLDER}:{path}", True
+            placeholder = f"{SECRET_PLACEHOLDER}:{path}"
+            shape = SHAPED_PLACEHOLDERS.get(path.rsplit(".", 1)[-1].rsplit(":", 1)[-1])
+            return (shape.format(placeholder=placeholder) if shape else placeholder), True
         items = {k: _replace_secure(v, f"{path}.{k}") for k, v in value.items()}
         return {k: v for k, (v, _) in items.items()}, any(s for _, s in items.values())
     if isinstance(value, list):
