@@ -13,7 +13,7 @@ from upstream.hetzner import CCM_CHART_VERSION, CSI_CHART_VERSION
 from upstream.k3s import SYSTEM_UPGRADE_CONTROLLER_VERSION
 
 ChartVersion = Annotated[str, text_rule(r"\d+\.\d+\.\d+", "a chart version", "1.35.0")]
-ReleaseTag = Annotated[str, text_rule(r"v\d+\.\d+\.\d+", "a release tag", "v0.19.1")]
+ReleaseTag = Annotated[str, text_rule(r"v\d+\.\d+\.\d+", "a release tag", "v0.20.1")]
 # RFC 1123 subdomain: what Kubernetes accepts as a Secret name.
 SecretName = Annotated[str, text_rule(
     r"(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",

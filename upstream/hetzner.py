@@ -111,9 +111,10 @@ CCM_CHART = "hcloud-cloud-controller-manager"
 # chart/Chart.yaml of hcloud-cloud-controller-manager, 2026-08-11 (../shared/reference).
 CCM_CHART_VERSION = "1.35.0"
 CSI_CHART = "hcloud-csi"
-# chart/Chart.yaml of hetznercloud/csi-driver; its release notes add Kubernetes v1.35 support
-# (2.18.3 → 2.19.0, 2026-02). Newer releases may exist: not verifiable offline.
-CSI_CHART_VERSION = "2.19.0"
+# chart/Chart.yaml of hetznercloud/csi-driver at its newest tag v2.22.1 (checked 2026-11-30 in a
+# mirror of the repository, last commit 2026-08-21). docs/kubernetes/reference/version-policy.md
+# lists Kubernetes 1.33–1.36 as supported; CHANGELOG v2.21.0: "support Kubernetes v1.36".
+CSI_CHART_VERSION = "2.22.1"
 # The Secret both charts read: key `token` (API token) and, for the CCM, `network` (id or name).
 CREDENTIALS_SECRET = "hcloud"
 

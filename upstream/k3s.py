@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from functools import total_ordering
 
 # Verified tag (`k3s version v1.35.3+k3s1 (be38e884)`); inside Cilium 1.20's tested k8s range.
+# Checked 2026-11-30: not refreshed. Newer 1.35 patches are named in third-party pins (up to
+# v1.35.8+k3s1), but k3s's own release assets cannot be read here (the repository is too large to
+# mirror, the Go module proxy does not serve it), and the only Kubernetes minor every supported
+# Cilium line tests (1.18: 1.30–1.33, 1.19: 1.31–1.34, 1.20: 1.33–1.36) is 1.33, which reached
+# end of life in 2026-06.
 DEFAULT_VERSION = "v1.35.3+k3s1"
 
 # The installer is fetched from the k3s project's own URL, pinned by INSTALL_K3S_VERSION (the
@@ -176,9 +181,10 @@ def embedded_registry_minimums() -> str:
 
 
 # -- automated upgrades ----------------------------------------------------------------------------
-# A release tag seen in Rancher's image lists (rancher/system-upgrade-controller:v0.19.1); newer
-# releases may exist: not verifiable offline.
-SYSTEM_UPGRADE_CONTROLLER_VERSION = "v0.19.1"
+# The newest release tag of rancher/system-upgrade-controller (v0.20.1, tagged 2026-07-22; checked
+# 2026-11-30 in a mirror of the repository). Its scripts/package-controller still publishes the
+# two assets used below (crd.yaml, system-upgrade-controller.yaml).
+SYSTEM_UPGRADE_CONTROLLER_VERSION = "v0.20.1"
 SYSTEM_UPGRADE_NAMESPACE = "system-upgrade"
 SYSTEM_UPGRADE_SERVICE_ACCOUNT = "system-upgrade"
 # The image that replaces the k3s binary on a node; the controller tags it from Plan.spec.version.
