@@ -65,11 +65,34 @@ def format_location(loc: Iterable[str | int]) -> str:
     return text
 
 
-def problems_from(error: ValidationError, root: type[BaseModel] | None = None) -> list[ConfigProblem]:
+def problems_from(error: ValidationError, root: type[BaseModel] | None = None,
+                  secret_roots: frozenset[str] = frozenset()) -> list[ConfigProblem]:
     """Turn pydantic's errors into key-path problems, keeping the validators' own fix hints.
 
     With ``root`` (the model validated), an unknown key gets the known key it most resembles.
+    Under ``secret_roots`` (top-level keys marked secret) a message never repeats the value.
     """
+    problems = _problems(error, root, secret_roots)
+    if not secret_roots:
+        return problems
+    inputs = {format_location([p for p in item["loc"] if not _is_union_tag(p)]): item.get("input")
+              for item in error.errors(include_url=False)}
+    return [_without_value(problem, inputs.get(problem.key))
+            if problem.key.split(".")[0].split("[")[0] in secret_roots else problem
+            for problem in problems]
+
+
+def _without_value(problem: ConfigProblem, value: object) -> ConfigProblem:
+    message = problem.message
+    if isinstance(value, str) and value:
+        message = message.replace(repr(value), "(secret value)")
+        if len(value) >= 6:  # shorter text would also match ordinary words of the message
+            message = message.replace(value, "(secret value)")
+    return ConfigProblem(problem.key, message)
+
+
+def _problems(error: ValidationError, root: type[BaseModel] | None,
+              secret_roots: frozenset[str]) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     for item in error.errors(include_url=False):
         loc = [part for part in item["loc"] if not _is_union_tag(part)]
@@ -87,7 +110,9 @@ def problems_from(error: ValidationError, root: type[BaseModel] | None = None) -
         elif item["type"] == "missing":
             message = "required key is missing. Fix: set it in Pulumi.<stack>.yaml."
         elif item["type"] in _TYPE_FIXES:
-            message = f"{message} (got {_shown(item.get('input'))}). Fix: {_TYPE_FIXES[item['type']]}"
+            got = "" if loc and str(loc[0]) in secret_roots else \
+                f" (got {_shown(item.get('input'))})"
+            message = f"{message}{got}. Fix: {_TYPE_FIXES[item['type']]}"
         elif "Fix:" not in message:
             message = f"{message}. Fix: correct the value (see docs/configuration-checks.md)."
         problems.append(ConfigProblem(format_location(loc), message))

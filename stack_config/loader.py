@@ -32,7 +32,7 @@ def validate_cluster_spec(raw: Mapping[str, Any],
     try:
         return ClusterSpec.model_validate(dict(raw), context={SECRET_KEYS_CONTEXT: secret_keys})
     except ValidationError as error:
-        raise ConfigError(problems_from(error, ClusterSpec)) from None
+        raise ConfigError(problems_from(error, ClusterSpec, secret_keys)) from None
 
 
 def load_cluster_spec() -> ClusterSpec:

@@ -195,3 +195,13 @@ def test_the_ccm_cannot_be_off_while_cilium_routes_natively() -> None:
     assert one(minimal_config(addons={"ccm": {"enabled": False}})).startswith(
         "addons.ccm.enabled: Cilium routes natively (routingMode: native), and only hcloud-ccm "
         "creates the Hetzner network routes")
+
+
+def test_a_refusal_under_a_secret_key_never_repeats_the_value() -> None:
+    with pytest.raises(ConfigError) as caught:
+        validate_cluster_spec(minimal_config(k3s={"version": "hunter2-secret",
+                                                  "serverConfig": {"etcd-s3": "x"}}),
+                              secret_keys=frozenset({"k3s"}))
+    text = str(caught.value)
+    assert "k3s.version: (secret value) is not a k3s release tag" in text
+    assert "hunter2" not in text
