@@ -13,7 +13,7 @@ BASES = example_configs()
 
 
 @seed(12)
-@settings(max_examples=150, deadline=None, database=None,
+@settings(max_examples=80, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(config=mutated_config(BASES))
 def test_a_mutated_stack_file_is_accepted_or_refused_never_a_crash(config: dict) -> None:
