@@ -125,3 +125,11 @@ def test_a_non_default_pod_range_is_read_from_servers_not_defaulted_on_agents() 
 def test_a_server_without_cluster_cidr_still_gets_the_k3s_default() -> None:
     stack = [cilium(ipv4NativeRoutingCIDR="10.50.0.0/16"), server(), agent()]
     assert check_stack(native_routing_contains_pods, stack) != []
+
+
+def test_a_hand_written_node_is_read_through_k3s_aliases_and_append_keys() -> None:
+    from policies.rules.k3s_nodes import K3sNode
+
+    node = K3sNode("n", "urn", "server", None, {"cluster-cidr+": "10.50.0.0/16", "t": "x"})
+    assert node.flag("cluster-cidr") == "10.50.0.0/16" and node.flag("token") == "x"
+    assert node.flag("service-cidr") is None
