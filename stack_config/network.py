@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from components.infrastructure.address_plan import MAX_NETWORK_PREFIX
+from cluster_plan.address_plan import MAX_NETWORK_PREFIX
 from stack_config.base import DEFAULT_IMAGE, Cidr, Image, Location, ServerType, StrictModel
 from stack_config.errors import KeyedValueError, KeyedValueErrors
 
@@ -24,7 +24,7 @@ class NetworkConfig(StrictModel):
 
     cidr: IPv4Network = IPv4Network("10.0.0.0/16")
     """Private network range; the subnet, the gateway and every node address come from it
-    (address plan: ``components/infrastructure/address_plan.py``)."""
+    (address plan: ``cluster_plan/address_plan.py``)."""
     private_only: bool = False
     """Nodes get no public IPs and reach the internet through the bastion's NAT."""
 

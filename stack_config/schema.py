@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
-from components.infrastructure import placement
-from components.infrastructure.address_plan import (
+from cluster_plan import placement
+from cluster_plan.resource_names import PoolNames, derived_names
+from cluster_plan.address_plan import (
     AddressPlan,
     AddressPlanError,
     PoolBlockRequest,
@@ -14,10 +15,9 @@ from components.infrastructure.address_plan import (
 from stack_config.addons import AddonsConfig
 from stack_config.base import SECRET_KEYS_CONTEXT, DnsLabel, Location, StrictModel
 from stack_config.cilium import CiliumConfig
-from stack_config.cilium_values import helm_values
+from cluster_plan.cilium_values import CiliumValueInputs, helm_values
 from stack_config.errors import KeyedValueError, KeyedValueErrors
 from stack_config.k3s import K3sConfig
-from stack_config.names import derived_names
 from stack_config.network import AccessConfig, BastionConfig, NetworkConfig
 from stack_config.nodes import ControlPlaneConfig, WorkerPoolConfig
 from upstream import hetzner, k3s
@@ -83,7 +83,7 @@ class ClusterSpec(StrictModel):
 
     @property
     def address_plan(self) -> AddressPlan:
-        """Every planned private address (see ``components/infrastructure/address_plan.py``)."""
+        """Every planned private address (see ``cluster_plan/address_plan.py``)."""
         pools = [PoolBlockRequest(pool.name, pool.count, pool.address_block)
                  for pool in self.worker_pools]
         return plan_addresses(self.network.cidr, self.control_plane.count, pools)
@@ -144,7 +144,11 @@ class ClusterSpec(StrictModel):
     @property
     def cilium_helm_values(self) -> dict:
         """The Cilium release's values: computed defaults under ``cilium.values``."""
-        return helm_values(self)
+        return helm_values(CiliumValueInputs(
+            cluster_cidr=self.k3s.cluster_cidr, control_plane_count=self.control_plane.count,
+            ccm_enabled=self.addons.ccm.enabled,
+            gateway_api_enabled=bool(self.cilium.value("gatewayAPI.enabled")),
+            user_values=self.cilium.values))
 
     @property
     def gateway_load_balancer_name(self) -> str:
@@ -393,7 +397,10 @@ class ClusterSpec(StrictModel):
     @model_validator(mode="after")
     def _derived_names_fit(self) -> "ClusterSpec":
         problems: dict[str, KeyedValueError] = {}
-        for key, name in derived_names(self):
+        pools = [PoolNames(f"workerPools[{index}].name", pool.name, pool.count)
+                 for index, pool in enumerate(self.worker_pools)]
+        for key, name in derived_names(self.cluster_name, self.control_plane.count,
+                                       self.control_plane_locations, self.bastion.enabled, pools):
             if len(name) > hetzner.MAX_RESOURCE_NAME and key not in problems:
                 problems[key] = KeyedValueError(
                     key, f"the derived name '{name}' has {len(name)} characters; Hetzner and "

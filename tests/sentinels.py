@@ -14,7 +14,7 @@ import pulumi
 import pytest
 from pulumi.runtime.mocks import MockResourceArgs
 
-from tools import mock_provider
+from tools.lib import mock_provider
 
 CLUSTER_TOKEN = "SentinelClusterToken" + "C" * 44
 AGENT_TOKEN = "SentinelAgentToken" + "A" * 46
@@ -77,7 +77,7 @@ def with_planted_datastore(config: dict[str, Any]) -> dict[str, Any]:
 
 def reveal_planted(values: dict[str, str]) -> None:
     """Replace the offline placeholders of the planted secrets by the sentinels, in place."""
-    from tools.stack_files import SECRET_PLACEHOLDER
+    from tools.lib.stack_files import SECRET_PLACEHOLDER
 
     text = values["k3s-hcloud:k3s"]
     datastore = f"{SECRET_PLACEHOLDER}:k3s-hcloud:k3s.datastoreEndpoint"

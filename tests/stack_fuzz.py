@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from stack_config import ConfigError, validate_cluster_spec
 from stack_config.loader import PROJECT, decode_project_config
 from tests.helpers import EXAMPLE_STACKS, PROJECT_DIR
-from tools.stack_files import StackFileError, load_stack_config
+from tools.lib.stack_files import StackFileError, load_stack_config
 
 # Keys the model knows, so random insertions often hit a real field with a wrong value.
 KNOWN_KEYS = ["clusterName", "location", "count", "serverType", "image", "name", "labels",

@@ -19,7 +19,7 @@ from tests.helpers import EXAMPLE_STACKS, example_config
 from tests.sentinels import (AGENT_TOKEN, CLUSTER_TOKEN, DATASTORE_PASSWORD, ETCD_S3_SECRET_KEY,
                              HCLOUD_TOKEN, SENTINELS, leaks, planted_secrets, reveal_planted,
                              with_planted_datastore)
-from tools.engine import Plan
+from tools.lib.engine import Plan
 
 
 @pytest.fixture(scope="module", params=EXAMPLE_STACKS)

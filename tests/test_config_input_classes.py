@@ -8,7 +8,7 @@ import re
 import pytest
 
 from stack_config import ConfigError, validate_cluster_spec
-from tests.helpers import config_problems, minimal_config
+from tests.helpers import config_problems, example_config, minimal_config
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGJ1c3RlZA== me@laptop"
 
@@ -205,3 +205,21 @@ def test_a_refusal_under_a_secret_key_never_repeats_the_value() -> None:
     text = str(caught.value)
     assert "k3s.version: (secret value) is not a k3s release tag" in text
     assert "hunter2" not in text
+
+
+def test_derived_names_cover_the_longest_name_the_program_registers() -> None:
+    from cluster_plan.resource_names import PoolNames, derived_names
+    from tests.helpers import plan_example
+
+    plan = plan_example("private-ha")
+    spec = validate_cluster_spec(
+        {k.split(":", 1)[1]: v for k, v in example_config("private-ha").items()})
+    names = [str(r.inputs["name"]) for r in plan.resources
+             if r.type.startswith("hcloud:") and isinstance(r.inputs.get("name"), str)]
+    pools = [PoolNames(f"workerPools[{i}].name", p.name, p.count)
+             for i, p in enumerate(spec.worker_pools)]
+    derived = [name for _, name in derived_names(spec.cluster_name, spec.control_plane.count,
+                                                 spec.control_plane_locations,
+                                                 spec.bastion.enabled, pools)]
+    assert names and max(map(len, names)) <= max(map(len, derived)), (
+        max(names, key=len), max(derived, key=len))

@@ -19,8 +19,8 @@ from tests.kubernetes_harness import (
     plan_layer_config,
     plan_layer_example,
 )
-from tools.engine import Plan, RecordedResource
-from tools.stack_files import SECRET_PLACEHOLDER
+from tools.lib.engine import Plan, RecordedResource
+from tools.lib.stack_files import SECRET_PLACEHOLDER
 from upstream.hetzner import CSI_CHART_VERSION
 from upstream.k3s import SYSTEM_UPGRADE_CONTROLLER_VERSION
 

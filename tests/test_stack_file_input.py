@@ -10,7 +10,7 @@ import pytest
 from stack_config import ConfigError, validate_cluster_spec
 from stack_config.loader import decode_project_config
 from tests.helpers import PROJECT_DIR
-from tools.stack_files import StackFileError, load_stack_config
+from tools.lib.stack_files import StackFileError, load_stack_config
 
 
 def spec_of(tmp_path: Path, body: str):

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from tools import cli_yaml
+from tools.lib import cli_yaml
 
 HCLOUD_TOKEN_KEY = "hcloud:token"
 SECRET_PLACEHOLDER = "offline-placeholder-secret"
