@@ -104,7 +104,8 @@ def mutated_config(draw: st.DrawFn, bases: dict[str, dict[str, Any]]) -> dict[st
 def plan_input(directory: Path, config: dict[str, Any]) -> str:
     """Run one config through the whole input path; 'accepted' or 'refused' (else it raises)."""
     path = directory / "Pulumi.fuzz.yaml"
-    path.write_text(yaml.safe_dump({"config": config}, allow_unicode=True))
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    path.write_text(yaml.dump({"config": config}, Dumper=dumper, allow_unicode=True))
     try:
         stack = load_stack_config(PROJECT_DIR, path)
         prefix = f"{PROJECT}:"

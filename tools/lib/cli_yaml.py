@@ -33,7 +33,12 @@ class CliYamlError(ValueError):
     """A construct the Pulumi CLI refuses, or that this project refuses, with its line."""
 
 
-class CliYamlLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (much faster); the resolvers and constructors below are
+# Python either way, so both read the same.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class CliYamlLoader(_SafeLoader):  # type: ignore[misc, valid-type]
     """PyYAML's safe loader with go-yaml v3's implicit types and duplicate-key check."""
 
     yaml_implicit_resolvers: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
