@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, event, given, seed, settings
 
 from tests.stack_fuzz import example_configs, mutated_config, plan_input
 
@@ -18,4 +18,6 @@ BASES = example_configs()
 @given(config=mutated_config(BASES))
 def test_a_mutated_stack_file_is_accepted_or_refused_never_a_crash(config: dict) -> None:
     with tempfile.TemporaryDirectory() as directory:
-        assert plan_input(Path(directory), config) in ("accepted", "refused")
+        outcome = plan_input(Path(directory), config)
+    event(outcome)  # tallied by --hypothesis-show-statistics
+    assert outcome in ("accepted", "refused")

@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 
 from tests.stack_fuzz import example_configs, mutated_config, plan_input
 
@@ -19,4 +19,6 @@ BASES = example_configs()
 @given(config=mutated_config(BASES))
 def test_20000_mutated_stack_files_are_accepted_or_refused_never_a_crash(config: dict) -> None:
     with tempfile.TemporaryDirectory() as directory:
-        assert plan_input(Path(directory), config) in ("accepted", "refused")
+        outcome = plan_input(Path(directory), config)
+    event(outcome)  # tallied by --hypothesis-show-statistics
+    assert outcome in ("accepted", "refused")
