@@ -31,7 +31,27 @@ KNOWN_KEYS = ["clusterName", "location", "count", "serverType", "image", "name",
               "token", "tls-san+", "etcd-s3-secret-key", "node-label", "t", "disable",
               "addressBlock", "loadBalancer", "locations", "gatewayAPI", "hubble"]
 
+class RawScalar(str):
+    """Text written unquoted, so the reader resolves it as YAML would (``yes``, ``1:30``, ``~``)."""
+
+
+class FuzzDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    pass
+
+
+def _plain(dumper: yaml.SafeDumper, data: RawScalar) -> yaml.ScalarNode:
+    # Tagged as a YAML 1.1 reader would resolve the text, so the emitter leaves it unquoted.
+    return dumper.represent_scalar(dumper.resolve(yaml.ScalarNode, str(data), (True, False)),
+                                   str(data))
+
+
+FuzzDumper.add_representer(RawScalar, _plain)
+YAML_NATIVE = ["yes", "No", "on", "OFF", "y", "1:30", "2024-01-01", "2024-01-01 10:00:00",
+               "0755", "0x1F", "0b101", ".inf", "-.Inf", ".nan", "~", "null", "1e3", "+12",
+               "1_000", "0o17", "true", "False"]
+
 scalars = st.one_of(
+    st.sampled_from(YAML_NATIVE).map(RawScalar), st.binary(max_size=6),
     st.none(), st.booleans(), st.integers(-2**40, 2**40), st.floats(allow_nan=True),
     st.text(max_size=20), st.sampled_from(["", "1", "true", "yes", "on", "2024-01-01", "1:30",
                                            "10.0.0.0/8", "fsn1", "cx23", "v1.35.3+k3s1",
@@ -104,8 +124,7 @@ def mutated_config(draw: st.DrawFn, bases: dict[str, dict[str, Any]]) -> dict[st
 def plan_input(directory: Path, config: dict[str, Any]) -> str:
     """Run one config through the whole input path; 'accepted' or 'refused' (else it raises)."""
     path = directory / "Pulumi.fuzz.yaml"
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    path.write_text(yaml.dump({"config": config}, Dumper=dumper, allow_unicode=True))
+    path.write_text(yaml.dump({"config": config}, Dumper=FuzzDumper, allow_unicode=True))
     try:
         stack = load_stack_config(PROJECT_DIR, path)
         prefix = f"{PROJECT}:"
