@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import pulumi
 import pulumi_command as command
-import yaml
+from components import yaml_text
 
 from components.bootstrap import hardening, k3s_config, kubeconfig, paths
 from components.bootstrap.bundle import NodeFile, StagedFile
@@ -100,7 +100,7 @@ class K3sBootstrap(pulumi.ComponentResource):
             parts = {"cluster-token": cluster_token, "agent-token": tokens.agent}
             if datastore is not None:
                 parts["datastore.yaml"] = datastore.apply(
-                    lambda endpoint: yaml.safe_dump({"datastore-endpoint": endpoint}))
+                    lambda endpoint: yaml_text.dump({"datastore-endpoint": endpoint}, sort_keys=True))
             return pulumi.Output.all(**parts)
 
         self.nodes = {}

@@ -1,6 +1,6 @@
 """First-boot configuration (cloud-init user data) for k3s nodes and the bastion.
 
-Built as data and serialised with ``yaml.safe_dump``; the small config files it writes are built
+Built as data and serialised with ``components.yaml_text`` (safe YAML); the small config files it writes are built
 from key/value data as well. Shell and static units live in real files beside this module
 (``scripts/``, ``files/``) and are embedded verbatim.
 
@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from components import yaml_text
 from upstream.hetzner import MAX_USER_DATA_BYTES
 
 HERE = Path(__file__).resolve().parent
@@ -149,22 +148,9 @@ def bastion_cloud_config(host_key: HostKey, *, ubuntu: bool, private_network: st
     return config
 
 
-class _CloudConfigDumper(yaml.SafeDumper):
-    """Safe YAML with multi-line strings (files, keys) as literal blocks, readable on the node."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_CloudConfigDumper.add_representer(str, _represent_str)
-
-
 def render(config: Mapping[str, Any]) -> str:
     """``#cloud-config`` user data; refuses what Hetzner would reject for size."""
-    body = yaml.dump(dict(config), Dumper=_CloudConfigDumper, sort_keys=False,
-                     default_flow_style=False, width=1000)
+    body = yaml_text.dump(dict(config), literal_blocks=True, width=1000)
     text = "#cloud-config\n" + body
     if len(text.encode()) > MAX_USER_DATA_BYTES:
         raise ValueError(f"user data is {len(text.encode())} bytes; Hetzner accepts at most "
