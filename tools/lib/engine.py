@@ -25,8 +25,8 @@ from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
 from pulumi.runtime.proto import resource_pb2
 from pulumi.output import Unknown
 
-from tools.mock_provider import OfflineProviders
-from tools.stack_files import StackConfig
+from tools.lib.mock_provider import OfflineProviders
+from tools.lib.stack_files import StackConfig
 
 SECRET_MASK = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
