@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from components import yaml_text
+from cluster_plan.bastion_admission import SshAdmission
 from upstream.hetzner import MAX_USER_DATA_BYTES
 
 HERE = Path(__file__).resolve().parent
@@ -95,9 +96,20 @@ def node_user_data(host_key: HostKey, *, ubuntu: bool, egress: PrivateEgress | N
 
 
 def bastion_user_data(host_key: HostKey, *, ubuntu: bool, private_network: str,
-                      nat: bool) -> str:
+                      nat: bool, admission: SshAdmission) -> str:
     return render(bastion_cloud_config(host_key, ubuntu=ubuntu, private_network=private_network,
-                                       nat=nat))
+                                       nat=nat, admission=admission))
+
+
+def bastion_ruleset(admission: SshAdmission) -> str:
+    """``bastion.nft`` with the per-source SSH admission written in (nft takes no variables there)."""
+    text = BASTION_RULESET.read_text()
+    for placeholder, value in (("@SSH_PER_MINUTE@", admission.per_minute),
+                               ("@SSH_BURST@", admission.burst)):
+        if placeholder not in text or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"cannot write {placeholder}={value!r} into {BASTION_RULESET.name}")
+        text = text.replace(placeholder, str(value))
+    return text
 
 
 def node_cloud_config(host_key: HostKey, *, ubuntu: bool,
@@ -125,11 +137,11 @@ def node_cloud_config(host_key: HostKey, *, ubuntu: bool,
 
 
 def bastion_cloud_config(host_key: HostKey, *, ubuntu: bool, private_network: str,
-                         nat: bool) -> dict[str, Any]:
+                         nat: bool, admission: SshAdmission) -> dict[str, Any]:
     files = [
         _file(SSHD_DROP_IN, _directives(SSHD_BASTION, " "), "0600"),
         _file(BASTION_ENV, _directives({"PRIVATE_NETWORK": private_network}, "=")),
-        _file(BASTION_RULESET_PATH, BASTION_RULESET.read_text(), "0600"),
+        _file(BASTION_RULESET_PATH, bastion_ruleset(admission), "0600"),
         _file(f"/etc/systemd/system/{BASTION_FIREWALL_SERVICE}",
               BASTION_FIREWALL_UNIT.read_text()),
     ]
