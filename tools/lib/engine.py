@@ -46,6 +46,11 @@ class RecordedResource:
     provider: str | None
     options: dict[str, Any]
 
+    @property
+    def provider_urn(self) -> str | None:
+        """The explicit provider's URN (the reference is ``<urn>::<id>``)."""
+        return self.provider.rsplit("::", 1)[0] if self.provider else None
+
     def plain_inputs(self) -> dict[str, Any]:
         """Inputs with every secret value unwrapped (for tests that look for leaks)."""
         return unwrap_secrets(self.inputs)
