@@ -76,3 +76,37 @@ def test_the_timed_critical_path_does_not_grow_with_workers(tmp_path: Path) -> N
     assert small == chain(20)
     # Servers join one at a time; Cilium, after the CCM, is the last step.
     assert small.count("k3s join (server)") == 2 and small[-1] == "helm: cilium"
+
+
+def test_the_modelled_create_grows_with_what_grows_and_the_ssh_admission_removes_its_toll(
+        tmp_path: Path) -> None:
+    from bench.critical_path import FIXED_ADMISSION, simulate
+    from bench.latency_model import growth_of
+    from cluster_plan.bastion_admission import BASTION_ADMISSION
+
+    small, large = plan_for(2, tmp_path / "2"), plan_for(20, tmp_path / "20")
+    assert simulate(large, BASTION_ADMISSION).seconds > simulate(small, BASTION_ADMISSION).seconds
+    growth = growth_of(large, BASTION_ADMISSION)
+    assert growth.private and growth.nodes == 23 and growth.agents == 20
+    assert growth.admission_wait_seconds() == 0
+    # 23 first connections at once against a burst of 10: two refills of a minute, plus a dial.
+    assert growth_of(large, FIXED_ADMISSION).admission_wait_seconds() == 2 * 60 + 10
+    assert (simulate(large, FIXED_ADMISSION).seconds
+            == simulate(large, BASTION_ADMISSION).seconds + 130)
+
+
+def test_a_finish_after_constraint_holds_a_step_until_late_work_is_done() -> None:
+    from tools.lib.engine import Plan, RecordedResource
+
+    def resource(name: str, deps: list[str]) -> RecordedResource:
+        return RecordedResource(urn=name, type="t", name=name, parent=None, custom=True,
+                                inputs={}, dependencies=deps, property_dependencies={},
+                                provider=None, options={})
+
+    plan = Plan("s", "p", [resource("a", []), resource("late", ["a"]), resource("helm", ["a"])])
+    seconds = {"a": 10.0, "late": 100.0, "helm": 20.0}
+    plain = longest_chain(plan, lambda r: seconds[r.name])
+    held = longest_chain(plan, lambda r: seconds[r.name],
+                         lambda r: [("late", 30.0)] if r.name == "helm" else [])
+    assert plain.seconds == 110.0
+    assert held.seconds == 140.0 and [r.name for r in held.resources] == ["a", "late", "helm"]
