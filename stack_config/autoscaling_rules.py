@@ -20,6 +20,7 @@ from stack_config.autoscaling import (
 )
 from stack_config.errors import KeyedValueError
 from stack_config.nodes import WorkerPoolConfig
+from upstream.cluster_autoscaler import release_for, supported_minors
 
 
 def autoscaler_placement_groups(pools: Sequence[WorkerPoolConfig]) -> int:
@@ -28,9 +29,15 @@ def autoscaler_placement_groups(pools: Sequence[WorkerPoolConfig]) -> int:
                and spreads_autoscaled_nodes(autoscaled_share(pool.count, pool.autoscaling.max)))
 
 
-def autoscaling_problems(cluster: str, pools: Sequence[WorkerPoolConfig], *,
-                         ccm: bool) -> list[KeyedValueError]:
+def autoscaling_problems(cluster: str, pools: Sequence[WorkerPoolConfig], *, ccm: bool,
+                         kubernetes_minor: tuple[int, int]) -> list[KeyedValueError]:
     problems: list[KeyedValueError] = []
+    if any(pool.autoscaling for pool in pools) and release_for(kubernetes_minor) is None:
+        minor = ".".join(map(str, kubernetes_minor))
+        problems.append(KeyedValueError(
+            "k3s.version", f"the cluster-autoscaler has no release for Kubernetes {minor} "
+            f"(releases known: {', '.join(supported_minors())}); it must match the cluster's "
+            "minor.", "use a k3s release of one of those minors, or remove autoscaling."))
     total_share = 0
     for index, pool in enumerate(pools):
         if pool.autoscaling is None:

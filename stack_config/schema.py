@@ -342,8 +342,9 @@ class ClusterSpec(StrictModel):
 
     @model_validator(mode="after")
     def _autoscaled_pools_are_possible(self) -> "ClusterSpec":
-        problems = autoscaling_problems(self.cluster_name, self.worker_pools,
-                                        ccm=self.addons.ccm.enabled)
+        problems = autoscaling_problems(
+            self.cluster_name, self.worker_pools, ccm=self.addons.ccm.enabled,
+            kubernetes_minor=self.k3s.parsed_version.kubernetes_minor)
         if problems:
             raise KeyedValueErrors(problems)
         return self
