@@ -61,6 +61,11 @@ class Taint(StrictModel):
     value: LabelValue = ""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
+    def k3s_text(self) -> str:
+        """``key=value:Effect`` (``key:Effect`` without a value), as k3s ``node-taint`` takes it."""
+        return f"{self.key}={self.value}:{self.effect}" if self.value else \
+            f"{self.key}:{self.effect}"
+
 
 class WorkerPoolConfig(StrictModel):
     """A named group of identical k3s agents. Nodes are named ``<pool>-<n>``, n = 1..count."""
