@@ -28,19 +28,17 @@ from pydantic import NonNegativeInt, PositiveInt, model_validator
 
 from stack_config.base import StrictModel
 from stack_config.errors import KeyedValueError
+from upstream.cluster_autoscaler import (  # noqa: F401 (re-exported for the config model)
+    AUTO_ASSIGNED_HOSTS,
+    MAX_AUTOSCALED_SERVERS,
+    NODE_GROUP_PLACEMENT_LABEL,
+    RESERVED_FOR_LOAD_BALANCERS,
+)
 from upstream.hetzner import MAX_RESOURCE_NAME, MAX_SERVERS_PER_PLACEMENT_GROUP
 
 # ``newNodeName``: fmt.Sprintf("%s-%x", group, rand.Int63()) → '-' plus up to 16 hex digits.
 SERVER_NAME_SUFFIX = 1 + 16
 MAX_NODE_GROUP_NAME = MAX_RESOURCE_NAME - SERVER_NAME_SUFFIX
-
-# Block 0 of the address plan (hosts .2–.254; .1 is the gateway) is where Hetzner puts every
-# address it assigns by itself: the autoscaler's servers and the CCM's load balancers. Autoscaled
-# servers may take at most this many, so load balancers always find a free address there.
-AUTO_ASSIGNED_HOSTS = 253
-RESERVED_FOR_LOAD_BALANCERS = 53
-MAX_AUTOSCALED_SERVERS = AUTO_ASSIGNED_HOSTS - RESERVED_FOR_LOAD_BALANCERS
-
 
 class AutoscalingConfig(StrictModel):
     """The pool's size range; the cluster-autoscaler keeps it between ``min`` and ``max``."""

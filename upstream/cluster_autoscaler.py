@@ -21,6 +21,17 @@ CLOUD_PROVIDER = "hetzner"
 # The Hetzner provider labels every server it creates with the node group's id
 # (cloudprovider/hetzner/hetzner_node_group.go, nodeGroupLabel) and finds a group's servers by it.
 NODE_GROUP_LABEL = "hcloud/node-group"
+# Label on the spread group of a node group's servers: its node group id, so the group's max can
+# be checked against the group's capacity from the plan alone.
+NODE_GROUP_PLACEMENT_LABEL = "node-group"
+
+# Block 0 of the address plan (hosts .2–.254; .1 is the gateway) is where Hetzner puts every
+# address it assigns by itself: the autoscaler's servers and the CCM's load balancers. Autoscaled
+# servers may take at most this many, so load balancers always find a free address there.
+AUTO_ASSIGNED_HOSTS = 253
+RESERVED_FOR_LOAD_BALANCERS = 53
+MAX_AUTOSCALED_SERVERS = AUTO_ASSIGNED_HOSTS - RESERVED_FOR_LOAD_BALANCERS
+
 # Liveness and metrics: the autoscaler's --address default (cluster-autoscaler FAQ).
 METRICS_PORT = 8085
 

@@ -27,7 +27,12 @@ from components.infrastructure.k3s_node import (
 )
 from components.infrastructure.placement import split_pool
 from stack_config import ClusterSpec
-from stack_config.autoscaling import autoscaled_share, spreads_autoscaled_nodes
+from stack_config.autoscaling import (
+    NODE_GROUP_PLACEMENT_LABEL,
+    autoscaled_share,
+    node_group_name,
+    spreads_autoscaled_nodes,
+)
 from stack_config.nodes import WorkerPoolConfig
 
 
@@ -58,7 +63,8 @@ class WorkerPool(pulumi.ComponentResource):
             group_name = f"{name}-pg-autoscaled"
             self.autoscaler_placement_group = hcloud.PlacementGroup(
                 group_name, name=group_name, type="spread",
-                labels={**labels, "autoscaler": "true"},
+                labels={**labels, NODE_GROUP_PLACEMENT_LABEL: node_group_name(
+                    spec.cluster_name, pool.name)},
                 opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"nodes": [node.key for node in self.nodes],
                                "addressRange": str(plan.pool_range(pool.name))})
