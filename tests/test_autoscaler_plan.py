@@ -14,9 +14,9 @@ import yaml
 from components.kubernetes import autoscaler
 from tests.helpers import PROJECT_DIR, example_config, write_stack_file
 from tests.sentinels import (AGENT_TOKEN, CLUSTER_TOKEN, HCLOUD_TOKEN, leaks, planted_secrets)
-from tools.engine import Plan, RecordedResource, run_program
-from tools.policy_gate import evaluate
-from tools.stack_files import load_stack_config
+from tools.lib.engine import Plan, RecordedResource, run_program
+from tools.lib.policy_gate import evaluate
+from tools.lib.stack_files import load_stack_config
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 SECRET = "kubernetes:core/v1:Secret"
