@@ -68,3 +68,18 @@ def autoscaling_problems(cluster: str, pools: Sequence[WorkerPoolConfig], *, ccm
             f"keep the sum at {MAX_AUTOSCALED_SERVERS} or less (raise count or lower "
             "autoscaling.max)."))
     return problems
+
+
+def autoscaling_advisories(cluster: str, pools: Sequence[WorkerPoolConfig]) -> list[str]:
+    notes = []
+    for index, pool in enumerate(pools):
+        if pool.autoscaling is None:
+            continue
+        share = autoscaled_share(pool.count, pool.autoscaling.max)
+        if share > 0 and not spreads_autoscaled_nodes(share):
+            notes.append(
+                f"workerPools[{index}].autoscaling: the autoscaler may create {share} servers in "
+                f"node group '{node_group_name(cluster, pool.name)}', more than one spread "
+                "placement group holds (10); they run without spread. Raise count or lower max "
+                "to keep them spread.")
+    return notes

@@ -12,7 +12,11 @@ from cluster_plan.address_plan import (
     plan_addresses,
 )
 from stack_config.addons import AddonsConfig
-from stack_config.autoscaling_rules import autoscaler_placement_groups, autoscaling_problems
+from stack_config.autoscaling_rules import (
+    autoscaler_placement_groups,
+    autoscaling_advisories,
+    autoscaling_problems,
+)
 from stack_config.base import DnsLabel, Location, StrictModel
 from stack_config.cilium import CiliumConfig
 from cluster_plan.cilium_values import CiliumValueInputs, helm_values
@@ -123,6 +127,7 @@ class ClusterSpec(StrictModel):
                 "cilium.values.l2announcements.enabled: Hetzner Cloud networks are routed (L3; "
                 "servers ARP only for the gateway), so L2 announcements only work on vSwitch or "
                 "on-prem L2 segments the nodes share.")
+        notes += autoscaling_advisories(self.cluster_name, self.worker_pools)
         return notes
 
     @property

@@ -107,3 +107,13 @@ def test_a_k3s_minor_without_an_autoscaler_release_is_refused() -> None:
     problems = config_problems(raw)
     assert any(p.startswith("k3s.version: the cluster-autoscaler has no release for "
                             "Kubernetes 1.31") for p in problems), problems
+
+
+def test_a_share_too_large_for_spread_is_reported_as_an_advisory() -> None:
+    large = validate_cluster_spec(stack({**scaled(min=1, max=12), "count": 1}))
+    assert [n for n in large.advisories() if n.startswith("workerPools[0].autoscaling:")] == [
+        "workerPools[0].autoscaling: the autoscaler may create 11 servers in node group "
+        "'dev-workers', more than one spread placement group holds (10); they run without "
+        "spread. Raise count or lower max to keep them spread."]
+    fits = validate_cluster_spec(stack({**scaled(min=1, max=11), "count": 1}))
+    assert not [n for n in fits.advisories() if n.startswith("workerPools[0].autoscaling:")]
