@@ -4,6 +4,7 @@ with its message; the rendered Deployment of the example stack passes."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,12 @@ from policies.rules.cluster_autoscaler import (
     autoscaler_token_is_secret,
 )
 from policies.rules.types import HCLOUD_PLACEMENT_GROUP, HCLOUD_SERVER, K3S_CLUSTER, K8S_DEPLOYMENT
+from tests.helpers import PROJECT_DIR
 from tests.policy_fixtures import check_resource, check_stack, stack_resource
+from tools import plan as plan_cli
+from tools.lib.engine import run_program
+from tools.lib.policy_gate import evaluate
+from tools.lib.stack_files import StackConfig
 
 GROUPS = ["--nodes=0:4:cx33:nbg1:dev-general", "--nodes=0:5:cax21:nbg1:dev-batch"]
 
@@ -130,3 +136,40 @@ def test_a_node_groups_spread_group_must_hold_its_max() -> None:
     fits = ["--nodes=0:10:cx33:nbg1:dev-general"]
     assert check_stack(autoscaler_limits,
                        [group, stack_resource(K8S_DEPLOYMENT, deployment(args=fits), "ca")]) == []
+
+
+# -- a hand-written program, through the engine and tools/plan.py ------------------------------------
+HANDWRITTEN = '''
+"""Hand-written: the Hetzner autoscaler as its README example deploys it, in a private cluster."""
+import pulumi
+import pulumi_hcloud as hcloud
+import pulumi_kubernetes as kubernetes
+
+network = hcloud.Network("lab-network", ip_range="10.0.0.0/16")
+hcloud.NetworkRoute("lab-egress", network_id=network.id.apply(int), destination="0.0.0.0/0",
+                    gateway="10.0.1.1")
+kubernetes.apps.v1.Deployment(
+    "lab-autoscaler",
+    metadata={"name": "cluster-autoscaler", "namespace": "kube-system"},
+    spec={"selector": {"matchLabels": {"app": "ca"}},
+          "template": {"metadata": {"labels": {"app": "ca"}}, "spec": {"containers": [{
+              "name": "cluster-autoscaler",
+              "image": "registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.2",
+              "command": ["./cluster-autoscaler", "--cloud-provider=hetzner",
+                          "--nodes=1:10:cpx11:fsn1:pool1"],
+              "env": [{"name": "HCLOUD_TOKEN", "value": "token-in-clear"},
+                      {"name": "HCLOUD_NETWORK", "value": "lab-network"}]}]}}})
+'''
+
+
+def test_a_hand_written_autoscaler_is_stopped_by_the_gate(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "__main__.py").write_text(HANDWRITTEN)
+    violations = evaluate(run_program(tmp_path, StackConfig(stack="lab", project="lab")))
+    assert {v.policy for v in violations if v.enforcement_level == "mandatory"} == {
+        "cluster-autoscaler-ssh-key-required", "cluster-autoscaler-token-from-secret",
+        "cluster-autoscaler-private-no-public-ip"}
+    code = plan_cli.main(["--program", str(tmp_path),
+                          "--stack-file", str(PROJECT_DIR / "Pulumi.dev.yaml")])
+    assert "mandatory: [cluster-autoscaler-ssh-key-required]" in capsys.readouterr().out
+    assert code == plan_cli.EXIT_POLICY
