@@ -82,8 +82,7 @@ def test_cluster_config_keys_are_fields_the_provider_reads() -> None:
 @pytest.mark.parametrize("private_only", [False, True])
 def test_environment_names_are_ones_the_provider_reads(private_only: bool) -> None:
     targets = autoscaler.ProviderTargets(network="7", ssh_key="9",
-                                         firewall=None if private_only else "3",
-                                         placement_groups={})
+                                         firewall=None if private_only else "3")
     env = autoscaler.provider_environment(targets, private_only=private_only)
     names = {item["name"] for item in env}
     assert names <= set(upstream.hetzner_environment(MINOR))

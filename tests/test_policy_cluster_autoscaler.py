@@ -29,7 +29,7 @@ GROUPS = ["--nodes=0:4:cx33:nbg1:dev-general", "--nodes=0:5:cax21:nbg1:dev-batch
 
 def deployment(private_only: bool = False, args: list[str] | None = None) -> dict[str, Any]:
     env = autoscaler.provider_environment(autoscaler.ProviderTargets(
-        network="1", ssh_key="2", firewall=None if private_only else "3", placement_groups={}),
+        network="1", ssh_key="2", firewall=None if private_only else "3"),
         private_only=private_only)
     args = ["--cloud-provider=hetzner", *(GROUPS if args is None else args)]
     return autoscaler.deployment("img", args, env)

@@ -90,8 +90,6 @@ class ProviderTargets:
     ssh_key: str
     firewall: str | None
     """The nodes' firewall; None in private mode (no public interface to filter)."""
-    placement_groups: Mapping[str, str]
-    """Node group id → spread placement group id, for the groups that get one."""
 
 
 def cluster_config(groups: Sequence[NodeGroup], user_data: Mapping[str, str],
@@ -162,11 +160,15 @@ def _metadata(name: str, namespaced: bool = True) -> dict[str, Any]:
     return metadata
 
 
+def deployment_metadata() -> dict[str, Any]:
+    return _metadata(upstream.NAME)
+
+
 def deployment(image: str, args: Sequence[str], env: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """One replica on a control-plane node, so scaling every pool to zero never evicts it."""
     selector = {"app.kubernetes.io/name": upstream.NAME}
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": _metadata(upstream.NAME),
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": deployment_metadata(),
         "spec": {
             "replicas": 1,
             "selector": {"matchLabels": selector},

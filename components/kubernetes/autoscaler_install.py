@@ -94,7 +94,7 @@ def install_cluster_autoscaler(name: str, spec: ClusterSpec, inputs: AutoscalerI
         network, ssh_key, firewall, digest = values
         env = autoscaler.provider_environment(autoscaler.ProviderTargets(
             network=str(network), ssh_key=str(ssh_key),
-            firewall=None if firewall is None else str(firewall), placement_groups={}),
+            firewall=None if firewall is None else str(firewall)),
             private_only=targets.private_only)
         manifest = autoscaler.deployment(upstream.image_for(minor),
                                          autoscaler.autoscaler_args(groups), env)
@@ -108,7 +108,7 @@ def install_cluster_autoscaler(name: str, spec: ClusterSpec, inputs: AutoscalerI
         depends_on=[secret, *rbac]))
     deployment = kubernetes.apps.v1.Deployment(
         f"{name}-autoscaler",
-        metadata=autoscaler.deployment("", [], [])["metadata"],
+        metadata=autoscaler.deployment_metadata(),
         spec=deployment_spec, opts=after_rbac)
     return [secret, *rbac, deployment]
 
