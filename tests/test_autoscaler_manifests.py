@@ -91,8 +91,12 @@ def test_environment_names_are_ones_the_provider_reads(private_only: bool) -> No
     assert values["HCLOUD_PUBLIC_IPV4"] == values["HCLOUD_PUBLIC_IPV6"] == expected_public
     assert ("HCLOUD_FIREWALL" in names) is not private_only
     assert values["HCLOUD_SSH_KEY"] == "9" and values["HCLOUD_NETWORK"] == "7"
-    for secret_name in ("HCLOUD_TOKEN", "HCLOUD_CLUSTER_CONFIG"):
-        item = next(i for i in env if i["name"] == secret_name)
+    legacy = autoscaler.provider_environment(targets, private_only=private_only,
+                                             config_file=False)
+    assert {item["name"] for item in legacy} <= set(upstream.hetzner_environment((1, 32)))
+    for variables, secret_name in ((env, "HCLOUD_TOKEN"), (legacy, "HCLOUD_TOKEN"),
+                                   (legacy, "HCLOUD_CLUSTER_CONFIG")):
+        item = next(i for i in variables if i["name"] == secret_name)
         assert "value" not in item and item["valueFrom"]["secretKeyRef"]["name"] == \
             autoscaler.SECRET_NAME
 
@@ -163,3 +167,24 @@ def test_template_rules_drop_conditional_blocks() -> None:
                 "{{- if .Values.other }}\n      - delete\n{{- end }}\n{{- end -}}\n")
     assert cluster_autoscaler_upstream.template_rules(template) == [
         {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]
+
+
+def test_the_config_is_mounted_from_the_secret_for_releases_that_read_a_file() -> None:
+    env = autoscaler.provider_environment(
+        autoscaler.ProviderTargets(network="1", ssh_key="2", firewall="3"), private_only=False)
+    values = {item["name"]: item.get("value") for item in env}
+    assert values["HCLOUD_CLUSTER_CONFIG_FILE"] == "/etc/cluster-autoscaler/cluster-config.json"
+    assert "HCLOUD_CLUSTER_CONFIG" not in values
+    pod = autoscaler.deployment("img", [], env)["spec"]["template"]["spec"]
+    [volume] = pod["volumes"]
+    assert volume["secret"]["secretName"] == autoscaler.SECRET_NAME
+    assert volume["secret"]["defaultMode"] == 0o440 and pod["securityContext"]["fsGroup"] == 65534
+    assert pod["containers"][0]["volumeMounts"][0]["mountPath"] == autoscaler.CONFIG_MOUNT
+    assert "HCLOUD_CLUSTER_CONFIG_FILE" not in upstream.hetzner_environment((1, 32))
+    assert "HCLOUD_CLUSTER_CONFIG_FILE" in upstream.hetzner_environment(MINOR)
+
+
+def test_an_environment_variable_too_large_for_linux_is_refused() -> None:
+    assert autoscaler.check_environment_size("e30=") == "e30="
+    with pytest.raises(ValueError, match="more than one environment variable holds"):
+        autoscaler.check_environment_size("A" * autoscaler.MAX_ENVIRONMENT_STRING)

@@ -3,7 +3,6 @@ what Hetzner gets from Pulumi, and that the join data stays a secret carrying th
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -64,7 +63,7 @@ def autoscaler_secret(plan: Plan) -> RecordedResource:
 
 def cluster_config(plan: Plan) -> dict[str, Any]:
     data = autoscaler_secret(plan).plain_inputs()["stringData"]
-    return json.loads(base64.b64decode(data[autoscaler.CLUSTER_CONFIG_KEY]))
+    return json.loads(data[autoscaler.CLUSTER_CONFIG_FILE_KEY])
 
 
 def test_both_modes_plan_cleanly_under_the_policy_pack(planted: Plan) -> None:

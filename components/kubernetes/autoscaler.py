@@ -34,6 +34,17 @@ from upstream import cluster_autoscaler as upstream
 SECRET_NAME = "cluster-autoscaler-hetzner"
 TOKEN_KEY = "token"
 CLUSTER_CONFIG_KEY = "cluster-config"
+"""Secret key of the base64 cluster config, for ``HCLOUD_CLUSTER_CONFIG`` (releases before 1.33)."""
+CLUSTER_CONFIG_FILE_KEY = "cluster-config.json"
+"""Secret key of the JSON cluster config, mounted for ``HCLOUD_CLUSTER_CONFIG_FILE``."""
+CONFIG_MOUNT = "/etc/cluster-autoscaler"
+CONFIG_VOLUME = "hetzner-cluster-config"
+# One environment string may hold at most 32 pages (MAX_ARG_STRLEN, linux/binfmts.h); each node
+# group's user data is up to 32 KiB, so a few pools outgrow the variable. Upstream added
+# HCLOUD_CLUSTER_CONFIG_FILE for this ("when you have many different node pools and run into
+# issues of the env var becoming too long"); releases that read it get the file.
+MAX_ENVIRONMENT_STRING = 32 * 4096
+CONFIG_FILE_VARIABLE = "HCLOUD_CLUSTER_CONFIG_FILE"
 LABELS = {"app.kubernetes.io/name": upstream.NAME, "app.kubernetes.io/managed-by": "k3s-hcloud"}
 
 # Scale-down: how long a node must be unneeded before it is removed, the pause after a scale-up,
@@ -117,13 +128,26 @@ def encoded_cluster_config(config: Mapping[str, Any]) -> str:
     return base64.b64encode(json.dumps(config, sort_keys=True).encode()).decode()
 
 
-def provider_environment(targets: ProviderTargets, *, private_only: bool) -> list[dict[str, Any]]:
+def check_environment_size(encoded: str) -> str:
+    """The base64 config as an environment value, or a clear error when it cannot be one."""
+    if len("HCLOUD_CLUSTER_CONFIG=") + len(encoded) + 1 > MAX_ENVIRONMENT_STRING:
+        raise ValueError(
+            f"the autoscaler's cluster config is {len(encoded)} bytes in base64, more than one "
+            f"environment variable holds ({MAX_ENVIRONMENT_STRING}); this autoscaler release "
+            f"has no {CONFIG_FILE_VARIABLE}. Use fewer autoscaled pools or k3s 1.33 or newer.")
+    return encoded
+
+
+def provider_environment(targets: ProviderTargets, *, private_only: bool,
+                         config_file: bool = True) -> list[dict[str, Any]]:
+    """``config_file``: the release reads ``HCLOUD_CLUSTER_CONFIG_FILE`` (the Secret mounted)."""
     def secret(name: str, key: str) -> dict[str, Any]:
         return {"name": name, "valueFrom": {"secretKeyRef": {"name": SECRET_NAME, "key": key}}}
 
     env = [
         secret("HCLOUD_TOKEN", TOKEN_KEY),
-        secret("HCLOUD_CLUSTER_CONFIG", CLUSTER_CONFIG_KEY),
+        {"name": CONFIG_FILE_VARIABLE, "value": f"{CONFIG_MOUNT}/{CLUSTER_CONFIG_FILE_KEY}"}
+        if config_file else secret("HCLOUD_CLUSTER_CONFIG", CLUSTER_CONFIG_KEY),
         {"name": "HCLOUD_NETWORK", "value": targets.network},
         # One key only (the provider takes one); the stack's first key. With a key set, Hetzner
         # creates no root password and mails none.
@@ -164,10 +188,11 @@ def deployment_metadata() -> dict[str, Any]:
     return _metadata(upstream.NAME)
 
 
-def deployment(image: str, args: Sequence[str], env: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def deployment(image: str, args: Sequence[str], env: Sequence[Mapping[str, Any]], *,
+               config_file: bool = True) -> dict[str, Any]:
     """One replica on a control-plane node, so scaling every pool to zero never evicts it."""
     selector = {"app.kubernetes.io/name": upstream.NAME}
-    return {
+    manifest = {
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": deployment_metadata(),
         "spec": {
             "replicas": 1,
@@ -205,6 +230,16 @@ def deployment(image: str, args: Sequence[str], env: Sequence[Mapping[str, Any]]
             },
         },
     }
+    if config_file:
+        pod = manifest["spec"]["template"]["spec"]
+        # Readable by the container's group only (fsGroup), never world-readable.
+        pod["securityContext"]["fsGroup"] = 65534
+        pod["volumes"] = [{"name": CONFIG_VOLUME, "secret": {
+            "secretName": SECRET_NAME, "defaultMode": 0o440,
+            "items": [{"key": CLUSTER_CONFIG_FILE_KEY, "path": CLUSTER_CONFIG_FILE_KEY}]}}]
+        pod["containers"][0]["volumeMounts"] = [
+            {"name": CONFIG_VOLUME, "mountPath": CONFIG_MOUNT, "readOnly": True}]
+    return manifest
 
 
 def rbac_manifests(cluster_rules: list[dict], role_rules: list[dict]) -> list[dict[str, Any]]:

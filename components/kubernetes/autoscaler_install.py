@@ -1,9 +1,11 @@
 """The cluster-autoscaler in the cluster: its Secret, RBAC and Deployment (renderers: ``autoscaler.py``).
 
 Creates, in kube-system:
-- Secret ``cluster-autoscaler-hetzner`` (``token``: the hcloud API token; ``cluster-config``: the
-  base64 ``HCLOUD_CLUSTER_CONFIG`` with each node group's join user data). Both are Pulumi secrets
-  end to end: the user data carries the agent join token;
+- Secret ``cluster-autoscaler-hetzner`` (``token``: the hcloud API token; ``cluster-config.json``:
+  the provider's cluster config with each node group's join user data, mounted for
+  ``HCLOUD_CLUSTER_CONFIG_FILE``; releases before 1.33 get it base64 as ``cluster-config`` for
+  ``HCLOUD_CLUSTER_CONFIG``). Both are Pulumi secrets end to end: the user data carries the agent
+  join token;
 - ServiceAccount, ClusterRole, ClusterRoleBinding, Role, RoleBinding ``cluster-autoscaler`` with
   the rules of upstream's chart for the release;
 - Deployment ``cluster-autoscaler`` on a control-plane node.
@@ -15,6 +17,7 @@ removed when a pool or autoscaling goes away.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,10 +72,18 @@ def install_cluster_autoscaler(name: str, spec: ClusterSpec, inputs: AutoscalerI
     placement = pulumi.Output.all(**targets.placement_group_ids) \
         if targets.placement_group_ids else pulumi.Output.from_input({})
 
-    encoded = pulumi.Output.secret(pulumi.Output.all(
-        inputs.join_url, inputs.agent_join_token, placement).apply(
-        lambda values: autoscaler.encoded_cluster_config(
-            _cluster_config(spec, groups, egress, values[0], values[1], values[2]))))
+    config_file = autoscaler.CONFIG_FILE_VARIABLE in upstream.hetzner_environment(minor)
+
+    def secret_value(values: list[Any]) -> str:
+        config = _cluster_config(spec, groups, egress, values[0], values[1], values[2])
+        if config_file:
+            return json.dumps(config, sort_keys=True)
+        return autoscaler.check_environment_size(autoscaler.encoded_cluster_config(config))
+
+    config_value = pulumi.Output.secret(pulumi.Output.all(
+        inputs.join_url, inputs.agent_join_token, placement).apply(secret_value))
+    config_key = autoscaler.CLUSTER_CONFIG_FILE_KEY if config_file \
+        else autoscaler.CLUSTER_CONFIG_KEY
     fingerprint = pulumi.Output.all(inputs.join_url, placement).apply(
         lambda values: hashlib.sha256(autoscaler.encoded_cluster_config(_cluster_config(
             spec, groups, egress, values[0], _TOKEN_STAND_IN, values[1])).encode()).hexdigest())
@@ -83,7 +94,7 @@ def install_cluster_autoscaler(name: str, spec: ClusterSpec, inputs: AutoscalerI
                   "labels": dict(autoscaler.LABELS)},
         type="Opaque",
         string_data={autoscaler.TOKEN_KEY: pulumi.Output.secret(inputs.hcloud_token),
-                     autoscaler.CLUSTER_CONFIG_KEY: encoded},
+                     config_key: config_value},
         opts=opts)
 
     cluster_rules, role_rules = upstream.rbac_rules(minor)
@@ -95,9 +106,10 @@ def install_cluster_autoscaler(name: str, spec: ClusterSpec, inputs: AutoscalerI
         env = autoscaler.provider_environment(autoscaler.ProviderTargets(
             network=str(network), ssh_key=str(ssh_key),
             firewall=None if firewall is None else str(firewall)),
-            private_only=targets.private_only)
+            private_only=targets.private_only, config_file=config_file)
         manifest = autoscaler.deployment(upstream.image_for(minor),
-                                         autoscaler.autoscaler_args(groups), env)
+                                         autoscaler.autoscaler_args(groups), env,
+                                         config_file=config_file)
         template = manifest["spec"]["template"]["metadata"]
         template["annotations"] = {"k3s-hcloud/cluster-config-sha256": digest}
         return manifest["spec"]
