@@ -68,8 +68,10 @@ class ClusterWideServerConfig(FlagModel):
 class NodeConfig(FlagModel):
     """What every node, server or agent, sets for itself."""
 
-    node_name: str
-    node_ip: IPv4Address
+    # None for nodes the cluster-autoscaler creates: the name is the hostname Hetzner gives the
+    # server, and the address is read from the private interface at boot (join_user_data.py).
+    node_name: str | None = None
+    node_ip: IPv4Address | None = None
     token_file: str
     server: str | None = None
     node_label: list[str] = Field(default_factory=list)
@@ -90,9 +92,11 @@ class ServerOnlyConfig(FlagModel):
 class NodePlace:
     """A node's place in the cluster, as the renderer needs it (plain values only)."""
 
-    key: str
+    key: str | None
+    """None: k3s uses the hostname."""
     role: Role
-    private_ip: str
+    private_ip: str | None
+    """None: set at boot by a ``config.yaml.d`` drop-in."""
     first_server: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
     taints: Sequence[str] = ()
@@ -140,7 +144,7 @@ def render_config(spec: ClusterSpec, place: NodePlace, *, join_url: str | None,
                                                    or not spec.uses_embedded_etcd))
     node = NodeConfig(
         node_name=place.key,
-        node_ip=IPv4Address(place.private_ip),
+        node_ip=IPv4Address(place.private_ip) if place.private_ip else None,
         token_file=paths.CLUSTER_TOKEN_FILE if is_server else paths.AGENT_TOKEN_FILE,
         server=join_url if joins_through_supervisor else None,
         node_label=[f"{key}={value}" for key, value in sorted(place.labels.items())],
