@@ -33,6 +33,7 @@ from components.bootstrap.bundle import StagedFile
 from components.bootstrap.connection import node_connection
 from components.bootstrap.join_tokens import join_tokens, secure_token
 from components.bootstrap.node import K3sNode, NodeBootstrap
+from components.bootstrap.registries import registries_yaml
 from components.bootstrap.remote_script import remote_script
 from components.handles import ApiEndpoint, NodeHandle, SshAccess
 from stack_config import ClusterSpec
