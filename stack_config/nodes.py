@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
+from stack_config.autoscaling import AutoscalingConfig
 from stack_config.base import (
     DEFAULT_IMAGE,
     DEFAULT_SERVER_TYPE,
@@ -60,12 +61,18 @@ class Taint(StrictModel):
     value: LabelValue = ""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
+    def k3s_text(self) -> str:
+        """``key=value:Effect`` (``key:Effect`` without a value), as k3s ``node-taint`` takes it."""
+        return f"{self.key}={self.value}:{self.effect}" if self.value else \
+            f"{self.key}:{self.effect}"
+
 
 class WorkerPoolConfig(StrictModel):
     """A named group of identical k3s agents. Nodes are named ``<pool>-<n>``, n = 1..count."""
 
     name: DnsLabel
     count: NonNegativeInt = 1
+    """Nodes Pulumi creates. With ``autoscaling`` it defaults to ``autoscaling.min``."""
     server_type: ServerType = DEFAULT_SERVER_TYPE
     image: Image = DEFAULT_IMAGE
     location: Location | None = None
@@ -75,6 +82,34 @@ class WorkerPoolConfig(StrictModel):
     address_block: NonNegativeInt | None = None
     """Which /24 of the network holds this pool's private addresses. Unset: derived from the
     name. Set it only to resolve a collision the plan reports, on the pool being added."""
+    autoscaling: AutoscalingConfig | None = None
+    """Present: the cluster-autoscaler adds and removes nodes up to ``max`` (see
+    ``stack_config/autoscaling.py`` and docs/autoscaler.md)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_defaults_to_min(cls, data: Any) -> Any:
+        # An autoscaled pool without ``count`` starts at its minimum, not at the fixed default.
+        if isinstance(data, dict) and "count" not in data and isinstance(
+                data.get("autoscaling"), dict):
+            return {**data, "count": data["autoscaling"].get("min", 0)}
+        return data
+
+    @model_validator(mode="after")
+    def _count_within_autoscaling_range(self) -> "WorkerPoolConfig":
+        scaling = self.autoscaling
+        if scaling and not scaling.min <= self.count <= scaling.max:
+            raise KeyedValueError(
+                "count", f"{self.count} is outside autoscaling.min..max "
+                f"({scaling.min}..{scaling.max}).",
+                "set count within that range, or remove count (it then defaults to "
+                "autoscaling.min).")
+        return self
+
+    @property
+    def max_size(self) -> int:
+        """The most nodes the pool can have: ``autoscaling.max``, else ``count``."""
+        return self.autoscaling.max if self.autoscaling else self.count
 
     @model_validator(mode="after")
     def _labels_the_kubelet_may_set(self) -> "WorkerPoolConfig":

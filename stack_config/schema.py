@@ -13,6 +13,11 @@ from cluster_plan.address_plan import (
     plan_addresses,
 )
 from stack_config.addons import AddonsConfig
+from stack_config.autoscaling_rules import (
+    autoscaler_placement_groups,
+    autoscaling_advisories,
+    autoscaling_problems,
+)
 from stack_config.base import SECRET_KEYS_CONTEXT, DnsLabel, Location, StrictModel
 from stack_config.cilium import CiliumConfig
 from cluster_plan.cilium_values import CiliumValueInputs, helm_values
@@ -90,7 +95,8 @@ class ClusterSpec(StrictModel):
 
     @property
     def server_count(self) -> int:
-        workers = sum(pool.count for pool in self.worker_pools)
+        """The most servers the stack can have: autoscaled pools count at ``autoscaling.max``."""
+        workers = sum(pool.max_size for pool in self.worker_pools)
         return self.control_plane.count + workers + (1 if self.bastion.enabled else 0)
 
     def advisories(self) -> list[str]:
@@ -131,6 +137,7 @@ class ClusterSpec(StrictModel):
                 "cilium.values.l2announcements.enabled: Hetzner Cloud networks are routed (L3; "
                 "servers ARP only for the gateway), so L2 announcements only work on vSwitch or "
                 "on-prem L2 segments the nodes share.")
+        notes += autoscaling_advisories(self.cluster_name, self.worker_pools)
         return notes
 
     @property
@@ -261,9 +268,11 @@ class ClusterSpec(StrictModel):
     def _servers_fit_one_network(self) -> "ClusterSpec":
         if self.server_count > hetzner.MAX_SERVERS_PER_NETWORK:
             raise KeyedValueError(
-                "workerPools", f"{self.server_count} servers exceed the "
-                f"~{hetzner.MAX_SERVERS_PER_NETWORK} servers one Hetzner network can attach.",
-                "split the workload over several clusters (one stack each).")
+                "workerPools", f"{self.server_count} servers (autoscaled pools counted at "
+                f"autoscaling.max) exceed the ~{hetzner.MAX_SERVERS_PER_NETWORK} servers one "
+                "Hetzner network can attach.",
+                "lower autoscaling.max or count, or split the workload over several clusters "
+                "(one stack each).")
         return self
 
     @model_validator(mode="after")
@@ -354,13 +363,23 @@ class ClusterSpec(StrictModel):
     def _placement_groups_within_project_limit(self) -> "ClusterSpec":
         needed = placement.groups_needed(self.control_plane.count, self.control_plane_locations,
                                          [pool.count for pool in self.worker_pools])
+        needed += autoscaler_placement_groups(self.worker_pools)
         if needed > hetzner.MAX_PLACEMENT_GROUPS:
             raise KeyedValueError(
                 "workerPools", f"the servers need {needed} spread placement groups (one per "
-                f"{hetzner.MAX_SERVERS_PER_PLACEMENT_GROUP} servers of a pool, and of the control "
-                f"plane per location); a Hetzner project holds at most "
-                f"{hetzner.MAX_PLACEMENT_GROUPS}.",
+                f"{hetzner.MAX_SERVERS_PER_PLACEMENT_GROUP} servers of a pool, of the control "
+                f"plane per location, and one per autoscaled node group); a Hetzner project "
+                f"holds at most {hetzner.MAX_PLACEMENT_GROUPS}.",
                 "use fewer, larger worker pools. Other stacks in the same project count too.")
+        return self
+
+    @model_validator(mode="after")
+    def _autoscaled_pools_are_possible(self) -> "ClusterSpec":
+        problems = autoscaling_problems(
+            self.cluster_name, self.worker_pools, ccm=self.addons.ccm.enabled,
+            kubernetes_minor=self.k3s.parsed_version.kubernetes_minor)
+        if problems:
+            raise KeyedValueErrors(problems)
         return self
 
     @model_validator(mode="after")

@@ -200,8 +200,9 @@ def test_kubernetes_api_server_must_be_an_https_url_with_port() -> None:
 
 def test_cluster_size_is_capped_at_one_network() -> None:
     assert problems(base(workerPools=[{"name": "big", "count": 100}])) == [
-        "workerPools: 101 servers exceed the ~100 servers one Hetzner network can attach. Fix: "
-        "split the workload over several clusters (one stack each)."]
+        "workerPools: 101 servers (autoscaled pools counted at autoscaling.max) exceed the ~100 "
+        "servers one Hetzner network can attach. Fix: lower autoscaling.max or count, or split "
+        "the workload over several clusters (one stack each)."]
 
 
 def test_registry_credentials_are_refused() -> None:

@@ -26,10 +26,10 @@ from collections.abc import Sequence
 
 import pulumi
 import pulumi_command as command
-import yaml
 
-from components.bootstrap import hardening, k3s_config, kubeconfig, paths
-from components.bootstrap.bundle import NodeFile, StagedFile
+from components import yaml_text
+from components.bootstrap import k3s_config, kubeconfig, node_files, paths
+from components.bootstrap.bundle import StagedFile
 from components.bootstrap.connection import node_connection
 from components.bootstrap.join_tokens import join_tokens, secure_token
 from components.bootstrap.node import K3sNode, NodeBootstrap
@@ -55,6 +55,8 @@ class K3sBootstrap(pulumi.ComponentResource):
     cluster is initialised and keeps it in the datastore, so it changes exactly when the cluster
     is a new one, whatever address the kubeconfig points at."""
     nodes: dict[str, K3sNode]
+    agent_join_token: pulumi.Output[str]
+    """Secret. The agent token in its CA-pinning ``K10<hash>::node:<password>`` form."""
 
     def __init__(self, name: str, spec: ClusterSpec, nodes: Sequence[NodeHandle],
                  ssh: SshAccess, api: ApiEndpoint, depends_on: Sequence[pulumi.Resource] = (),
@@ -97,21 +99,19 @@ class K3sBootstrap(pulumi.ComponentResource):
             config = pulumi.Output.all(join_url, *sans).apply(
                 lambda resolved, place=place: k3s_config.render_config(
                     spec, place, join_url=resolved[0], tls_sans=resolved[1:]))
-            staged = [StagedFile(paths.AGENT_TOKEN_FILE, "agent-token")]
+            staged = [node_files.AGENT_TOKEN]
             if node.role == "server":
                 staged.insert(0, StagedFile(paths.CLUSTER_TOKEN_FILE, "cluster-token"))
                 if datastore is not None:
                     staged.append(StagedFile(paths.DATASTORE_DROPIN, "datastore.yaml"))
             if k3s_config.user_secret_dropin(spec, node.role) is not None:
                 staged.append(StagedFile(paths.USER_SECRETS_DROPIN, USER_DROPIN))
-            files = [*hardening.node_files(spec.k3s.hardening, node.role)]
             if registries_secret:
                 staged.append(StagedFile(paths.REGISTRIES_FILE, REGISTRIES))
-            else:
-                files.insert(0, NodeFile(paths.REGISTRIES_FILE, registries))
             return NodeBootstrap(
                 handle=node, k3s_version=spec.k3s.version, config=config,
-                files=files,
+                files=node_files.plain_files(spec, node.role,
+                                             registries_staged=registries_secret),
                 staged=staged, secrets=pulumi.Output.secret(secrets),
                 connection=node_connection(node, ssh),
                 first_server_connection=None if node is first else first_connection,
@@ -122,7 +122,7 @@ class K3sBootstrap(pulumi.ComponentResource):
                      **user_secrets("server")}
             if datastore is not None:
                 parts["datastore.yaml"] = datastore.apply(
-                    lambda endpoint: yaml.safe_dump({"datastore-endpoint": endpoint}))
+                    lambda endpoint: yaml_text.dump({"datastore-endpoint": endpoint}, sort_keys=True))
             return pulumi.Output.all(**parts)
 
         self.nodes = {}
@@ -153,6 +153,9 @@ class K3sBootstrap(pulumi.ComponentResource):
         def pinned(role: str, password: pulumi.Output[str]) -> pulumi.Output[str]:
             return pulumi.Output.secret(pulumi.Output.all(ca_hash.stdout, password).apply(
                 lambda values: secure_token(values[0], role, values[1])))
+
+        # For the nodes the cluster-autoscaler creates (they join without this bootstrap).
+        self.agent_join_token = pinned("agent", tokens.agent)
 
         previous = first_node
         previous_membership: list[pulumi.Resource] = []

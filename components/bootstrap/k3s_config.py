@@ -1,4 +1,4 @@
-"""The k3s ``config.yaml`` of every node: typed data, serialised with ``yaml.safe_dump``.
+"""The k3s ``config.yaml`` of every node: typed data, serialised as safe YAML.
 
 A node's config is assembled from three typed parts, so the keys that must agree across servers
 can only come from one place:
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any, Literal
 
-import yaml
+from components import yaml_text
 from pydantic import BaseModel, ConfigDict, Field
 
 from components.bootstrap import hardening, paths
@@ -68,8 +68,10 @@ class ClusterWideServerConfig(FlagModel):
 class NodeConfig(FlagModel):
     """What every node, server or agent, sets for itself."""
 
-    node_name: str
-    node_ip: IPv4Address
+    # None for nodes the cluster-autoscaler creates: the name is the hostname Hetzner gives the
+    # server, and the address is read from the private interface at boot (join_user_data.py).
+    node_name: str | None = None
+    node_ip: IPv4Address | None = None
     token_file: str
     server: str | None = None
     node_label: list[str] = Field(default_factory=list)
@@ -90,9 +92,11 @@ class ServerOnlyConfig(FlagModel):
 class NodePlace:
     """A node's place in the cluster, as the renderer needs it (plain values only)."""
 
-    key: str
+    key: str | None
+    """None: k3s uses the hostname."""
     role: Role
-    private_ip: str
+    private_ip: str | None
+    """None: set at boot by a ``config.yaml.d`` drop-in."""
     first_server: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
     taints: Sequence[str] = ()
@@ -140,7 +144,7 @@ def render_config(spec: ClusterSpec, place: NodePlace, *, join_url: str | None,
                                                    or not spec.uses_embedded_etcd))
     node = NodeConfig(
         node_name=place.key,
-        node_ip=IPv4Address(place.private_ip),
+        node_ip=IPv4Address(place.private_ip) if place.private_ip else None,
         token_file=paths.CLUSTER_TOKEN_FILE if is_server else paths.AGENT_TOKEN_FILE,
         server=join_url if joins_through_supervisor else None,
         node_label=[f"{key}={value}" for key, value in sorted(place.labels.items())],
@@ -200,7 +204,7 @@ def merge_extra(config: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str
 
 
 def config_yaml(config: Mapping[str, Any]) -> str:
-    return yaml.safe_dump(dict(config), sort_keys=True, default_flow_style=False)
+    return yaml_text.dump(dict(config), sort_keys=True)
 
 
 def _unique(values: Sequence[str]) -> list[str]:
