@@ -462,7 +462,8 @@ class ClusterSpec(StrictModel):
         mask = _node_cidr_mask(self.k3s.server_config)
         prefix = self.k3s.cluster_cidr.prefixlen
         blocks = 2 ** (mask - prefix) if mask >= prefix else 0
-        nodes = self.control_plane.count + sum(pool.count for pool in self.worker_pools)
+        # Autoscaled pools count at autoscaling.max: every node the autoscaler adds needs a block.
+        nodes = self.control_plane.count + sum(pool.max_size for pool in self.worker_pools)
         if blocks < nodes:
             raise KeyedValueError(
                 "k3s.clusterCidr", f"{self.k3s.cluster_cidr} holds {blocks} /{mask} pod "
