@@ -40,7 +40,7 @@ from stack_config import ClusterSpec
 
 BOOTSTRAP_TYPE = "k3s-hcloud:bootstrap:K3sBootstrap"
 # Names of staged secrets (stage-secrets.sh) beside the tokens and the datastore drop-in.
-USER_DROPIN = "k3s-user.yaml"
+USER_DROPIN = node_files.USER_SECRETS.name
 REGISTRIES = "registries.yaml"
 READER_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m")
 
@@ -105,7 +105,7 @@ class K3sBootstrap(pulumi.ComponentResource):
                 if datastore is not None:
                     staged.append(StagedFile(paths.DATASTORE_DROPIN, "datastore.yaml"))
             if k3s_config.user_secret_dropin(spec, node.role) is not None:
-                staged.append(StagedFile(paths.USER_SECRETS_DROPIN, USER_DROPIN))
+                staged.append(node_files.USER_SECRETS)
             if registries_secret:
                 staged.append(StagedFile(paths.REGISTRIES_FILE, REGISTRIES))
             return NodeBootstrap(

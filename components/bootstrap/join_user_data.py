@@ -56,9 +56,15 @@ def agent_config(spec: ClusterSpec, pool: WorkerPoolConfig, join_url: str) -> di
 def join_cloud_config(spec: ClusterSpec, pool: WorkerPoolConfig, *, join_url: str,
                       agent_token: str, egress: PrivateEgress | None) -> dict[str, Any]:
     config_yaml = k3s_config.config_yaml(agent_config(spec, pool, join_url))
+    # With part of `k3s` set --secret, agentConfig travels as the same staged drop-in as on the
+    # nodes Pulumi bootstraps (the user data as a whole is secret).
+    user_dropin = k3s_config.user_secret_dropin(spec, "agent")
+    staged = [node_files.AGENT_TOKEN]
+    if user_dropin is not None:
+        staged.append(node_files.USER_SECRETS)
     file_bundle = bundle.encode_file_bundle(
         [bundle.NodeFile(paths.CONFIG_FILE, config_yaml), *node_files.plain_files(spec, "agent")],
-        [node_files.AGENT_TOKEN])
+        staged)
     base = cloud_init.node_cloud_config(None, ubuntu=is_ubuntu_image(pool.image), egress=egress)
     files = [
         *base["write_files"],
@@ -67,6 +73,9 @@ def join_cloud_config(spec: ClusterSpec, pool: WorkerPoolConfig, *, join_url: st
         _file(FILE_BUNDLE, file_bundle, "0600"),
         _file(f"{STAGED_SECRETS}/{node_files.AGENT_TOKEN.name}", agent_token, "0600"),
     ]
+    if user_dropin is not None:
+        files.append(_file(f"{STAGED_SECRETS}/{node_files.USER_SECRETS.name}", user_dropin,
+                           "0600"))
     apply_env = {
         "K3S_ROLE": "agent",
         "K3S_VERSION": spec.k3s.version,

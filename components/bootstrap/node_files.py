@@ -15,6 +15,8 @@ from stack_config import ClusterSpec
 
 AGENT_TOKEN = StagedFile(paths.AGENT_TOKEN_FILE, "agent-token")
 """Every node holds the agent token; only servers also hold the cluster token."""
+USER_SECRETS = StagedFile(paths.USER_SECRETS_DROPIN, "k3s-user.yaml")
+"""serverConfig/agentConfig when part of ``k3s`` is secret (k3s_config.user_secret_dropin)."""
 
 
 def plain_files(spec: ClusterSpec, role: Role, *, registries_staged: bool = False) -> list[NodeFile]:
