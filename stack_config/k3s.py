@@ -9,7 +9,9 @@ from pydantic import AnyUrl, BaseModel, ConfigDict, Field, field_validator, mode
 
 from stack_config.base import StrictModel
 from stack_config.errors import KeyedValueError
+from stack_config.etcd_snapshots import EtcdSnapshots
 from upstream.k3s import DEFAULT_VERSION, K3sVersion
+from upstream.k3s_etcd_snapshots import SECRET_FLAGS, SNAPSHOT_KEY_PREFIXES
 
 # Keys of /etc/rancher/k3s/config.yaml the program owns; `serverConfig`/`agentConfig` may not set
 # them, because a second value would silently fight the computed one.
@@ -86,6 +88,8 @@ class K3sConfig(StrictModel):
     datastore_endpoint: str | None = None
     """External datastore (etcd/PostgreSQL/MySQL URL). Unset: embedded etcd. Treated as secret."""
     hardening: Hardening = Hardening()
+    etcd_snapshots: EtcdSnapshots = EtcdSnapshots()
+    """Embedded etcd's snapshots, their S3 copy, and the snapshot before each risky change."""
     server_config: dict[str, Any] = Field(default_factory=dict)
     """Extra k3s server config.yaml keys (flag names without ``--``)."""
     agent_config: dict[str, Any] = Field(default_factory=dict)
@@ -105,6 +109,20 @@ class K3sConfig(StrictModel):
                 raise KeyedValueError(
                     key, f"sets {', '.join(clash)}, which the program computes.",
                     "remove them; use the dedicated k3s.* / cilium.* keys instead.")
+        return self
+
+    @model_validator(mode="after")
+    def _snapshots_through_their_own_key(self) -> "K3sConfig":
+        # The S3 keys would sit in plain config.yaml; with k3s.etcdSnapshots set, two owners of
+        # one flag would fight.
+        keys = sorted(key for key in self.server_config if key.rstrip("+") in SECRET_FLAGS or (
+            "etcd_snapshots" in self.model_fields_set and key.startswith(SNAPSHOT_KEY_PREFIXES)))
+        if keys:
+            raise KeyedValueError(
+                "serverConfig", f"sets {', '.join(keys)}, which k3s.etcdSnapshots owns (and S3 "
+                "keys there would reach config.yaml in plain text).",
+                "move them to k3s.etcdSnapshots (schedule, retention, compress, s3.*), setting "
+                "the S3 keys with pulumi config set --secret --path.")
         return self
 
     @property

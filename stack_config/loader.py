@@ -9,6 +9,7 @@ from pulumi.runtime import config as runtime_config
 from pydantic import ValidationError
 
 from stack_config.errors import ConfigError, problems_from
+from stack_config.etcd_snapshots import plain_text_credentials
 from stack_config.schema import ClusterSpec
 
 PROJECT = "k3s-hcloud"
@@ -23,7 +24,19 @@ def validate_cluster_spec(raw: dict[str, Any]) -> ClusterSpec:
 
 
 def load_cluster_spec() -> ClusterSpec:
-    return validate_cluster_spec(read_project_config())
+    spec = validate_cluster_spec(read_project_config())
+    problems = plain_text_credentials(spec.k3s.etcd_snapshots, secret_config_keys())
+    if problems:
+        raise ConfigError(problems)
+    return spec
+
+
+def secret_config_keys() -> set[str]:
+    """Full keys (``k3s-hcloud:k3s``) the CLI hands over as secrets (in the runtime's set, or
+    in ``PULUMI_CONFIG_SECRET_KEYS`` where the language host passes them by environment)."""
+    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    listed = set(runtime_config.get_config_secret_keys_env())
+    return {key for key in keys if key in listed or runtime_config.is_config_secret(key)}
 
 
 def read_project_config() -> dict[str, Any]:

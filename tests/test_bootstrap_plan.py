@@ -111,8 +111,9 @@ def test_sequential_steps_do_not_grow_with_the_number_of_workers(tmp_path: Path)
 def test_sequential_steps_grow_only_with_servers() -> None:
     # dev: boot → secrets → k3s(cp-1) → ca-hash → agent secrets → agent k3s → membership.
     assert longest_chain(example_plan("dev")) == 7
-    # private-ha adds one k3s step per joining server (cp-2, cp-3).
-    assert longest_chain(example_plan("private-ha")) == 9
+    # private-ha adds one k3s step per joining server (cp-2, cp-3), and the pre-change etcd
+    # snapshot before cp-3's (cp-2's runs beside the CA-hash read, off the longest path).
+    assert longest_chain(example_plan("private-ha")) == 10
 
 
 # -- connection ------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from components.bootstrap import hardening, paths
+from components.bootstrap import etcd_snapshots, hardening, paths
 from components.handles import Role
 from stack_config import ClusterSpec
 from upstream import k3s as upstream_k3s
@@ -157,6 +157,7 @@ def render_config(spec: ClusterSpec, place: NodePlace, *, join_url: str | None,
         )
         config.update(cluster_wide_config(spec).flags())
         config.update(server.flags())
+        config.update(etcd_snapshots.server_flags(spec))
         extra = spec.k3s.server_config
     return merge_extra(config, extra)
 
