@@ -13,8 +13,8 @@ import pulumi
 import pytest
 from pulumi.runtime.mocks import MockResourceArgs
 
-from tools import mock_provider
-from tools.stack_files import SECRET_PLACEHOLDER, StackConfig
+from tools.lib import mock_provider
+from tools.lib.stack_files import SECRET_PLACEHOLDER, StackConfig
 
 CLUSTER_TOKEN = "SentinelClusterToken" + "C" * 44
 AGENT_TOKEN = "SentinelAgentToken" + "A" * 46

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import PROJECT_DIR
-from tools.engine import run_program
-from tools.stack_files import load_stack_config
+from tools.lib.engine import run_program
+from tools.lib.stack_files import load_stack_config
 
 WORKFLOWS = sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
 

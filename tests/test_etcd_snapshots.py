@@ -16,8 +16,8 @@ from tests.helpers import PROJECT_DIR, example_config, write_stack_file
 from tests.sentinels import (S3_ACCESS_KEY, S3_SECRET_KEY, leaks, plant_s3_keys,
                              with_planted_datastore, with_planted_etcd_s3)
 from tools import plan as plan_cli
-from tools.engine import Plan, RecordedResource, run_program
-from tools.stack_files import load_stack_config
+from tools.lib.engine import Plan, RecordedResource, run_program
+from tools.lib.stack_files import load_stack_config
 
 COMMAND = "command:remote:Command"
 NODE = "k3s-hcloud:bootstrap:K3sNode"

@@ -22,10 +22,10 @@ if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
 from stack_config.errors import ConfigError  # noqa: E402
-from tools.engine import SECRET_MASK, Plan, mask_secrets, run_program  # noqa: E402
-from tools.machine_files import write_machine_files  # noqa: E402
-from tools.policy_gate import Violation, evaluate, load_pack_config  # noqa: E402
-from tools.stack_files import StackFileError, load_stack_config  # noqa: E402
+from tools.lib.engine import SECRET_MASK, Plan, mask_secrets, run_program  # noqa: E402
+from tools.lib.machine_files import write_machine_files  # noqa: E402
+from tools.lib.policy_gate import Violation, evaluate, load_pack_config  # noqa: E402
+from tools.lib.stack_files import StackFileError, load_stack_config  # noqa: E402
 
 EXIT_OK, EXIT_CONFIG, EXIT_POLICY, EXIT_PROGRAM = 0, 1, 2, 3
 

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import pulumi
 import pulumi_command as command
-import yaml
+from components import yaml_text
 
 from components.bootstrap import etcd_snapshots, hardening, k3s_config, kubeconfig, paths
 from components.bootstrap.bundle import NodeFile, StagedFile
@@ -103,7 +103,7 @@ class K3sBootstrap(pulumi.ComponentResource):
             parts = {"cluster-token": cluster_token, "agent-token": tokens.agent}
             if datastore is not None:
                 parts["datastore.yaml"] = datastore.apply(
-                    lambda endpoint: yaml.safe_dump({"datastore-endpoint": endpoint}))
+                    lambda endpoint: yaml_text.dump({"datastore-endpoint": endpoint}, sort_keys=True))
             if snapshot_credentials is not None:
                 parts["etcd-s3.yaml"] = snapshot_credentials
             return pulumi.Output.all(**parts)

@@ -25,8 +25,8 @@ from typing import Any
 
 import pulumi
 import pulumi_command as command
-import yaml
 
+from components import yaml_text
 from components.bootstrap import bundle
 from components.bootstrap.remote_script import remote_script
 from stack_config import ClusterSpec
@@ -67,10 +67,10 @@ def credentials_dropin(spec: ClusterSpec) -> pulumi.Output[str] | None:
     s3 = spec.k3s.etcd_snapshots.s3
     if s3 is None or not spec.uses_embedded_etcd:
         return None
-    return pulumi.Output.secret(yaml.safe_dump({
+    return pulumi.Output.secret(yaml_text.dump({
         upstream.S3_ACCESS_KEY_FLAG: s3.access_key.get_secret_value(),
         upstream.S3_SECRET_KEY_FLAG: s3.secret_key.get_secret_value(),
-    }))
+    }, sort_keys=True))
 
 
 def takes_pre_change_snapshots(spec: ClusterSpec) -> bool:
@@ -88,7 +88,7 @@ def etcd_config_digest(spec: ClusterSpec, dropin: pulumi.Output[str] | None) -> 
     and the user's own ``etcd-*``/``datastore-*`` server keys."""
     plain = {key: value for key, value in spec.k3s.server_config.items()
              if key.startswith(("etcd-", "datastore-"))} | server_flags(spec)
-    text = yaml.safe_dump(plain, sort_keys=True)
+    text = yaml_text.dump(plain, sort_keys=True)
     if dropin is None:
         return pulumi.Output.secret(bundle.digest(text))
     return pulumi.Output.secret(dropin.apply(lambda secret: bundle.digest(text + secret)))

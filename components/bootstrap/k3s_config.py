@@ -1,4 +1,4 @@
-"""The k3s ``config.yaml`` of every node: typed data, serialised with ``yaml.safe_dump``.
+"""The k3s ``config.yaml`` of every node: typed data, serialised as safe YAML.
 
 A node's config is assembled from three typed parts, so the keys that must agree across servers
 can only come from one place:
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any, Literal
 
-import yaml
+from components import yaml_text
 from pydantic import BaseModel, ConfigDict, Field
 
 from components.bootstrap import etcd_snapshots, hardening, paths
@@ -177,7 +177,7 @@ def merge_extra(config: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str
 
 
 def config_yaml(config: Mapping[str, Any]) -> str:
-    return yaml.safe_dump(dict(config), sort_keys=True, default_flow_style=False)
+    return yaml_text.dump(dict(config), sort_keys=True)
 
 
 def _unique(values: Sequence[str]) -> list[str]:
