@@ -183,3 +183,36 @@ def test_the_tool_talks_ssh_with_options_before_the_destination() -> None:
         assert runner("cp-1", "env STEP=check bash -c x etcd-restore.sh").ok
     assert seen == [["ssh", "-o", "BatchMode=yes", "-J", "root@203.0.113.1", "root@10.0.1.11",
                      "env STEP=check bash -c x etcd-restore.sh"]]
+
+
+def test_the_tool_reads_servers_and_ssh_paths_from_the_stack_outputs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.helpers import plan_example
+
+    outputs = plan_example("private-ha").outputs
+    servers = outputs["etcdSnapshots"].value["servers"]
+    nodes = {key: etcd_server(tmp_path / key) for key in servers}
+    (nodes[servers[0]].state / "snapshots").mkdir()
+    (nodes[servers[0]].state / "snapshots" / SNAPSHOT).touch()
+    ssh_paths: list[dict[str, str]] = []
+
+    def runner_for(ssh: dict[str, str]):
+        ssh_paths.append(ssh)
+
+        def run(server: str, line: str) -> Outcome:
+            result = nodes[server].run_command_line(line, HEALTH_INTERVAL="0")
+            return Outcome(result.returncode == 0, result.stdout + result.stderr)
+        return run
+
+    monkeypatch.setattr(etcd_restore, "stack_output",
+                        lambda stack, name: outputs[name].value)
+    monkeypatch.setattr(etcd_restore, "ssh_runner", runner_for)
+    assert etcd_restore.main(["--stack", "private-ha", "--snapshot", SNAPSHOT, "--yes"]) == EXIT_OK
+    assert ssh_paths == [outputs["sshCommands"].value]
+    assert (nodes[servers[0]].state / "restored-from").read_text().strip() == SNAPSHOT
+    assert all(running(node) for node in nodes.values())
+
+
+@pytest.mark.parametrize("snapshot", ["../etc/passwd", "a b", ""])
+def test_the_tool_refuses_a_snapshot_that_is_not_a_name(snapshot: str) -> None:
+    assert etcd_restore.main(["--stack", "x", "--snapshot", snapshot]) == etcd_restore.EXIT_USAGE
