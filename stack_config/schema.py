@@ -196,6 +196,17 @@ class ClusterSpec(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _snapshots_need_embedded_etcd(self) -> "ClusterSpec":
+        if "etcd_snapshots" in self.k3s.model_fields_set and not self.uses_embedded_etcd:
+            raise KeyedValueError(
+                "k3s.etcdSnapshots", "k3s takes etcd snapshots only of its embedded etcd; with "
+                "k3s.datastoreEndpoint the data lives in the external datastore, which k3s "
+                "neither snapshots nor restores.",
+                "back up the external datastore with its own tools and remove k3s.etcdSnapshots, "
+                "or remove k3s.datastoreEndpoint to use embedded etcd.")
+        return self
+
+    @model_validator(mode="after")
     def _one_network_zone(self) -> "ClusterSpec":
         zones = {loc: hetzner.network_zone(loc) for loc in self.all_locations}
         if len(set(zones.values())) > 1:
