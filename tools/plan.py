@@ -2,6 +2,7 @@
 
     python tools/plan.py [--stack NAME | --stack-file PATH] [--json] [--out DIR]
                          [--policy-config FILE] [--program DIR]
+                         [--diff BASE_STACK_FILE] [--markdown FILE] [--diagram FILE.svg]
 
 Exit codes: 0 fine (advisories allowed) · 1 invalid config (key path, no traceback) ·
 2 a mandatory policy violation · 3 the program itself failed (a bug: traceback shown).
@@ -24,6 +25,10 @@ if str(PROJECT_DIR) not in sys.path:
 from stack_config.errors import ConfigError  # noqa: E402
 from tools.engine import SECRET_MASK, Plan, mask_secrets, run_program  # noqa: E402
 from tools.machine_files import write_machine_files  # noqa: E402
+from tools.diagram import render_svg  # noqa: E402
+from tools.plan_report import render_summary_markdown, render_summary_text, summarize  # noqa: E402
+from tools.plan_review import Review, render_markdown, review  # noqa: E402
+from tools.plan_review import render_text as render_review_text  # noqa: E402
 from tools.policy_gate import Violation, evaluate, load_pack_config  # noqa: E402
 from tools.stack_files import StackFileError, load_stack_config  # noqa: E402
 
@@ -118,6 +123,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--program", type=Path, default=PROJECT_DIR,
                         help="directory of the Pulumi program to run (default: this project); "
                              "e.g. a hand-written program to check against the policy pack")
+    parser.add_argument("--diff", type=Path, metavar="BASE_STACK_FILE",
+                        help="compare with this stack file (e.g. the pull request's base): what "
+                             "would be created, updated, replaced, deleted")
+    parser.add_argument("--markdown", type=Path, metavar="FILE",
+                        help="also write the summary (or with --diff, the change) as Markdown")
+    parser.add_argument("--diagram", type=Path, metavar="FILE.svg",
+                        help="also draw the planned cluster as an SVG picture")
     return parser.parse_args(argv)
 
 
@@ -127,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_stack_config(PROJECT_DIR, stack_file, args.stack)
         plan = run_program(args.program, config)
+        base = _plan_base(args, config.stack) if args.diff else None
     except (ConfigError, StackFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG
@@ -138,13 +151,39 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         written = write_machine_files(plan, args.out)
         print(f"wrote {len(written)} file(s) under {args.out}", file=sys.stderr)
+    change = review(base, plan) if base is not None else None
+    _write_extras(args, plan, change, stack_file)
     if args.json:
         print(json.dumps(plan_to_json(plan, violations), indent=2, sort_keys=True, default=str))
+    elif change is not None:
+        print(render_review_text(change, str(args.diff)))
     else:
         print(render_text(plan, violations, config.notes))
+        print()
+        print(render_summary_text(summarize(plan)))
     if any(v.enforcement_level == "mandatory" for v in violations):
         return EXIT_POLICY
     return EXIT_OK
+
+
+def _plan_base(args: argparse.Namespace, stack: str) -> Plan:
+    """The base stack file, planned under the head's stack name so resource URNs line up."""
+    try:
+        return run_program(args.program, load_stack_config(PROJECT_DIR, args.diff, stack))
+    except (ConfigError, StackFileError) as error:
+        raise StackFileError(f"in the base stack file {args.diff}: {error}") from None
+
+
+def _write_extras(args: argparse.Namespace, plan: Plan, change: Review | None,
+                  stack_file: Path) -> None:
+    if args.markdown:
+        text = (render_markdown(change, str(args.diff), str(stack_file)) if change is not None
+                else render_summary_markdown(summarize(plan)) + "\n")
+        args.markdown.write_text(text)
+        print(f"wrote {args.markdown}", file=sys.stderr)
+    if args.diagram:
+        args.diagram.write_text(render_svg(summarize(plan)))
+        print(f"wrote {args.diagram}", file=sys.stderr)
 
 
 if __name__ == "__main__":
