@@ -143,3 +143,13 @@ def test_diff_against_an_invalid_base_exits_1_naming_the_base_file(tmp_path: Pat
     err = capsys.readouterr().err
     assert code == plan_cli.EXIT_CONFIG
     assert "in the base stack file" in err and "controlPlane.count" in err
+
+
+def test_replacing_the_bastion_warns_that_the_deploy_runner_lives_there(tmp_path: Path) -> None:
+    config = example_config("private-ha")
+    config["k3s-hcloud:bastion"]["location"] = "nbg1"
+    result = review(plan_example("private-ha"), plan_config(tmp_path, config, "private-ha"))
+    bastion = next(c for c in result.changes if c.change.name == "prod-bastion"
+                   and c.change.type == "hcloud:index/server:Server")
+    assert bastion.change.kind == "replace"
+    assert any("deploy runner" in f.reason for f in bastion.flags)

@@ -32,6 +32,8 @@ MAX_DIFF_LINES = 40
 # GitHub refuses issue comments longer than 65536 characters.
 MAX_COMMENT_CHARS = 60_000
 
+SERVER = "hcloud:index/server:Server"
+BASTION_SUFFIX = "-bastion"
 KIND_TITLES = {"create": "Created", "update": "Updated in place", "replace": "Replaced",
                "delete": "Deleted"}
 MARKS = {"create": "+", "update": "~", "replace": "+-", "delete": "-"}
@@ -189,9 +191,13 @@ def flags_for(change: ResourceChange, values: list[ValueChange]) -> list[Flag]:
         if change.type.startswith("pulumi:providers:"):
             reason = "the provider is replaced: every resource it manages is replaced with it"
         flags.append(Flag("destructive", reason))
+        if change.type == SERVER and change.name.endswith(BASTION_SUFFIX):
+            # docs/delivery.md: the in-network runner lives on the bastion.
+            flags.append(Flag("destructive", "the bastion carries the in-network deploy runner: "
+                                             "apply this change from a workstation"))
     if change.kind == "update":
         paths = [v.path for v in values] or change.changed_paths
-        if change.type == "hcloud:index/server:Server" and any(under(p, "serverType")
+        if change.type == SERVER and any(under(p, "serverType")
                                                                for p in paths):
             flags.append(Flag("disruptive", "Hetzner powers the server off to change its type"))
         if change.type == "kubernetes:helm.sh/v3:Release":
