@@ -46,6 +46,10 @@ def test_summary_has_the_private_api_endpoint_firewall_and_cilium_features(
     assert not any(row.port == "6443" for row in private_ha_summary.firewall)
     assert {"Hubble UI", "kube-proxy replacement"} <= set(private_ha_summary.cilium.features)
     assert "Gateway API" not in private_ha_summary.cilium.features
+    assert private_ha_summary.k3s.version == "v1.35.3+k3s1"
+    assert {"embedded-registry", "secrets-encryption", "flannel-backend=none",
+            "disable=traefik,servicelb"} <= set(private_ha_summary.k3s.flags)
+    assert not any("token" in flag for flag in private_ha_summary.k3s.flags)
 
 
 def test_gateway_load_balancer_comes_from_the_gateway_annotations() -> None:

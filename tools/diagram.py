@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from tools.plan_report import ClusterSummary, LoadBalancerSummary, PoolSummary
 
 SVG_NS = "http://www.w3.org/2000/svg"
-BOX_W, BOX_H, GAP, ROW_GAP = 250, 112, 24, 40
+BOX_W, BOX_H, GAP, ROW_GAP = 262, 112, 24, 40
 MARGIN = 20
 PER_ROW = 3
 WIDTH = MARGIN * 2 + 30 + PER_ROW * BOX_W + (PER_ROW - 1) * GAP
@@ -82,10 +82,10 @@ class _Canvas:
         self.text(box.x + 10, box.y + 20, _clip(title, int(box.w / 7.5)), bold=True,
                   colour=stroke, parent=group)
         wrapped = [part for line in lines
-                   for part in textwrap.wrap(line, int(box.w / 6.6), subsequent_indent="  ")]
+                   for part in textwrap.wrap(line, int(box.w / 6.8))]
         room = max(int((box.h - 30) / 15), 0)
         if len(wrapped) > room:
-            wrapped = [*wrapped[:room - 1], _clip(" ".join(wrapped[room - 1:]), int(box.w / 6.6))]
+            wrapped = [*wrapped[:room - 1], _clip(" ".join(wrapped[room - 1:]), int(box.w / 6.8))]
         for index, line in enumerate(wrapped):
             self.text(box.x + 10, box.y + 38 + index * 15, line, parent=group)
 
@@ -207,7 +207,10 @@ def render_svg(summary: ClusterSummary) -> str:
         kind = "server" if pool.role == "server" else "agent"
         title = "Control plane (k3s servers, etcd)" if pool.role == "server" else \
             f"Pool {pool.name} (k3s agents)"
-        canvas.box(box, kind, title, _pool_lines(pool), element_id=f"pool-{pool.name}")
+        lines = _pool_lines(pool)
+        if pool.role == "server" and summary.k3s:
+            lines.insert(1, f"k3s {summary.k3s.version}")
+        canvas.box(box, kind, title, lines, element_id=f"pool-{pool.name}")
         if pool.role == "server":
             control_plane_box = box
 

@@ -32,6 +32,7 @@ LOAD_BALANCER_SERVICE = "hcloud:index/loadBalancerService:LoadBalancerService"
 LOAD_BALANCER_NETWORK = "hcloud:index/loadBalancerNetwork:LoadBalancerNetwork"
 NETWORK = "hcloud:index/network:Network"
 K3S_NODE = "k3s-hcloud:bootstrap:K3sNode"
+K3S_BOOTSTRAP = "k3s-hcloud:bootstrap:K3sBootstrap"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 CONTROL_PLANE_POOL = "control-plane"
@@ -88,6 +89,13 @@ class CiliumSummary:
     features: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class K3sSummary:
+    version: str
+    flags: tuple[str, ...]
+    """The settings every server must share (k3s refuses a mismatch), as ``flag[=value]``."""
+
+
 @dataclass
 class ClusterSummary:
     stack: str
@@ -101,6 +109,7 @@ class ClusterSummary:
     api_endpoint: str | None = None
     cilium: CiliumSummary | None = None
     gateway: str | None = None
+    k3s: K3sSummary | None = None
 
 
 def summarize(plan: Plan) -> ClusterSummary:
@@ -123,6 +132,7 @@ def summarize(plan: Plan) -> ClusterSummary:
         api_endpoint=None if endpoint is None or endpoint.secret else str(endpoint.value),
         cilium=_cilium(plan),
         gateway=_gateway_name(plan),
+        k3s=_k3s(plan),
     )
 
 
@@ -289,6 +299,24 @@ def _cilium(plan: Plan) -> CiliumSummary | None:
     return CiliumSummary(version=str(inputs.get("version")), features=tuple(features))
 
 
+def _k3s(plan: Plan) -> K3sSummary | None:
+    bootstrap = next(iter(plan.by_type(K3S_BOOTSTRAP)), None)
+    if bootstrap is None:
+        return None
+    inputs = bootstrap.plain_inputs()
+    flags = []
+    for key, value in sorted((inputs.get("clusterWideServerConfig") or {}).items()):
+        if key.endswith("-file"):
+            continue  # where a secret is kept on the node, not a setting
+        if value is True:
+            flags.append(key)
+        elif isinstance(value, list):
+            flags.append(f"{key}={','.join(map(str, value))}")
+        elif value not in (False, None):
+            flags.append(f"{key}={value}")
+    return K3sSummary(version=str(inputs.get("k3sVersion")), flags=tuple(flags))
+
+
 def _gateway_name(plan: Plan) -> str | None:
     gateway = next(iter(plan.by_type(GATEWAY)), None)
     if gateway is None:
@@ -329,6 +357,8 @@ def summary_lines(summary: ClusterSummary) -> list[str]:
     lines.append(f"API endpoint: {summary.api_endpoint or 'unknown until deployed'}")
     if summary.gateway:
         lines.append(f"Gateway: {summary.gateway}")
+    if summary.k3s:
+        lines.append(f"k3s {summary.k3s.version}: {', '.join(summary.k3s.flags)}")
     if summary.cilium:
         lines.append(f"Cilium {summary.cilium.version}: {', '.join(summary.cilium.features)}")
     lines += [f"Firewall {row.firewall}: {row.protocol}/{row.port} from "
@@ -350,6 +380,8 @@ def render_summary_text(summary: ClusterSummary) -> str:
     out.append(f"  API endpoint: {summary.api_endpoint or 'unknown until deployed'}")
     if summary.gateway:
         out.append(f"  Gateway: {summary.gateway}")
+    if summary.k3s:
+        out.append(f"  k3s {summary.k3s.version}: {', '.join(summary.k3s.flags)}")
     if summary.cilium:
         out.append(f"  Cilium {summary.cilium.version}: {', '.join(summary.cilium.features)}")
     out.append("  firewall (inbound; everything else is dropped):")
@@ -387,6 +419,8 @@ def render_summary_markdown(summary: ClusterSummary) -> str:
     out += ["", "| firewall | protocol | port | sources | rule |", "| --- | --- | --- | --- | --- |"]
     out += [f"| {_md_cell(r.firewall)} | {r.protocol} | {r.port} | {_md_cell(', '.join(r.sources))} "
             f"| {_md_cell(r.description)} |" for r in summary.firewall] or ["| (none) | | | | |"]
+    if summary.k3s:
+        out += ["", f"k3s {summary.k3s.version}: {_md_cell(', '.join(summary.k3s.flags))}"]
     if summary.cilium:
         out += ["", f"Cilium {summary.cilium.version}: {', '.join(summary.cilium.features)}"]
     return "\n".join(out)
