@@ -3,7 +3,7 @@
     python bench/critical_path.py [--out bench/results]
 
 For 3 control planes + 2, 20 and 96 workers (private network, bastion/NAT, API LB: the
-``bench/sizes.py`` cluster) the real program is planned offline and ``tools/critical_path.py``
+``bench/sizes.py`` cluster) the real program is planned offline and ``tools/lib/critical_path.py``
 walks the recorded dependency graph (custom resources only):
 
 - the longest chain counted in resources, and counted in remote commands only;
@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 from bench.latency_model import STEPS, first_server_commands, latency_for, step_of  # noqa: E402
 from bench.sizes import CONTROL_PLANES, private_cluster  # noqa: E402
 from stack_config.errors import ConfigError  # noqa: E402
-from tools.critical_path import Chain, longest_chain  # noqa: E402
-from tools.engine import Plan, run_program  # noqa: E402
-from tools.stack_files import load_stack_config  # noqa: E402
+from tools.lib.critical_path import Chain, longest_chain  # noqa: E402
+from tools.lib.engine import Plan, run_program  # noqa: E402
+from tools.lib.stack_files import load_stack_config  # noqa: E402
 
 WORKERS = (2, 20, 96, 100)
 COMMAND = "command:remote:Command"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tools.engine import Plan
+from tools.lib.engine import Plan
 
 FLOOR_PROGRAM = '''
 import json

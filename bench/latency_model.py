@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tools.engine import Plan, RecordedResource
+from tools.lib.engine import Plan, RecordedResource
 
 
 @dataclass(frozen=True)

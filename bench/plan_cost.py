@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 from bench.floor import write_floor_program  # noqa: E402
 from bench.sizes import nodes_to_workers, private_cluster  # noqa: E402
 from stack_config.errors import ConfigError  # noqa: E402
-from tools.engine import run_program  # noqa: E402
-from tools.stack_files import StackConfig, load_stack_config  # noqa: E402
+from tools.lib.engine import run_program  # noqa: E402
+from tools.lib.stack_files import StackConfig, load_stack_config  # noqa: E402
 from tests.helpers import write_stack_file  # noqa: E402
 
 SIZES = (3, 10, 50, 100, 300)

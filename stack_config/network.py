@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
-from components.infrastructure.address_plan import MAX_NETWORK_PREFIX
+from cluster_plan.address_plan import MAX_NETWORK_PREFIX
 from stack_config.base import DEFAULT_IMAGE, Cidr, Image, Location, ServerType, StrictModel
 
 HcloudName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
@@ -22,7 +22,7 @@ class NetworkConfig(StrictModel):
 
     cidr: IPv4Network = IPv4Network("10.0.0.0/16")
     """Private network range; the subnet, the gateway and every node address come from it
-    (address plan: ``components/infrastructure/address_plan.py``)."""
+    (address plan: ``cluster_plan/address_plan.py``)."""
     private_only: bool = False
     """Nodes get no public IPs and reach the internet through the bastion's NAT."""
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from components.infrastructure import placement
-from components.infrastructure.address_plan import (
+from cluster_plan import placement
+from cluster_plan.address_plan import (
     AddressPlan,
     AddressPlanError,
     PoolBlockRequest,
@@ -14,7 +14,7 @@ from components.infrastructure.address_plan import (
 from stack_config.addons import AddonsConfig
 from stack_config.base import DnsLabel, Location, StrictModel
 from stack_config.cilium import CiliumConfig
-from stack_config.cilium_values import helm_values
+from cluster_plan.cilium_values import CiliumValueInputs, helm_values
 from stack_config.errors import KeyedValueError, KeyedValueErrors
 from stack_config.k3s import K3sConfig
 from stack_config.network import AccessConfig, BastionConfig, NetworkConfig
@@ -73,7 +73,7 @@ class ClusterSpec(StrictModel):
 
     @property
     def address_plan(self) -> AddressPlan:
-        """Every planned private address (see ``components/infrastructure/address_plan.py``)."""
+        """Every planned private address (see ``cluster_plan/address_plan.py``)."""
         pools = [PoolBlockRequest(pool.name, pool.count, pool.address_block)
                  for pool in self.worker_pools]
         return plan_addresses(self.network.cidr, self.control_plane.count, pools)
@@ -134,7 +134,11 @@ class ClusterSpec(StrictModel):
     @property
     def cilium_helm_values(self) -> dict:
         """The Cilium release's values: computed defaults under ``cilium.values``."""
-        return helm_values(self)
+        return helm_values(CiliumValueInputs(
+            cluster_cidr=self.k3s.cluster_cidr, control_plane_count=self.control_plane.count,
+            ccm_enabled=self.addons.ccm.enabled,
+            gateway_api_enabled=bool(self.cilium.value("gatewayAPI.enabled")),
+            user_values=self.cilium.values))
 
     @property
     def gateway_load_balancer_name(self) -> str:

@@ -13,7 +13,7 @@ import pulumi
 import pytest
 from pulumi.runtime.mocks import MockResourceArgs
 
-from tools import mock_provider
+from tools.lib import mock_provider
 
 CLUSTER_TOKEN = "SentinelClusterToken" + "C" * 44
 AGENT_TOKEN = "SentinelAgentToken" + "A" * 46

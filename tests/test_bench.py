@@ -11,9 +11,9 @@ from bench.floor import write_floor_program
 from bench.latency_model import STEPS, first_server_commands, latency_for, step_of
 from bench.plan_cost import linear_fit
 from tests.helpers import EXAMPLE_STACKS, plan_example
-from tools.critical_path import longest_chain
-from tools.engine import run_program
-from tools.stack_files import StackConfig
+from tools.lib.critical_path import longest_chain
+from tools.lib.engine import run_program
+from tools.lib.stack_files import StackConfig
 
 
 def test_the_floor_registers_the_same_resources_as_the_program(tmp_path: Path) -> None:

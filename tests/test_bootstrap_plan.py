@@ -28,8 +28,8 @@ from tests.bootstrap_plans import (
 from tests.fake_node import FakeNode
 from tests.helpers import EXAMPLE_STACKS, example_config
 from stack_config import ConfigError
-from tools.engine import Plan
-from tools.machine_files import write_machine_files
+from tools.lib.engine import Plan
+from tools.lib.machine_files import write_machine_files
 
 STEPS = ("boot", "secrets", "k3s")
 

@@ -18,7 +18,7 @@ from tests.bootstrap_plans import commands, plan_config
 from tests.helpers import EXAMPLE_STACKS, example_config
 from tests.sentinels import (AGENT_TOKEN, CLUSTER_TOKEN, DATASTORE_PASSWORD, HCLOUD_TOKEN,
                              SENTINELS, leaks, planted_secrets, with_planted_datastore)
-from tools.engine import Plan
+from tools.lib.engine import Plan
 
 
 @pytest.fixture(scope="module", params=EXAMPLE_STACKS)

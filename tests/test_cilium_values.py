@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from stack_config import validate_cluster_spec
-from stack_config.cilium_values import deep_merge, needs_generated_hash_seed
+from cluster_plan.cilium_values import deep_merge, needs_generated_hash_seed
 from tests.helpers import config_problems, minimal_config
 
 

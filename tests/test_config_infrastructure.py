@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 
-from components.infrastructure.address_plan import derived_block
+from cluster_plan.address_plan import derived_block
 from stack_config import validate_cluster_spec
 from tests.helpers import config_problems, minimal_config
 

@@ -1,6 +1,6 @@
 """Blast radius of the common day-2 changes: each one's exact, minimal effect.
 
-Each change of ``tools.day2_changes`` is planned on its example stack before and after and
+Each change of ``tools.lib.day2_changes`` is planned on its example stack before and after and
 diffed as ``pulumi up`` applies it. The expectation lists every custom resource created,
 updated (with the changed input paths), replaced (with why) and deleted; anything more is a
 regression in day-2 safety. Remote commands that are "replaced" by changed triggers run their
@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from bench.day2_matrix import README, readme_block, render_matrix
-from tools.day2_changes import BY_KEY, CHANGES, Day2Matrix
-from tools.plan_diff import PlanDiff
+from tools.lib.day2_changes import BY_KEY, CHANGES, Day2Matrix
+from tools.lib.plan_diff import PlanDiff
 
 SERVER = "hcloud:index/server:Server"
 K8S_PROVIDER = "pulumi:providers:kubernetes"

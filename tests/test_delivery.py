@@ -21,9 +21,9 @@ import yaml
 
 from tests.helpers import EXAMPLE_STACKS, PROJECT_DIR, plan_example
 from tests.sentinels import leaks
-from tools import mock_provider
-from tools.engine import Plan, run_program
-from tools.stack_files import load_stack_config
+from tools.lib import mock_provider
+from tools.lib.engine import Plan, run_program
+from tools.lib.stack_files import load_stack_config
 
 WORKFLOWS_DIR = PROJECT_DIR / ".github" / "workflows"
 WORKFLOWS = sorted(WORKFLOWS_DIR.glob("*.yml"))

@@ -11,8 +11,8 @@ import pytest
 
 from tests.helpers import EXAMPLE_STACKS, PROJECT_DIR, example_config, plan_config, plan_example
 from tools import plan as plan_cli
-from tools.diagram import SVG_NS, render_svg
-from tools.plan_report import summarize
+from tools.lib.diagram import SVG_NS, render_svg
+from tools.lib.plan_report import summarize
 
 COMMITTED = PROJECT_DIR / "docs" / "images" / "private-ha.svg"
 REGENERATE = "python tools/plan.py --stack private-ha --diagram docs/images/private-ha.svg"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.engine import SECRET_MASK, Plan, run_program
-from tools.stack_files import StackConfig
+from tools.lib.engine import SECRET_MASK, Plan, run_program
+from tools.lib.stack_files import StackConfig
 
 PROGRAM = '''
 import pulumi

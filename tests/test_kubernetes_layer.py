@@ -19,8 +19,8 @@ from tests.kubernetes_harness import (
     plan_layer_config,
     plan_layer_example,
 )
-from tools.engine import Plan, RecordedResource
-from tools.stack_files import SECRET_PLACEHOLDER
+from tools.lib.engine import Plan, RecordedResource
+from tools.lib.stack_files import SECRET_PLACEHOLDER
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"

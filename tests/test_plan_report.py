@@ -10,9 +10,9 @@ from pulumi.runtime import rpc
 from tests.helpers import PROJECT_DIR, example_config, plan_config, plan_example, write_stack_file
 from tests.sentinels import HCLOUD_TOKEN, leaks
 from tools import plan as plan_cli
-from tools.engine import RecordedResource
-from tools.plan_report import STAND_IN_NOTICE, summarize
-from tools.plan_review import review, value_changes
+from tools.lib.engine import RecordedResource
+from tools.lib.plan_report import STAND_IN_NOTICE, summarize
+from tools.lib.plan_review import review, value_changes
 
 
 @pytest.fixture(scope="module")

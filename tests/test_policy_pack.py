@@ -14,8 +14,8 @@ from policies.rules import cilium, cilium_on_hetzner, gateway_api, node_images
 from tests.helpers import EXAMPLE_STACKS, PROJECT_DIR, plan_example
 from tests.kubernetes_harness import plan_layer_example
 from tests.policy_programs import registers_cilium
-from tools.engine import Plan
-from tools.policy_gate import evaluate, policy_settings
+from tools.lib.engine import Plan
+from tools.lib.policy_gate import evaluate, policy_settings
 
 POLICIES = all_policies()
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")

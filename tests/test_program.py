@@ -12,9 +12,9 @@ import pytest
 from tests.helpers import EXAMPLE_STACKS, PROJECT_DIR, example_config, plan_config, write_stack_file
 from tests.sentinels import (AGENT_TOKEN, CLUSTER_TOKEN, DATASTORE_PASSWORD, HCLOUD_TOKEN, SSH_KEY,
                              leaks, planted_secrets, with_planted_datastore)
-from tools.critical_path import longest_chain
-from tools.engine import Plan, run_program
-from tools.stack_files import load_stack_config
+from tools.lib.critical_path import longest_chain
+from tools.lib.engine import Plan, run_program
+from tools.lib.stack_files import load_stack_config
 
 SERVER = "hcloud:index/server:Server"
 COMMAND = "command:remote:Command"

@@ -23,14 +23,14 @@ if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
 from stack_config.errors import ConfigError  # noqa: E402
-from tools.engine import SECRET_MASK, Plan, mask_secrets, run_program  # noqa: E402
-from tools.machine_files import write_machine_files  # noqa: E402
-from tools.diagram import render_svg  # noqa: E402
-from tools.plan_report import render_summary_markdown, render_summary_text, summarize  # noqa: E402
-from tools.plan_review import Review, render_markdown, review  # noqa: E402
-from tools.plan_review import render_text as render_review_text  # noqa: E402
-from tools.policy_gate import Violation, evaluate, load_pack_config  # noqa: E402
-from tools.stack_files import StackFileError, load_stack_config  # noqa: E402
+from tools.lib.engine import SECRET_MASK, Plan, mask_secrets, run_program  # noqa: E402
+from tools.lib.machine_files import write_machine_files  # noqa: E402
+from tools.lib.diagram import render_svg  # noqa: E402
+from tools.lib.plan_report import render_summary_markdown, render_summary_text, summarize  # noqa: E402, E501
+from tools.lib.plan_review import Review, render_markdown, review  # noqa: E402
+from tools.lib.plan_review import render_text as render_review_text  # noqa: E402
+from tools.lib.policy_gate import Violation, evaluate, load_pack_config  # noqa: E402
+from tools.lib.stack_files import StackFileError, load_stack_config  # noqa: E402
 
 EXIT_OK, EXIT_CONFIG, EXIT_POLICY, EXIT_PROGRAM = 0, 1, 2, 3
 

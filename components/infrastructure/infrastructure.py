@@ -24,7 +24,7 @@ from components.infrastructure.bastion import Bastion
 from components.infrastructure.cloud_init import PrivateEgress
 from components.infrastructure.control_plane import ControlPlane
 from components.infrastructure.firewall import Firewalls
-from components.infrastructure.firewall_rules import AccessPolicy
+from cluster_plan.firewall_rules import AccessPolicy
 from components.infrastructure.k3s_node import NodeEnvironment
 from components.infrastructure.network import PrivateNetwork
 from components.infrastructure.server import ServerAttachments

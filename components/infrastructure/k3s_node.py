@@ -15,7 +15,7 @@ import pulumi_hcloud as hcloud
 
 from components.handles import NodeHandle, Role
 from components.infrastructure.cloud_init import HostKey, PrivateEgress, node_user_data
-from components.infrastructure.placement import PlacementGroupPlan
+from cluster_plan.placement import PlacementGroupPlan
 from components.infrastructure.server import (
     ServerAttachments,
     ServerShape,

@@ -22,7 +22,7 @@ from components.infrastructure.k3s_node import (
     create_placement_groups,
     taint_text,
 )
-from components.infrastructure.placement import split_pool
+from cluster_plan.placement import split_pool
 from stack_config import ClusterSpec
 from stack_config.nodes import WorkerPoolConfig
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from tools.engine import Plan, RecordedResource
+from tools.lib.engine import Plan, RecordedResource
 
 Latency = Callable[[RecordedResource], float]
 

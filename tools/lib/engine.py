@@ -21,8 +21,8 @@ import pulumi
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
 
-from tools.mock_provider import OfflineProviders
-from tools.stack_files import StackConfig
+from tools.lib.mock_provider import OfflineProviders
+from tools.lib.stack_files import StackConfig
 
 SECRET_MASK = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"

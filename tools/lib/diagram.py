@@ -1,6 +1,6 @@
 """Draw the planned cluster as an SVG picture: network, bastion, load balancers, pools, Gateway.
 
-Input is the plan's :class:`~tools.plan_report.ClusterSummary` (what the program registers, not
+Input is the plan's :class:`~tools.lib.plan_report.ClusterSummary` (what the program registers, not
 the stack file). The picture is built as an XML element tree (``xml.etree``), so it is valid
 XML by construction and needs nothing beyond the standard library. Layout, top to bottom:
 the internet with the firewall's allowed sources; the private network holding the bastion and
@@ -14,7 +14,7 @@ import textwrap
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from tools.plan_report import ClusterSummary, LoadBalancerSummary, PoolSummary
+from tools.lib.plan_report import ClusterSummary, LoadBalancerSummary, PoolSummary
 
 SVG_NS = "http://www.w3.org/2000/svg"
 BOX_W, BOX_H, GAP, ROW_GAP = 262, 112, 24, 40

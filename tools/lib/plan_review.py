@@ -3,7 +3,7 @@
     python tools/plan.py --stack-file HEAD_FILE --diff BASE_FILE [--markdown FILE]
 
 Both files are planned offline under the same stack name (the stack the head file names), and
-``tools.plan_diff.diff_plans`` decides what ``pulumi up`` would create, update in place,
+``tools.lib.plan_diff.diff_plans`` decides what ``pulumi up`` would create, update in place,
 replace and delete (provider replacement facts, ``ignoreChanges``, triggers). This module adds
 what a reviewer needs on top:
 - the changed values of every update and replacement, secrets masked (a changed secret shows
@@ -11,7 +11,7 @@ what a reviewer needs on top:
 - flags: **destructive** (something is deleted or re-created: a server's disk, a network, a
   key, a load balancer's address) and **disruptive** (a running thing is touched: a script runs
   on a node, a Helm release rolls its pods, a server is powered off to change its type);
-- the cluster summary of both plans (``tools.plan_report``) compared line by line.
+- the cluster summary of both plans (``tools.lib.plan_report``) compared line by line.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tools.engine import SECRET_MASK, Plan, RecordedResource
-from tools.plan_diff import KINDS, PlanDiff, ResourceChange, diff_plans
-from tools.plan_report import STAND_IN_NOTICE, summarize, summary_lines
-from tools.replacement_rules import COMMAND_TYPES, under
+from tools.lib.engine import SECRET_MASK, Plan, RecordedResource
+from tools.lib.plan_diff import KINDS, PlanDiff, ResourceChange, diff_plans
+from tools.lib.plan_report import STAND_IN_NOTICE, summarize, summary_lines
+from tools.lib.replacement_rules import COMMAND_TYPES, under
 
 Severity = Literal["destructive", "disruptive"]
 MAX_VALUE_CHARS = 120

@@ -10,7 +10,7 @@ stack file, so the summary shows what the program really does with the config:
 - the Kubernetes API endpoint;
 - the Cilium features the Helm values switch on.
 
-The offline engine invents public addresses, ids and keys (see ``tools/mock_provider.py``):
+The offline engine invents public addresses, ids and keys (see ``tools/lib/mock_provider.py``):
 ``STAND_IN_NOTICE`` says so wherever such values are printed. Private addresses come from the
 address plan and are the real ones. Pure: no Pulumi calls.
 """
@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from tools.engine import Plan, RecordedResource, mask_secrets
+from tools.lib.engine import Plan, RecordedResource, mask_secrets
 
 SERVER = "hcloud:index/server:Server"
 FIREWALL = "hcloud:index/firewall:Firewall"
