@@ -20,7 +20,11 @@ AGENT_TOKEN = "SentinelAgentToken" + "A" * 46
 SSH_KEY = "SENTINEL-SSH-PRIVATE-KEY"
 DATASTORE_PASSWORD = "SentinelDatastorePassword"
 HCLOUD_TOKEN = "SentinelHcloudToken"
-SENTINELS = (CLUSTER_TOKEN, AGENT_TOKEN, SSH_KEY, DATASTORE_PASSWORD, HCLOUD_TOKEN)
+# Delivery (deploy/): a GitHub runner registration token and a Pulumi agent pool token.
+RUNNER_REGISTRATION_TOKEN = "SentinelRunnerRegistrationToken"
+AGENT_POOL_TOKEN = "SentinelAgentPoolToken"
+SENTINELS = (CLUSTER_TOKEN, AGENT_TOKEN, SSH_KEY, DATASTORE_PASSWORD, HCLOUD_TOKEN,
+             RUNNER_REGISTRATION_TOKEN, AGENT_POOL_TOKEN)
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 

@@ -157,3 +157,17 @@ def test_replacing_the_bastion_warns_that_the_deploy_runner_lives_there(tmp_path
                    and c.change.type == "hcloud:index/server:Server")
     assert bastion.change.kind == "replace"
     assert any("deploy runner" in f.reason for f in bastion.flags)
+
+
+def test_diff_comment_lists_policy_findings_and_the_exit_code_stays_2(tmp_path: Path) -> None:
+    config = example_config("dev")
+    config["k3s-hcloud:access"]["sshAllowedCidrs"] = ["0.0.0.0/0"]
+    head = write_stack_file(tmp_path, config, "dev")
+    markdown = tmp_path / "comment.md"
+    code = plan_cli.main(["--stack-file", str(head), "--diff",
+                          str(PROJECT_DIR / "Pulumi.dev.yaml"), "--markdown", str(markdown)])
+    assert code == plan_cli.EXIT_POLICY
+    text = markdown.read_text()
+    assert "#### Policy findings" in text
+    assert "mandatory: [hcloud-firewall-disallow-public-ssh]" in text
+    assert "`rules[0].sourceIps[0]`: `203.0.113.0/24` → `0.0.0.0/0`" in text

@@ -103,12 +103,15 @@ def render_text(plan: Plan, violations: list[Violation], notes: list[str]) -> st
         shown = SECRET_MASK if recorded.secret else json.dumps(mask_secrets(recorded.value))
         out.append(f"  {name}: {shown}")
     out.append("")
+    out.append(render_findings(plan, violations, notes))
+    return "\n".join(out)
+
+
+def render_findings(plan: Plan, violations: list[Violation], notes: list[str]) -> str:
     findings = [f"  warning: {w}" for w in plan.warnings()]
     findings += [f"  {v.enforcement_level}: [{v.policy}] {v.message} ({v.urn})" for v in violations]
     findings += [f"  note: {n}" for n in notes]
-    out.append("Findings:" if findings else "Findings: none")
-    out.extend(findings)
-    return "\n".join(out)
+    return "\n".join(["Findings:" if findings else "Findings: none", *findings])
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -152,11 +155,14 @@ def main(argv: list[str] | None = None) -> int:
         written = write_machine_files(plan, args.out)
         print(f"wrote {len(written)} file(s) under {args.out}", file=sys.stderr)
     change = review(base, plan) if base is not None else None
-    _write_extras(args, plan, change, stack_file)
+    _write_extras(args, plan, change, stack_file,
+                  [f"{v.enforcement_level}: [{v.policy}] {v.message}" for v in violations])
     if args.json:
         print(json.dumps(plan_to_json(plan, violations), indent=2, sort_keys=True, default=str))
     elif change is not None:
         print(render_review_text(change, str(args.diff)))
+        print()
+        print(render_findings(plan, violations, config.notes))
     else:
         print(render_text(plan, violations, config.notes))
         print()
@@ -175,9 +181,10 @@ def _plan_base(args: argparse.Namespace, stack: str) -> Plan:
 
 
 def _write_extras(args: argparse.Namespace, plan: Plan, change: Review | None,
-                  stack_file: Path) -> None:
+                  stack_file: Path, findings: list[str]) -> None:
     if args.markdown:
-        text = (render_markdown(change, str(args.diff), str(stack_file)) if change is not None
+        text = (render_markdown(change, str(args.diff), str(stack_file), findings)
+                if change is not None
                 else render_summary_markdown(summarize(plan)) + "\n")
         args.markdown.write_text(text)
         print(f"wrote {args.markdown}", file=sys.stderr)

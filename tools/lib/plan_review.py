@@ -248,7 +248,10 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").replace("`", "'")
 
 
-def render_markdown(result: Review, base_label: str, head_label: str) -> str:
+def render_markdown(result: Review, base_label: str, head_label: str,
+                    findings: list[str] | None = None) -> str:
+    """The change as a PR comment; ``findings``: the head plan's policy violations, one line
+    each (mandatory ones fail the workflow)."""
     counts = result.counts()
     destructive, disruptive = result.flagged("destructive"), result.flagged("disruptive")
     out = [f"### Offline plan diff: stack `{result.stack}`", "",
@@ -261,6 +264,8 @@ def render_markdown(result: Review, base_label: str, head_label: str) -> str:
         out += [f"- {line}" for line in result.shape_removed]
         out += [f"+ {line}" for line in result.shape_added]
         out.append("```")
+    if findings:
+        out += ["", "#### Policy findings", "", *(f"- {_cell(line)}" for line in findings)]
     flagged = [e for e in result.changes if e.flags]
     if flagged:
         out += ["", "#### Needs a careful look", "", "| | resource | type | why |",
