@@ -23,8 +23,10 @@ HCLOUD_TOKEN = "SentinelHcloudToken"
 # Delivery (deploy/): a GitHub runner registration token and a Pulumi agent pool token.
 RUNNER_REGISTRATION_TOKEN = "SentinelRunnerRegistrationToken"
 AGENT_POOL_TOKEN = "SentinelAgentPoolToken"
-SENTINELS = (CLUSTER_TOKEN, AGENT_TOKEN, SSH_KEY, DATASTORE_PASSWORD, HCLOUD_TOKEN,
-             RUNNER_REGISTRATION_TOKEN, AGENT_POOL_TOKEN)
+SENTINELS = (CLUSTER_TOKEN, AGENT_TOKEN, SSH_KEY, DATASTORE_PASSWORD, HCLOUD_TOKEN)
+"""Planted in the cluster program's plans (tests check each really flows in)."""
+DELIVERY_SENTINELS = (RUNNER_REGISTRATION_TOKEN, AGENT_POOL_TOKEN)
+"""Planted in the deploy/ program's plans (tests/test_delivery.py)."""
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 
@@ -41,13 +43,13 @@ def planted_private_key(args: MockResourceArgs) -> dict[str, Any]:
 
 def leaks(text: str) -> list[str]:
     """Sentinels found in ``text`` as written or inside any base64 blob in it."""
-    found = [s for s in SENTINELS if s in text]
+    found = [s for s in (*SENTINELS, *DELIVERY_SENTINELS) if s in text]
     for blob in _BASE64.findall(text):
         try:
             decoded = base64.b64decode(blob + "=" * (-len(blob) % 4)).decode("utf-8", "replace")
         except ValueError:
             continue
-        found += [f"{s} (base64)" for s in SENTINELS if s in decoded]
+        found += [f"{s} (base64)" for s in (*SENTINELS, *DELIVERY_SENTINELS) if s in decoded]
     return found
 
 

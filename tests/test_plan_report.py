@@ -171,3 +171,9 @@ def test_diff_comment_lists_policy_findings_and_the_exit_code_stays_2(tmp_path: 
     assert "#### Policy findings" in text
     assert "mandatory: [hcloud-firewall-disallow-public-ssh]" in text
     assert "`rules[0].sourceIps[0]`: `203.0.113.0/24` → `0.0.0.0/0`" in text
+
+
+def test_an_unwritable_markdown_file_exits_1_without_traceback(tmp_path: Path, capsys) -> None:
+    target = tmp_path / "missing-dir" / "comment.md"
+    assert plan_cli.main(["--stack", "dev", "--markdown", str(target)]) == plan_cli.EXIT_CONFIG
+    assert f"error: cannot write {target}" in capsys.readouterr().err

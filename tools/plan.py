@@ -155,8 +155,12 @@ def main(argv: list[str] | None = None) -> int:
         written = write_machine_files(plan, args.out)
         print(f"wrote {len(written)} file(s) under {args.out}", file=sys.stderr)
     change = review(base, plan) if base is not None else None
-    _write_extras(args, plan, change, stack_file,
-                  [f"{v.enforcement_level}: [{v.policy}] {v.message}" for v in violations])
+    try:
+        _write_extras(args, plan, change, stack_file,
+                      [f"{v.enforcement_level}: [{v.policy}] {v.message}" for v in violations])
+    except OSError as error:
+        print(f"error: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+        return EXIT_CONFIG
     if args.json:
         print(json.dumps(plan_to_json(plan, violations), indent=2, sort_keys=True, default=str))
     elif change is not None:
