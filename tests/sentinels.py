@@ -31,6 +31,11 @@ PLANTED_DATASTORE = f"postgres://k3s:{DATASTORE_PASSWORD}@db.internal:5432/k3s"
 S3_ACCESS_KEY = "SentinelS3AccessKey"
 S3_SECRET_KEY = "SentinelS3SecretKey"
 S3_SENTINELS = (S3_ACCESS_KEY, S3_SECRET_KEY)
+# Delivery (deploy/): a GitHub runner registration token and a Pulumi agent pool token.
+RUNNER_REGISTRATION_TOKEN = "SentinelRunnerRegistrationToken"
+AGENT_POOL_TOKEN = "SentinelAgentPoolToken"
+DELIVERY_SENTINELS = (RUNNER_REGISTRATION_TOKEN, AGENT_POOL_TOKEN)
+"""Planted in the deploy/ program's plans (tests/test_delivery.py)."""
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 
@@ -47,7 +52,7 @@ def planted_private_key(args: MockResourceArgs) -> dict[str, Any]:
 
 def leaks(text: str) -> list[str]:
     """Sentinels found in ``text`` as written or inside any base64 blob in it."""
-    every = SENTINELS + S3_SENTINELS
+    every = (*SENTINELS, *S3_SENTINELS, *DELIVERY_SENTINELS)
     found = [s for s in every if s in text]
     for blob in _BASE64.findall(text):
         try:
