@@ -19,12 +19,16 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import rpc, settings
+from google.protobuf import struct_pb2
 from pulumi.runtime.mocks import MockMonitor
 
 from tools.mock_provider import OfflineProviders
 from tools.stack_files import StackConfig
 
 SECRET_MASK = "[secret]"
+# How the SDK marks a secret on the wire (pulumi/runtime/rpc.py).
+_SIGNATURE = rpc._special_sig_key  # noqa: SLF001 (the SDK exports no public name for these)
+_SECRET_SIGNATURE = rpc._special_secret_sig  # noqa: SLF001
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
@@ -153,13 +157,33 @@ def _record(request, urn: str) -> RecordedResource:
         name=request.name,
         parent=_parent(request.parent),
         custom=bool(request.custom),
-        inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+        inputs=deserialize_keeping_nested_secrets(request.object),
         # Sorted: the SDK collects dependencies in sets, so their order varies between runs.
         dependencies=sorted(request.dependencies),
         property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items()},
         provider=request.provider or None,
         options=options,
     )
+
+
+def deserialize_keeping_nested_secrets(value: Any) -> Any:
+    """Like ``rpc.deserialize_properties``, but a secret inside a map or list stays where it is.
+
+    The SDK's deserializer marks a whole map or list secret when one element is (it was written
+    for outputs, where only top-level properties carry a secret flag); the request on the wire,
+    and the engine's state, keep the secret nested. A values map with one secret seed must show
+    every other value.
+    """
+    if isinstance(value, struct_pb2.Struct):
+        if _SIGNATURE in value.fields:
+            if value[_SIGNATURE] == _SECRET_SIGNATURE:
+                return rpc.wrap_rpc_secret(deserialize_keeping_nested_secrets(value["value"]))
+            return rpc.deserialize_property(value, keep_unknowns=True)
+        items = ((key, deserialize_keeping_nested_secrets(item)) for key, item in value.items())
+        return {key: item for key, item in items if item is not None}
+    if isinstance(value, struct_pb2.ListValue):
+        return [deserialize_keeping_nested_secrets(item) for item in value]
+    return rpc.deserialize_property(value, keep_unknowns=True)
 
 
 def _parent(parent_urn: str) -> str | None:
