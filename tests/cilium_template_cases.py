@@ -190,6 +190,13 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
          "ipam.operator.clusterPoolIPv6PodCIDRList": ["fd00::/104", "fd01::/104"]},
         {"ipam.mode": "cluster-pool", "ipv6.enabled": True, "enableIPv6Masquerade": False,
          "ipv6NativeRoutingCIDR": "fd00::/64"}),
+    "Value ipam.operator.clusterPoolIPv4PodCIDR removed": (
+        {"ipam.mode": "cluster-pool", "ipam.operator.clusterPoolIPv4PodCIDR": "10.42.0.0/16"},
+        {"ipam.mode": "cluster-pool", "ipam.operator.clusterPoolIPv4PodCIDRList": ["10.42.0.0/16"]}),
+    "Value ipam.operator.clusterPoolIPv6PodCIDR removed": (
+        {"ipam.mode": "cluster-pool", "ipv6.enabled": True, "ipv6NativeRoutingCIDR": "fd00::/64",
+         "ipam.operator.clusterPoolIPv6PodCIDR": "fd00::/104"},
+        {"ipam.mode": "cluster-pool", "ipv6.enabled": True, "ipv6NativeRoutingCIDR": "fd00::/64"}),
     "Cannot have operator.setNodeTaintsMaxNodes and not operator.removeNodeTaints": (
         {"operator.setNodeTaintsMaxNodes": 10, "operator.removeNodeTaints": False},
         {"operator.setNodeTaintsMaxNodes": 10}),

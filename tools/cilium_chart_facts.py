@@ -17,7 +17,8 @@ patch (``newest_verified_patch``) and writes ``upstream/cilium_charts/<line>.jso
   the schema of that chart version was available (no templates).
 
 Where the chart comes from, first match wins (the program itself never needs any of these):
-1. ``${XDG_CACHE_HOME:-~/.cache}/k3s-hcloud/charts/cilium-<version>/`` (the real-toolchain cache);
+1. the real-toolchain cache of ``make engine``,
+   ``${XDG_CACHE_HOME:-~/.cache}/k3s-hcloud/engine-*/artifacts/cilium-<version>/chart``;
 2. the Go module cache, ``$GOMODCACHE/github.com/cilium/cilium@v<version>/install/kubernetes/cilium``
    (``go mod download github.com/cilium/cilium@v<version>``: the release tag's chart source);
 3. ``../shared/reference/cilium-chart-<version>/`` (schema and values only, no templates).
@@ -66,11 +67,30 @@ def go_module_cache() -> Path:
 
 def chart_candidates(version: str) -> list[Path]:
     return [
+        # `make engine` (tools/real_engine.py): engine-<hash>/artifacts/cilium-<version>/chart
+        *sorted(cache_dir().glob(f"engine-*/artifacts/cilium-{version}/chart")),
         cache_dir() / "charts" / f"cilium-{version}",
         go_module_cache() / "github.com" / "cilium" / f"cilium@v{version}" / "install" /
         "kubernetes" / "cilium",
         REFERENCE_DIR / f"cilium-chart-{version}",
     ]
+
+
+# The Go module proxy refuses github.com/cilium/cilium@v1.18.12 ("not available") but serves
+# v1.18.11: 1.18's template calls are read from that patch's chart source (its values.schema.json
+# is identical to 1.18.12's; a patch release does not add or remove validation).
+TEMPLATE_SUBSTITUTES = {"1.18.12": "1.18.11"}
+
+
+def template_chart(version: str) -> tuple[str, Path] | None:
+    """The chart whose templates stand for ``version``'s (its own, else the substitute's)."""
+    for candidate_version in (version, TEMPLATE_SUBSTITUTES.get(version)):
+        if candidate_version is None:
+            continue
+        for candidate in chart_candidates(candidate_version):
+            if (candidate / "templates").is_dir():
+                return candidate_version, candidate
+    return None
 
 
 def find_chart(version: str) -> Path:
@@ -144,8 +164,15 @@ def chart_facts(version: str, chart: Path) -> dict[str, Any]:
         "version": version,
         "schema": compact_schema(schema),
         "defaults": _without_digests(defaults),
-        "templateRules": template_rules(chart),
+        **_template_facts(version, chart),
     }
+
+
+def _template_facts(version: str, chart: Path) -> dict[str, Any]:
+    found = (version, chart) if (chart / "templates").is_dir() else template_chart(version)
+    if found is None:
+        return {"templateSource": None, "templateRules": None}
+    return {"templateSource": found[0], "templateRules": template_rules(found[1])}
 
 
 def render(facts: dict[str, Any]) -> str:
@@ -163,7 +190,8 @@ def differences(committed: dict[str, Any], derived: dict[str, Any]) -> list[str]
     """Keys whose committed value differs from what the chart gives. Template rules are only
     compared when the source had templates (the reference copy has none)."""
     return [key for key, value in derived.items()
-            if not (key == "templateRules" and value is None) and committed.get(key) != value]
+            if not (key in ("templateRules", "templateSource") and derived["templateRules"] is None)
+            and committed.get(key) != value]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             # Keep rules derived earlier from a fuller copy of the same chart version.
             committed = json.loads(target.read_text())
             if committed.get("version") == version:
+                derived["templateSource"] = committed.get("templateSource")
                 derived["templateRules"] = committed.get("templateRules")
         text = render(derived)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -478,6 +478,21 @@ def _v6_routing_cidr_from_pool(v: ChartValues) -> Iterator[Problem]:
             "nativeRoutingCIDRFromClusterPool.", "set ipv6NativeRoutingCIDR explicitly."
 
 
+def _removed_pool_cidr(family: str) -> Check:
+    key = f"ipam.operator.clusterPool{family}PodCIDR"
+
+    def check(v: ChartValues) -> Iterator[Problem]:
+        # 1.18 only: `hasKey`, so any value counts (a null is removed by coalescing first).
+        if _ipam_mode(v) == "cluster-pool" and v.on(f"{family.lower()}.enabled") and v.has(key):
+            yield key, "was removed from the Cilium chart.", f"use {key}List."
+    return check
+
+
+for _family in ("IPv4", "IPv6"):
+    mirrors(f"Value ipam.operator.clusterPool{_family}PodCIDR removed")(
+        _removed_pool_cidr(_family))
+
+
 @mirrors("Cannot have operator.setNodeTaintsMaxNodes and not operator.removeNodeTaints")
 def _node_taints(v: ChartValues) -> Iterator[Problem]:
     if v.on("operator.setNodeTaintsMaxNodes") and not v.on("operator.removeNodeTaints"):
