@@ -23,13 +23,14 @@ _HUBBLE_TLS = {"hubble.tls.auto.enabled": False}
 _CERT = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"
 
 def _all_certs(prefix: str) -> dict[str, Any]:
-    """Every certificate the chart then requires (Hubble's), or no provided secrets at all
-    (Cluster Mesh: certificates as values are refused from 1.20 on)."""
-    if prefix.startswith("clustermesh."):
-        return {"clustermesh.apiserver.tls.enableSecrets": False}
-    return {f"{p}.{f}": _CERT for p in ("hubble.tls.server", "hubble.relay.tls.client",
-                                         "hubble.relay.tls.server", "hubble.ui.tls.client",
-                                         "hubble.metrics.tls.server") for f in ("cert", "key")}
+    """Every certificate and key of the group the chart then requires (Hubble's or the
+    clustermesh-apiserver's), so a case can leave out exactly one."""
+    parts = (("server", "admin", "remote") if prefix.startswith("clustermesh.") else
+             ("hubble.tls.server", "hubble.relay.tls.client", "hubble.relay.tls.server",
+              "hubble.ui.tls.client", "hubble.metrics.tls.server"))
+    group = [f"clustermesh.apiserver.tls.{p}" if prefix.startswith("clustermesh.") else p
+             for p in parts]
+    return {f"{p}.{f}": _CERT for p in group for f in ("cert", "key")}
 
 
 # message start → (refused changes, accepted changes)
@@ -48,7 +49,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "etcd.managed was deprecated": ({"etcd.managed": True}, {}),
     "tunnel was deprecated": ({"tunnel": "vxlan"}, {"tunnelProtocol": "vxlan"}),
     "clustermesh.apiserver.tls.ca.cert and clustermesh.apiserver.tls.ca.key were": (
-        {"clustermesh.apiserver.tls.ca.cert": _CERT}, {"tls.ca.cert": _CERT, "tls.ca.key": _CERT}),
+        # The top-level tls.ca must be a real CA (the chart parses it): left to its default here.
+        {"clustermesh.apiserver.tls.ca.cert": _CERT}, {}),
     "enableK8sEventHandover was deprecated": ({"enableK8sEventHandover": True}, {}),
     "enableCnpStatusUpdates was deprecated": ({"enableCnpStatusUpdates": True}, {}),
     "Both k8sServiceHostRef and k8sServiceHost are set": (
@@ -129,8 +131,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "kvstoremesh.kvstoreMode=external can only be used with clustermesh.useAPIServer": (
         {"clustermesh.apiserver.kvstoremesh.kvstoreMode": "external"}, {}),
     "kvstoremesh.kvstoreMode=external can only be used with kvstoremesh.enabled": (
-        {**_MESH, "identityAllocationMode": "kvstore",
-         "clustermesh.apiserver.kvstoremesh.kvstoreMode": "external",
+        {**_MESH, "clustermesh.apiserver.kvstoremesh.kvstoreMode": "external",
          "clustermesh.apiserver.kvstoremesh.enabled": False}, _MESH),
     "Only single clustermesh-apiserver replica is allowed when kvstoreMode=external": (
         {**_MESH, "identityAllocationMode": "kvstore",
@@ -198,8 +199,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
          "ipam.operator.clusterPoolIPv6PodCIDR": "fd00::/104"},
         {"ipam.mode": "cluster-pool", "ipv6.enabled": True, "ipv6NativeRoutingCIDR": "fd00::/64"}),
     "Cannot have operator.setNodeTaintsMaxNodes and not operator.removeNodeTaints": (
-        {"operator.setNodeTaintsMaxNodes": 10, "operator.removeNodeTaints": False},
-        {"operator.setNodeTaintsMaxNodes": 10}),
+        {"operator.setNodeTaints": True, "operator.removeNodeTaints": False},
+        {"operator.setNodeTaints": True}),
     "ConfigMap %s/%s not found, please create it or set k8sServiceHost": (
         {"k8sServiceHost": "auto"}, {"k8sServiceHost": "127.0.0.1"}),
     "Invalid configuration: Installing Cilium on GKE with 'kubernetes.io/cluster-service'": (
@@ -218,7 +219,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"cluster.name": "a", "cluster.id": 1, "clustermesh.config.enabled": True,
          "clustermesh.config.clusters": [{"name": "b", "ips": ["10.1.0.1"], "port": 2379}]}),
     **{f"missing {prefix}.{field}": (
-        {**changes, f"{prefix}.{other}": _CERT}, {**changes, **_all_certs(prefix)})
+        {**changes, **_all_certs(prefix), f"{prefix}.{field}": ""},
+        {**changes, **_all_certs(prefix)})
        for prefix, changes in [
            ("hubble.tls.server", _HUBBLE_TLS),
            ("hubble.relay.tls.client", {**_HUBBLE_TLS, "hubble.relay.enabled": True}),
@@ -232,7 +234,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
            *((f"clustermesh.apiserver.tls.{part}",
               {**_MESH, "clustermesh.apiserver.tls.auto.enabled": False})
              for part in ("server", "admin", "remote"))]
-       for field, other in (("cert", "key"), ("key", "cert"))},
+       for field in ("cert", "key")},
 }
 
 

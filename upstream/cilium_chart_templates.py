@@ -495,9 +495,10 @@ for _family in ("IPv4", "IPv6"):
 
 @mirrors("Cannot have operator.setNodeTaintsMaxNodes and not operator.removeNodeTaints")
 def _node_taints(v: ChartValues) -> Iterator[Problem]:
-    if v.on("operator.setNodeTaintsMaxNodes") and not v.on("operator.removeNodeTaints"):
-        yield "operator.setNodeTaintsMaxNodes", "needs operator.removeNodeTaints.", \
-            "set operator.removeNodeTaints: true, or remove setNodeTaintsMaxNodes."
+    # The message names setNodeTaintsMaxNodes; the condition reads operator.setNodeTaints.
+    if v.on("operator.setNodeTaints") and not v.on("operator.removeNodeTaints"):
+        yield "operator.setNodeTaints", "needs operator.removeNodeTaints.", \
+            "set operator.removeNodeTaints: true, or operator.setNodeTaints: false."
 
 
 # -- other templates -------------------------------------------------------------------------------
