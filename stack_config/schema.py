@@ -27,7 +27,7 @@ from stack_config.network import AccessConfig, BastionConfig, NetworkConfig
 from stack_config.nodes import ControlPlaneConfig, WorkerPoolConfig
 from upstream import hetzner, k3s
 from upstream.cilium import line_of
-from upstream.cilium_chart import HelmValues, check_helm_values
+from upstream.cilium_chart import VALUES_SCHEMA_RULE, HelmValues, check_helm_values
 
 # Embedded etcd needs a quorum: an odd member count. (Ref: etcd FAQ, k3s docs datastore/ha-embedded)
 EMBEDDED_ETCD_COUNTS = (1, 3, 5)
@@ -290,8 +290,12 @@ class ClusterSpec(StrictModel):
     def _cilium_values_accepted(self) -> "ClusterSpec":
         # The values the release will get (defaults included), checked the way the chart and the
         # agent check them; the policy pack runs the same checks on the registered release.
+        # The chart's schema first: the other rules read values as the types it promises.
         findings = check_helm_values(self.cilium_helm_values, self.cilium.version,
-                                     pod_cidr=self.k3s.cluster_cidr)
+                                     rules=[VALUES_SCHEMA_RULE])
+        if not findings:
+            findings = check_helm_values(self.cilium_helm_values, self.cilium.version,
+                                         pod_cidr=self.k3s.cluster_cidr)
         if findings:
             raise KeyedValueErrors([
                 KeyedValueError(f"cilium.values.{f.path}", _effect_text(f.effect) + f.message,

@@ -103,6 +103,13 @@ def render_text(plan: Plan, violations: list[Violation], notes: list[str]) -> st
         shown = SECRET_MASK if recorded.secret else json.dumps(mask_secrets(recorded.value))
         out.append(f"  {name}: {shown}")
     out.append("")
+    # Which inputs are hidden, down to the nested value: a secret seed inside Helm values hides
+    # only itself (the values are in --json and --out).
+    secret_inputs = [f"  {r.name}: {', '.join(r.secret_input_paths())}"
+                     for r in plan.resources if r.secret_input_paths()]
+    out.append("Secret inputs:" if secret_inputs else "Secret inputs: none")
+    out.extend(secret_inputs)
+    out.append("")
     out.append(render_findings(plan, violations, notes))
     return "\n".join(out)
 
