@@ -20,7 +20,7 @@ from tools.plan_diff import PlanDiff
 
 SERVER = "hcloud:index/server:Server"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
-TRIGGERS = ["triggers: triggers"]
+TRIGGERS = ["provider: triggers"]
 
 
 def node(key: str) -> list[str]:

@@ -37,7 +37,13 @@ from tools.config_edits import (  # noqa: E402
     unset_value,
 )
 from tools.engine import Plan, run_program  # noqa: E402
-from tools.plan_diff import KINDS, PlanDiff, ResourceChange, diff_plans  # noqa: E402
+from tools.plan_diff import (  # noqa: E402
+    KINDS,
+    PlanDiff,
+    ResourceChange,
+    diff_plans,
+    readdressed_servers,
+)
 from tools.stack_files import StackFileError, load_stack_config, read_yaml  # noqa: E402
 
 EXIT_OK, EXIT_CONFIG, EXIT_PROGRAM = 0, 1, 3
@@ -72,7 +78,7 @@ def describe(change: ResourceChange) -> str:
 
 
 def render_text(diff: PlanDiff, stack: str, edits: list[str], preview: bool,
-                show_components: bool) -> str:
+                show_components: bool, readdressed: dict[str, list[str]] | None = None) -> str:
     shown = diff.changes if show_components else diff.actions()
     view = "pulumi preview would show it" if preview else "pulumi up would apply it"
     lines = [f"Blast radius of {', '.join(edits)} on stack {stack} (as {view}):"]
@@ -81,7 +87,9 @@ def render_text(diff: PlanDiff, stack: str, edits: list[str], preview: bool,
     servers = [c.name for c in diff.replaced if c.type == SERVER]
     lines += ["", "Summary: " + ", ".join(f"{n} to {kind}" for kind, n in counts.items()) +
               f"; {len(diff.commands_run())} remote script(s) run; servers replaced: "
-              + (", ".join(servers) or "none")]
+              + (", ".join(servers) or "none") + "; nodes re-addressed: "
+              + (", ".join(f"{name} ({'+'.join(what)})" for name, what in
+                           sorted((readdressed or {}).items())) or "none")]
     return "\n".join(lines)
 
 
@@ -131,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(to_json(diff), indent=2))
     else:
         print(render_text(diff, stack, [*args.sets, *(f"unset {p}" for p in args.unsets)],
-                          args.preview, args.components))
+                          args.preview, args.components, readdressed_servers(before, after)))
     return EXIT_OK
 
 
