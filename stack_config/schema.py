@@ -16,6 +16,7 @@ from stack_config.base import DnsLabel, Location, StrictModel
 from stack_config.cilium import CiliumConfig
 from stack_config.cilium_values import helm_values
 from stack_config.errors import KeyedValueError, KeyedValueErrors
+from stack_config.identity import Acknowledgement
 from stack_config.k3s import K3sConfig
 from stack_config.network import AccessConfig, BastionConfig, NetworkConfig
 from stack_config.nodes import ControlPlaneConfig, WorkerPoolConfig
@@ -42,6 +43,8 @@ class ClusterSpec(StrictModel):
     k3s: K3sConfig = K3sConfig()
     cilium: CiliumConfig = CiliumConfig()
     addons: AddonsConfig = AddonsConfig()
+    acknowledge: list[Acknowledgement] = Field(default_factory=list)
+    """Destructive edits of a running cluster the user accepts (see stack_config/identity.py)."""
 
     # -- derived values the components share ------------------------------------------------
     @property

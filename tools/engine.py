@@ -26,6 +26,7 @@ from tools.stack_files import StackConfig
 
 SECRET_MASK = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 
 
 @dataclass
@@ -155,11 +156,19 @@ def _record(request, urn: str) -> RecordedResource:
         custom=bool(request.custom),
         inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
         # Sorted: the SDK collects dependencies in sets, so their order varies between runs.
-        dependencies=sorted(request.dependencies),
-        property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items()},
+        dependencies=_registered(request.dependencies),
+        property_dependencies={k: _registered(v.urns)
+                               for k, v in request.propertyDependencies.items()},
         provider=request.provider or None,
         options=options,
     )
+
+
+def _registered(urns) -> list[str]:
+    """Sorted dependencies, without stack references: those are read (``ReadResource``), not
+    registered, their outputs are known during a preview, and they hold no provider state."""
+    return sorted(urn for urn in urns if f"::{STACK_REFERENCE_TYPE}::" not in urn
+                  and not urn.split("::")[2].endswith(f"${STACK_REFERENCE_TYPE}"))
 
 
 def _parent(parent_urn: str) -> str | None:
@@ -191,13 +200,20 @@ def _program_environment(project_dir: Path) -> Iterator[None]:
         sys.path[:] = old_path
 
 
-def run_program(project_dir: Path, config: StackConfig) -> Plan:
+ORGANIZATION = "organization"
+"""The organization a DIY (``file://``) backend reports; the program names its own stack with it."""
+
+
+def run_program(project_dir: Path, config: StackConfig,
+                previous_outputs: dict[str, Any] | None = None) -> Plan:
     """Run ``project_dir/__main__.py`` for one stack config and return what it registered.
 
+    ``previous_outputs``: the stack's outputs from its last update (a cluster that exists), as
+    the program reads them back through a StackReference; None for a stack never deployed.
     Exceptions from the program (a ``ConfigError`` for bad input) propagate to the caller.
     """
     project_dir = project_dir.resolve()
-    providers = OfflineProviders()
+    providers = OfflineProviders(previous_outputs)
     monitor = RecordingMonitor(providers)
     log_recorder = _LogRecorder()
     logger = logging.getLogger(f"k3s-hcloud.offline.{config.stack}")
@@ -206,7 +222,8 @@ def run_program(project_dir: Path, config: StackConfig) -> Plan:
 
     settings.ROOT.set(None)  # a fresh root stack for every run
     pulumi.runtime.set_mocks(providers, project=config.project, stack=config.stack,
-                             preview=False, logger=logger, monitor=monitor)
+                             preview=False, logger=logger, monitor=monitor,
+                             organization=ORGANIZATION)
     pulumi.runtime.set_all_config(dict(config.values), sorted(config.secret_keys))
 
     outputs: dict[str, RecordedOutput] = {}
