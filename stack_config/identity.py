@@ -2,7 +2,8 @@
 
 A cluster's *identity* is the part of its config that cannot change under a running cluster:
 the name every resource is named after, the network and the nodes' addresses in it, where each
-node runs, the Pod and Service ranges, and hardening (which switches secrets encryption). The
+node runs and on what server type (Hetzner resizes only powered-off servers), the Pod and
+Service ranges, and hardening (which switches secrets encryption). The
 program exports it as the ``clusterIdentity`` stack output (plain: nothing secret is in it) and
 reads the previous one back on the next run (``components/cluster_identity.py``); an edit of an
 identity key is refused unless the stack names its acknowledgement under ``acknowledge``.
@@ -20,7 +21,7 @@ from stack_config.errors import ConfigError, ConfigProblem
 IDENTITY_VERSION = 1
 
 Acknowledgement = Literal["rename-cluster", "replace-network", "readdress-nodes", "move-nodes",
-                          "toggle-hardening", "change-pod-network"]
+                          "toggle-hardening", "change-pod-network", "resize-in-place"]
 ACKNOWLEDGEMENTS: tuple[str, ...] = Acknowledgement.__args__  # type: ignore[attr-defined]
 
 
@@ -84,6 +85,28 @@ READDRESS = Hazard(
     "keep the block; to move a pool, add a new pool and remove the old one")
 
 
+RESIZE = Hazard(
+    "resize-in-place",
+    "the provider changes a server's type only while it is off: it powers off every changed "
+    "server at once, without a drain (on the control plane that is etcd's quorum and the API); "
+    "the disk grows with the type, so it cannot be shrunk back",
+    "add a pool with the new server type, let the workloads move, then remove the old pool "
+    "(for the control plane: acknowledge and change one server at a time by hand, "
+    "`pulumi up --target` on one server)")
+
+
+def node_server_types(spec: Any) -> dict[str, tuple[str, str]]:
+    """Node key → (server type, the config key that decides it)."""
+    nodes = {f"{spec.cluster_name}-cp-{index}": (spec.control_plane.server_type,
+                                                 "controlPlane.serverType")
+             for index in range(1, spec.control_plane.count + 1)}
+    for pool in spec.worker_pools:
+        for index in range(1, pool.count + 1):
+            nodes[f"{spec.cluster_name}-{pool.name}-{index}"] = (
+                pool.server_type, f"workerPools[{pool.name}].serverType")
+    return nodes
+
+
 def node_addresses(spec: Any) -> dict[str, tuple[str, str]]:
     """Node key → (private IP, the config key that decides it besides network.cidr)."""
     plan = spec.address_plan
@@ -123,6 +146,7 @@ def cluster_identity(spec: Any) -> dict[str, Any]:
         "k3s.serviceCidr": str(spec.k3s.service_cidr),
         "nodeLocations": {key: location for key, (location, _) in node_locations(spec).items()},
         "nodeAddresses": {key: address for key, (address, _) in node_addresses(spec).items()},
+        "nodeServerTypes": {key: kind for key, (kind, _) in node_server_types(spec).items()},
     }
 
 
@@ -137,7 +161,8 @@ def destructive_edits(previous: dict[str, Any] | None, spec: Any
     if any(key in ("clusterName", "network.cidr") for key, *_ in edits):
         return edits  # every node key (or address) changes with it: one finding says it all
     for field, decided_by, hazard in (("nodeLocations", node_locations(spec), MOVE),
-                                      ("nodeAddresses", node_addresses(spec), READDRESS)):
+                                      ("nodeAddresses", node_addresses(spec), READDRESS),
+                                      ("nodeServerTypes", node_server_types(spec), RESIZE)):
         changed: dict[str, list[str]] = {}
         for node, value in current[field].items():
             was = previous.get(field, {}).get(node)
@@ -145,6 +170,15 @@ def destructive_edits(previous: dict[str, Any] | None, spec: Any
                 changed.setdefault(decided_by[node][1], []).append(f"{node}: {was} → {value}")
         edits += [(key, None, ", ".join(nodes), hazard) for key, nodes in changed.items()]
     return edits
+
+
+class DestructiveEditError(ConfigError):
+    """An edit of a running cluster's identity without its acknowledgement."""
+
+    @property
+    def acknowledgements(self) -> list[str]:
+        return sorted({hazard for problem in self.problems for hazard in ACKNOWLEDGEMENTS
+                       if f"'{hazard}'" in problem.message})
 
 
 def check_identity(previous: dict[str, Any] | None, spec: Any,
@@ -160,5 +194,5 @@ def check_identity(previous: dict[str, Any] | None, spec: Any,
             f"Safe way: {hazard.safe_way}. To do it anyway, add '{hazard.acknowledgement}' to "
             "acknowledge in the stack file (and remove it after the update).")))
     if problems:
-        raise ConfigError(problems)
+        raise DestructiveEditError(problems)
     return cluster_identity(spec)

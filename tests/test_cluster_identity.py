@@ -50,6 +50,10 @@ EDITS = {
     "location": ("move-nodes", lambda c: c.update({"k3s-hcloud:location": "fsn1"})),
     "workerPools[workers].location": ("move-nodes", lambda c: c[
         "k3s-hcloud:workerPools"][0].update(location="fsn1")),
+    "controlPlane.serverType": ("resize-in-place", lambda c: c[
+        "k3s-hcloud:controlPlane"].update(serverType="cx33")),
+    "workerPools[workers].serverType": ("resize-in-place", lambda c: c[
+        "k3s-hcloud:workerPools"][0].update(serverType="cx33")),
     "workerPools[workers].addressBlock": ("readdress-nodes", lambda c: c[
         "k3s-hcloud:workerPools"][0].update(addressBlock=7)),
 }

@@ -29,6 +29,7 @@ if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
 from stack_config.errors import ConfigError  # noqa: E402
+from stack_config.identity import DestructiveEditError  # noqa: E402
 from tools.config_edits import (  # noqa: E402
     ConfigEditError,
     parse_assignment,
@@ -61,8 +62,26 @@ def edited_config(stack_file: Path, sets: list[str], unsets: list[str]) -> dict:
     return config
 
 
-def plan_file(stack_file: Path, stack: str) -> Plan:
-    return run_program(PROJECT_DIR, load_stack_config(PROJECT_DIR, stack_file, stack))
+def plan_file(stack_file: Path, stack: str, previous: Plan | None = None) -> Plan:
+    """``previous``: plan as an update of the cluster ``previous`` describes (its outputs)."""
+    outputs = {name: out.value for name, out in previous.outputs.items()} if previous else None
+    return run_program(PROJECT_DIR, load_stack_config(PROJECT_DIR, stack_file, stack), outputs)
+
+
+def plan_edit(stack_file: Path, stack: str, config: dict, before: Plan, directory: Path
+              ) -> tuple[Plan, DestructiveEditError | None]:
+    """The edited stack planned as an update of ``before``; when the program refuses the edit
+    as destructive, the refusal and the plan with its acknowledgements (what it would do)."""
+    edited = directory / f"Pulumi.{stack}.yaml"
+    document = read_yaml(stack_file)
+    edited.write_text(yaml.safe_dump({**document, "config": config}, sort_keys=False))
+    try:
+        return plan_file(edited, stack, before), None
+    except DestructiveEditError as refusal:
+        key = "k3s-hcloud:acknowledge"
+        acknowledged = {**config, key: sorted({*config.get(key, []), *refusal.acknowledgements})}
+        edited.write_text(yaml.safe_dump({**document, "config": acknowledged}, sort_keys=False))
+        return plan_file(edited, stack, before), refusal
 
 
 def describe(change: ResourceChange) -> str:
@@ -123,11 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     stack_file = args.stack_file or PROJECT_DIR / f"Pulumi.{stack}.yaml"
     try:
         config = edited_config(stack_file, args.sets, args.unsets)
+        before = plan_file(stack_file, stack)
         with tempfile.TemporaryDirectory() as directory:
-            edited = Path(directory) / f"Pulumi.{stack}.yaml"
-            edited.write_text(yaml.safe_dump({**read_yaml(stack_file), "config": config},
-                                             sort_keys=False))
-            before, after = plan_file(stack_file, stack), plan_file(edited, stack)
+            after, refusal = plan_edit(stack_file, stack, config, before, Path(directory))
     except (ConfigError, StackFileError, ConfigEditError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG
@@ -135,6 +152,10 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         return EXIT_PROGRAM
     diff = diff_plans(before, after, preview=args.preview)
+    if refusal is not None:
+        print(f"REFUSED on a running cluster without acknowledgement — {refusal}\n"
+              f"Below: what it would do with acknowledge: {refusal.acknowledgements}\n",
+              file=sys.stderr if args.json else sys.stdout)
     if args.json:
         print(json.dumps(to_json(diff), indent=2))
     else:

@@ -178,6 +178,19 @@ def _parent(parent_urn: str) -> str | None:
     return parent_urn
 
 
+class _RefusalEchoFilter(logging.Filter):
+    """Drops asyncio's "Future exception was never retrieved" for a config refusal raised in an
+    apply (the destructive-edit check): every output that waited on it holds the same
+    exception, already reported once, as the error it is, by the caller."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, pulumi.RunError)
+
+
+logging.getLogger("asyncio").addFilter(_RefusalEchoFilter())
+
+
 class _LogRecorder(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.INFO)
