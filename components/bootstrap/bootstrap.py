@@ -128,7 +128,7 @@ class K3sBootstrap(pulumi.ComponentResource):
             f"{name}-kubeconfig", connection=first_connection,
             create=remote_script("read-kubeconfig.sh", {"KUBECONFIG_FILE": paths.KUBECONFIG_FILE},
                                  sudo=sudo),
-            triggers=[first_node.restart_digest,
+            triggers=[first_node.config_digest,
                       *([] if upgrades_by_controller else [spec.k3s.version])],
             logging=command.remote.Logging.STDERR,
             opts=pulumi.ResourceOptions.merge(on_first, pulumi.ResourceOptions(

@@ -13,6 +13,9 @@ Creates, as children (names start with the node's key, e.g. ``dev-workers-3``):
   the drain cordoned, ``uncordon-node.sh``). K3sBootstrap chains nodes' rollouts (servers one at
   a time, agents in bounded batches per pool), so the next node drains only after this one is
   back and Ready. A "before" step (an etcd snapshot on servers) slots in ahead of ``drain``;
+- ``<key>-registration`` (command:remote:Command): writes the node's labels and taints to a
+  config.yaml.d drop-in, which k3s reads when the node registers; an edit rewrites it without
+  a restart (``write-registration.sh``);
 - ``<key>-node-metadata`` (agents; on the first server): labels and taints applied through the
   API (``set-node-metadata.sh``) — no restart; removed ones removed;
 - ``<key>-membership`` (command:remote:Command, every node but the first server): runs on the
@@ -84,11 +87,13 @@ class NodeBootstrap:
         return self.handle.role
 
 
-def restart_digest(config: dict, files: Sequence[bundle.NodeFile]) -> str:
-    """What k3s restarts for: config.yaml without the registration-only keys, and the files."""
-    kept = {key: value for key, value in config.items() if key not in REGISTRATION_ONLY_KEYS}
-    return bundle.digest(bundle.encode_file_bundle(
-        [bundle.NodeFile(paths.CONFIG_FILE, k3s_config.config_yaml(kept)), *files]))
+def restart_config(config: dict) -> dict:
+    """config.yaml: everything k3s restarts for (the registration-only keys go elsewhere)."""
+    return {key: value for key, value in config.items() if key not in REGISTRATION_ONLY_KEYS}
+
+
+def registration_config(config: dict) -> dict:
+    return {key: config[key] for key in REGISTRATION_ONLY_KEYS if key in config}
 
 
 class K3sNode(pulumi.ComponentResource):
@@ -98,13 +103,15 @@ class K3sNode(pulumi.ComponentResource):
     node_metadata: command.remote.Command | None
     membership: command.remote.Command | None
     config_digest: pulumi.Output[str]
-    """Of everything that lands on the node; ``restart_digest``: of what k3s restarts for."""
+    """Of every file k3s restarts for (labels and taints are not among them)."""
 
     def __init__(self, name: str, node: NodeBootstrap, *, after: Sequence[pulumi.Resource],
                  membership_after: Sequence[pulumi.Resource] = (),
                  boot_after: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        config_yaml = node.config.apply(k3s_config.config_yaml)
+        config_yaml = node.config.apply(lambda c: k3s_config.config_yaml(restart_config(c)))
+        registration_yaml = node.config.apply(
+            lambda c: k3s_config.config_yaml(registration_config(c)))
         registries = next((f.content for f in node.files if f.path == paths.REGISTRIES_FILE), None)
         # Also registered as outputs: a stack policy in a real preview sees outputs, not props.
         described = {
@@ -115,6 +122,7 @@ class K3sNode(pulumi.ComponentResource):
             "k3sConfig": node.config,
             "configYaml": config_yaml,
             "registriesYaml": registries,
+            "registrationYaml": registration_yaml,
         }
         super().__init__(NODE_TYPE, name, described, opts)
 
@@ -122,7 +130,6 @@ class K3sNode(pulumi.ComponentResource):
             [bundle.NodeFile(paths.CONFIG_FILE, text), *node.files], node.staged))
         secret_bundle = pulumi.Output.secret(node.secrets.apply(bundle.encode_secret_bundle))
         self.config_digest = file_bundle.apply(bundle.digest)
-        self.restart_digest = node.config.apply(lambda config: restart_digest(config, node.files))
 
         self.boot = command.remote.Command(
             f"{name}-boot",
@@ -145,7 +152,7 @@ class K3sNode(pulumi.ComponentResource):
         # Re-run the rollout only when what k3s runs with changes: the files (less the
         # registration-only keys), the version (unless the upgrade controller owns it), or the
         # staged secrets (by a digest that stays secret).
-        restart_triggers: list[pulumi.Input] = [self.restart_digest]
+        restart_triggers: list[pulumi.Input] = [self.config_digest]
         if not node.upgrades_by_controller:
             restart_triggers.append(node.k3s_version)
         restart_triggers.append(pulumi.Output.secret(secret_bundle.apply(bundle.digest)))
@@ -162,6 +169,17 @@ class K3sNode(pulumi.ComponentResource):
             logging=command.remote.Logging.STDOUT_AND_STDERR,
             opts=pulumi.ResourceOptions(parent=self, custom_timeouts=DRAIN_TIMEOUTS,
                                         depends_on=[self.secrets, *after]))
+        # Labels and taints for the node's registration; an edit rewrites the file only.
+        registration = remote_script("write-registration.sh", {
+            "REGISTRATION_FILE": paths.REGISTRATION_DROPIN}, sudo=node.sudo)
+        self.registration = command.remote.Command(
+            f"{name}-registration",
+            connection=node.connection,
+            create=registration, update=registration,
+            stdin=registration_yaml,
+            logging=command.remote.Logging.STDOUT_AND_STDERR,
+            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=SECRETS_TIMEOUTS,
+                                        depends_on=[self.secrets]))
         self.k3s = command.remote.Command(
             f"{name}-k3s",
             connection=node.connection,
@@ -177,7 +195,8 @@ class K3sNode(pulumi.ComponentResource):
             triggers=restart_triggers,
             logging=command.remote.Logging.STDOUT_AND_STDERR,
             opts=pulumi.ResourceOptions(
-                parent=self, custom_timeouts=K3S_TIMEOUTS, depends_on=[self.drain],
+                parent=self, custom_timeouts=K3S_TIMEOUTS,
+                depends_on=[self.drain, self.registration],
                 # With the controller, a version bump changes only the Plans: the command keeps
                 # the version it installed (a new node installs the current one).
                 ignore_changes=["create"] if node.upgrades_by_controller else None))
