@@ -23,7 +23,8 @@ def test_adding_a_worker_lists_only_the_new_node(capsys: pytest.CaptureFixture[s
     assert {c["kind"] for c in changes} == {"create"}
     assert sorted(c["name"] for c in changes) == sorted(
         ["dev-workers-3", "dev-workers-3-host-key"] +
-        [f"dev-workers-3-{step}" for step in ("boot", "secrets", "k3s", "membership")])
+        [f"dev-workers-3-{step}" for step in ("boot", "secrets", "registration", "drain", "k3s",
+                                              "uncordon", "membership", "node-metadata")])
 
 
 def test_the_text_view_says_what_runs_and_that_no_server_is_replaced(
@@ -75,3 +76,12 @@ def test_leaving_private_only_mode_re_addresses_every_node(
     assert code == 0
     readdressed = out.rstrip().rpartition("nodes re-addressed: ")[2].split(", ")
     assert len(readdressed) == 8 and all(n.endswith("(public)") for n in readdressed)
+
+
+def test_a_destructive_edit_is_shown_as_refused_with_what_acknowledging_would_do(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--stack", "dev", "--set", "clusterName=dev2")
+    assert code == 0
+    assert out.startswith("REFUSED on a running cluster without acknowledgement")
+    assert "clusterName: this cluster exists" in out and "['rename-cluster']" in out
+    assert "-  delete  hcloud:index/server:Server  dev-cp-1" in out
