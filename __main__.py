@@ -5,8 +5,10 @@ import pulumi
 from components import cluster_identity
 from components.cluster import K3sCluster
 from components.provider import hcloud_token
+from components.runtime_tuning import relax_garbage_collector
 from stack_config import load_cluster_spec
 
+relax_garbage_collector()
 spec = load_cluster_spec()
 for advisory in spec.advisories():
     pulumi.log.warn(advisory)
@@ -24,6 +26,7 @@ exports = {
     "sshKnownHosts": cluster.ssh_known_hosts,
     "sshPrivateKey": cluster.ssh_private_key,
     "gatewayName": cluster.gateway_name,
+    "etcdSnapshots": cluster.etcd_snapshots,
     cluster_identity.OUTPUT: identity,
 }
 for output_name, value in exports.items():

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from components.infrastructure.placement import control_plane_location
+from cluster_plan.placement import control_plane_location
 from stack_config.errors import ConfigError, ConfigProblem
 
 IDENTITY_VERSION = 1

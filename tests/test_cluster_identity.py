@@ -17,8 +17,8 @@ from stack_config import ConfigError, validate_cluster_spec
 from stack_config.identity import ACKNOWLEDGEMENTS, HAZARDS, check_identity, cluster_identity
 from tests.helpers import example_config, plan_example, write_stack_file
 from tools import plan as plan_cli
-from tools.engine import run_program
-from tools.stack_files import load_stack_config
+from tools.lib.engine import run_program
+from tools.lib.stack_files import load_stack_config
 from tools.plan import PROJECT_DIR
 
 SERVER = "hcloud:index/server:Server"

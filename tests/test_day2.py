@@ -1,6 +1,6 @@
 """Blast radius of the common day-2 changes: each one's exact, minimal effect.
 
-Each change of ``tools.day2_changes`` is planned on its example stack before and after and
+Each change of ``tools.lib.day2_changes`` is planned on its example stack before and after and
 diffed as ``pulumi up`` applies it, as an update of the running cluster (the program reads the
 "before" plan's outputs back). The expectation lists every custom resource created, updated
 (with the changed input paths), replaced (with why) and deleted; anything more is a regression
@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from bench.day2_matrix import DAY2_PAGE, page_block, render_matrix
-from tools.day2_changes import BY_KEY, CHANGES, Day2Matrix, verdict
-from tools.plan_diff import PlanDiff, readdressed_servers
+from tools.lib.day2_changes import BY_KEY, CHANGES, Day2Matrix, verdict
+from tools.lib.plan_diff import PlanDiff, readdressed_servers
 
 SERVER = "hcloud:index/server:Server"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
@@ -56,7 +56,9 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "resize-pool": {"refused": ["workerPools[workers].serverType"]},
     "resize-control-plane": {"refused": ["controlPlane.serverType"]},
     "add-control-plane-pair": {
-        "create": joiner("dev-cp-2", agent=False) + joiner("dev-cp-3", agent=False),
+        # Each joining server's k3s step waits for a snapshot; so do the new memberships.
+        "create": joiner("dev-cp-2", agent=False) + joiner("dev-cp-3", agent=False) + [
+            "dev-cp-2-etcd-snapshot", "dev-cp-3-etcd-snapshot", "dev-etcd-snapshot-members"],
         # The kubeconfig gains the new servers' contexts; the operator gets a second replica.
         "update": {"dev-k8s": ["kubeconfig"], "dev-cilium": ["values.operator.replicas"]},
     },
@@ -75,7 +77,9 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     "cilium-value": {"update": {"dev-cilium": ["values.hubble"]}},
     "cilium-patch": {"update": {"web-cilium": ["version"]}},
-    "k3s-version": {"replace": {**NODES_RE_APPLIED, "dev-kubeconfig": TRIGGERS}},
+    # The upgrade of the (only) server is preceded by a snapshot named after it.
+    "k3s-version": {"replace": {**NODES_RE_APPLIED, "dev-kubeconfig": TRIGGERS,
+                                "dev-cp-1-etcd-snapshot": TRIGGERS}},
     # With the controller the Plans are the only change: no command runs on any node.
     "k3s-version-controller": {"update": {"dev-k3s-server-plan": ["spec.version"],
                                           "dev-k3s-agent-plan": ["spec.version"]}},
@@ -174,7 +178,8 @@ def test_a_k3s_upgrade_re_runs_the_installer_on_every_node_and_nothing_else(
         matrix: Day2Matrix) -> None:
     diff = matrix.diff(BY_KEY["k3s-version"])
     runs = {c.name: c.scripts for c in diff.commands_run()}
-    assert runs == {name: ("create",) for name in [*NODES_RE_APPLIED, "dev-kubeconfig"]}
+    assert runs == {name: ("create",) for name in [*NODES_RE_APPLIED, "dev-kubeconfig",
+                                                   "dev-cp-1-etcd-snapshot"]}
     assert all(c.changed_paths == ["create", "triggers[1]"]
                for c in diff.replaced if c.name.endswith("-k3s"))
     assert verdict(matrix, BY_KEY["k3s-version"]).startswith("rolling: k3s restarts on 3 node(s)")

@@ -8,7 +8,7 @@ import pytest
 
 from tests.helpers import EXAMPLE_STACKS, plan_example
 from tools import provider_replacements
-from tools.replacement_rules import REPLACEMENT_TABLE, provider_replacements as table
+from tools.lib.replacement_rules import REPLACEMENT_TABLE, provider_replacements as table
 
 # Resources whose replacement the Kubernetes provider decides at run time (not in any schema):
 # the diff handles the provider itself (tools.replacement_rules.kubernetes_provider_rule).

@@ -18,9 +18,9 @@ from typing import Any
 
 import yaml
 
-from tools.engine import RecordedResource
+from tools.lib.engine import RecordedResource
 
-REPLACEMENT_TABLE = Path(__file__).resolve().parent.parent / "upstream" / "provider_replacements.json"
+REPLACEMENT_TABLE = Path(__file__).resolve().parents[2] / "upstream" / "provider_replacements.json"
 COMMAND_TYPES = frozenset({"command:remote:Command", "command:local:Command"})
 KUBERNETES_PROVIDER = "pulumi:providers:kubernetes"
 
