@@ -166,3 +166,13 @@ def test_a_stack_with_s3_snapshots_plans_cleanly_with_every_secret_secret(
         assert written
         for path in written:
             assert leaks(path.read_text(errors="replace")) == [], path
+
+
+def test_the_registered_snapshot_command_runs_on_a_server(planned: Plan, tmp_path: Path) -> None:
+    from tests.fake_etcd import etcd_server, snapshots
+
+    line = command(planned, "prod-cp-2-etcd-snapshot").plain_inputs()["create"]
+    node = etcd_server(tmp_path / "cp-1")
+    result = node.run_command_line(line, SNAPSHOT_INTERVAL="0")
+    assert result.returncode == 0, result.stderr
+    assert snapshots(node) == ["before-prod-cp-2-v1-35-3-k3s1-node-1764480000"]
