@@ -4,6 +4,7 @@ them in clear text or inside base64 blobs. Shared by the bootstrap and whole-pro
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,11 +22,20 @@ AGENT_TOKEN = "SentinelAgentToken" + "A" * 46
 SSH_KEY = "SENTINEL-SSH-PRIVATE-KEY"
 DATASTORE_PASSWORD = "SentinelDatastorePassword"
 HCLOUD_TOKEN = "SentinelHcloudToken"
-SENTINELS = (CLUSTER_TOKEN, AGENT_TOKEN, SSH_KEY, DATASTORE_PASSWORD, HCLOUD_TOKEN)
+# A value the user sets with `pulumi config set --secret --path k3s.serverConfig.etcd-s3-secret-key`.
+ETCD_S3_SECRET_KEY = "SentinelEtcdS3SecretKey"
+SENTINELS = (CLUSTER_TOKEN, AGENT_TOKEN, SSH_KEY, DATASTORE_PASSWORD, HCLOUD_TOKEN,
+             ETCD_S3_SECRET_KEY)
+PLANTED_DATASTORE = f"postgres://k3s:{DATASTORE_PASSWORD}@db.internal:5432/k3s"
 # Embedded etcd only (exclusive with the datastore sentinel): planted by with_planted_etcd_s3.
 S3_ACCESS_KEY = "SentinelS3AccessKey"
 S3_SECRET_KEY = "SentinelS3SecretKey"
 S3_SENTINELS = (S3_ACCESS_KEY, S3_SECRET_KEY)
+# Delivery (deploy/): a GitHub runner registration token and a Pulumi agent pool token.
+RUNNER_REGISTRATION_TOKEN = "SentinelRunnerRegistrationToken"
+AGENT_POOL_TOKEN = "SentinelAgentPoolToken"
+DELIVERY_SENTINELS = (RUNNER_REGISTRATION_TOKEN, AGENT_POOL_TOKEN)
+"""Planted in the deploy/ program's plans (tests/test_delivery.py)."""
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 
@@ -42,7 +52,7 @@ def planted_private_key(args: MockResourceArgs) -> dict[str, Any]:
 
 def leaks(text: str) -> list[str]:
     """Sentinels found in ``text`` as written or inside any base64 blob in it."""
-    every = SENTINELS + S3_SENTINELS
+    every = (*SENTINELS, *S3_SENTINELS, *DELIVERY_SENTINELS)
     found = [s for s in every if s in text]
     for blob in _BASE64.findall(text):
         try:
@@ -68,10 +78,25 @@ def planted_secrets() -> Iterator[None]:
 
 def with_planted_datastore(config: dict[str, Any]) -> dict[str, Any]:
     """A stack config (``k3s-hcloud:`` keys) that also uses an external datastore with a
-    sentinel password."""
+    sentinel password and an S3 secret key under ``k3s.serverConfig``, both set ``--secret``
+    (``secure:`` in the file; :func:`reveal_planted` decrypts them as the CLI would)."""
     k3s = config.setdefault("k3s-hcloud:k3s", {})
-    k3s["datastoreEndpoint"] = f"postgres://k3s:{DATASTORE_PASSWORD}@db.internal:5432/k3s"
+    k3s["datastoreEndpoint"] = {"secure": "v1:planted-datastore"}
+    k3s.setdefault("serverConfig", {})["etcd-s3-secret-key"] = {"secure": "v1:planted-s3"}
     return config
+
+
+def reveal_planted(values: dict[str, str]) -> None:
+    """Replace the offline placeholders of the planted secrets by the sentinels, in place."""
+    from tools.lib.stack_files import SECRET_PLACEHOLDER
+
+    text = values["k3s-hcloud:k3s"]
+    datastore = f"{SECRET_PLACEHOLDER}:k3s-hcloud:k3s.datastoreEndpoint"
+    document = json.loads(text)
+    assert datastore in document["datastoreEndpoint"]
+    document["datastoreEndpoint"] = PLANTED_DATASTORE
+    document["serverConfig"]["etcd-s3-secret-key"] = ETCD_S3_SECRET_KEY
+    values["k3s-hcloud:k3s"] = json.dumps(document)
 
 
 S3_KEY_PATHS = {"accessKey": S3_ACCESS_KEY, "secretKey": S3_SECRET_KEY}

@@ -59,17 +59,26 @@ def test_bad_s3_settings_name_their_key(s3: dict, key: str, says: str) -> None:
 
 def test_snapshots_are_refused_with_an_external_datastore_saying_why() -> None:
     problems = config_problems(minimal_config(k3s={
-        "datastoreEndpoint": "postgres://k3s:pw@db:5432/k3s", "etcdSnapshots": {"s3": S3}}))
+        "datastoreEndpoint": "postgres://db.internal:5432/k3s", "etcdSnapshots": {"s3": S3}}))
     assert len(problems) == 1 and problems[0].startswith("k3s.etcdSnapshots: k3s takes etcd "
                                                          "snapshots only of its embedded etcd")
     assert "Fix: back up the external datastore with its own tools" in problems[0]
 
 
+@pytest.mark.parametrize("key", ["etcd-s3-bucket", "etcd-snapshot-retention", "etcd-s3+"])
+def test_snapshot_flags_in_server_config_are_sent_to_the_dedicated_key(key: str) -> None:
+    problems = config_problems(minimal_config(k3s={"serverConfig": {key: "x"},
+                                                   "etcdSnapshots": {"retention": 3}}))
+    assert any(p.startswith(f"k3s.serverConfig: sets {key}, which k3s.etcdSnapshots owns")
+               for p in problems), problems
+    assert all("pulumi config set --secret --path" in p for p in problems)
+
+
 @pytest.mark.parametrize("key", ["etcd-s3-secret-key", "etcd-s3-access-key+"])
-def test_s3_keys_in_server_config_are_sent_to_the_dedicated_key(key: str) -> None:
+def test_s3_keys_in_plain_server_config_are_refused_as_credentials(key: str) -> None:
     problems = config_problems(minimal_config(k3s={"serverConfig": {key: "x"}}))
-    assert len(problems) == 1 and problems[0].startswith(
-        f"k3s.serverConfig: sets {key}, which k3s.etcdSnapshots owns")
+    assert len(problems) == 1 and problems[0].startswith(f"k3s.serverConfig.{key}: ")
+    assert "credential given in plain text" in problems[0]
     assert "pulumi config set --secret --path" in problems[0]
 
 

@@ -26,10 +26,10 @@ from collections.abc import Sequence
 
 import pulumi
 import pulumi_command as command
-from components import yaml_text
 
-from components.bootstrap import etcd_snapshots, hardening, k3s_config, kubeconfig, paths
-from components.bootstrap.bundle import NodeFile, StagedFile
+from components import yaml_text
+from components.bootstrap import etcd_snapshots, k3s_config, kubeconfig, node_files, paths
+from components.bootstrap.bundle import StagedFile
 from components.bootstrap.connection import node_connection
 from components.bootstrap.join_tokens import join_tokens, secure_token
 from components.bootstrap.node import K3sNode, NodeBootstrap
@@ -39,6 +39,9 @@ from components.handles import ApiEndpoint, NodeHandle, SshAccess
 from stack_config import ClusterSpec
 
 BOOTSTRAP_TYPE = "k3s-hcloud:bootstrap:K3sBootstrap"
+# Names of staged secrets (stage-secrets.sh) beside the tokens and the datastore drop-in.
+USER_DROPIN = "k3s-user.yaml"
+REGISTRIES = "registries.yaml"
 READER_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m")
 
 
@@ -52,6 +55,8 @@ class K3sBootstrap(pulumi.ComponentResource):
     cluster is initialised and keeps it in the datastore, so it changes exactly when the cluster
     is a new one, whatever address the kubeconfig points at."""
     nodes: dict[str, K3sNode]
+    agent_join_token: pulumi.Output[str]
+    """Secret. The agent token in its CA-pinning ``K10<hash>::node:<password>`` form."""
 
     def __init__(self, name: str, spec: ClusterSpec, nodes: Sequence[NodeHandle],
                  ssh: SshAccess, api: ApiEndpoint, depends_on: Sequence[pulumi.Resource] = (),
@@ -72,7 +77,20 @@ class K3sBootstrap(pulumi.ComponentResource):
         first_connection = node_connection(first, ssh)
         join_url = pulumi.Output.from_input(api.join_address).apply(k3s_config.join_url)
         datastore = (pulumi.Output.secret(spec.k3s.datastore_endpoint)
-                     if spec.k3s.datastore_endpoint else None)
+                     if spec.k3s.datastore_endpoint is not None else None)
+        # With part of `k3s` set --secret, registries.yaml may hold it too: stage it as a secret.
+        registries_secret = spec.is_secret("k3s")
+        registries = registries_yaml(spec.k3s)
+
+        def user_secrets(role: str) -> dict[str, pulumi.Input[str]]:
+            parts: dict[str, pulumi.Input[str]] = {}
+            dropin = k3s_config.user_secret_dropin(spec, role)
+            if dropin is not None:
+                parts[USER_DROPIN] = dropin
+            if registries_secret:
+                parts[REGISTRIES] = registries
+            return parts
+
         snapshot_credentials = etcd_snapshots.credentials_dropin(spec)
 
         def plan(node: NodeHandle, secrets: pulumi.Output[dict]) -> NodeBootstrap:
@@ -83,24 +101,29 @@ class K3sBootstrap(pulumi.ComponentResource):
             config = pulumi.Output.all(join_url, *sans).apply(
                 lambda resolved, place=place: k3s_config.render_config(
                     spec, place, join_url=resolved[0], tls_sans=resolved[1:]))
-            staged = [StagedFile(paths.AGENT_TOKEN_FILE, "agent-token")]
+            staged = [node_files.AGENT_TOKEN]
             if node.role == "server":
                 staged.insert(0, StagedFile(paths.CLUSTER_TOKEN_FILE, "cluster-token"))
                 if datastore is not None:
                     staged.append(StagedFile(paths.DATASTORE_DROPIN, "datastore.yaml"))
                 if snapshot_credentials is not None:
                     staged.append(StagedFile(paths.ETCD_S3_DROPIN, "etcd-s3.yaml"))
+            if k3s_config.user_secret_dropin(spec, node.role) is not None:
+                staged.append(StagedFile(paths.USER_SECRETS_DROPIN, USER_DROPIN))
+            if registries_secret:
+                staged.append(StagedFile(paths.REGISTRIES_FILE, REGISTRIES))
             return NodeBootstrap(
                 handle=node, k3s_version=spec.k3s.version, config=config,
-                files=[NodeFile(paths.REGISTRIES_FILE, registries_yaml(spec.k3s)),
-                       *hardening.node_files(spec.k3s.hardening, node.role)],
+                files=node_files.plain_files(spec, node.role,
+                                             registries_staged=registries_secret),
                 staged=staged, secrets=pulumi.Output.secret(secrets),
                 connection=node_connection(node, ssh),
                 first_server_connection=None if node is first else first_connection,
                 sudo=sudo)
 
         def server_secrets(cluster_token: pulumi.Input[str]) -> pulumi.Output[dict]:
-            parts = {"cluster-token": cluster_token, "agent-token": tokens.agent}
+            parts = {"cluster-token": cluster_token, "agent-token": tokens.agent,
+                     **user_secrets("server")}
             if datastore is not None:
                 parts["datastore.yaml"] = datastore.apply(
                     lambda endpoint: yaml_text.dump({"datastore-endpoint": endpoint}, sort_keys=True))
@@ -141,6 +164,9 @@ class K3sBootstrap(pulumi.ComponentResource):
             return pulumi.Output.secret(pulumi.Output.all(ca_hash.stdout, password).apply(
                 lambda values: secure_token(values[0], role, values[1])))
 
+        # For the nodes the cluster-autoscaler creates (they join without this bootstrap).
+        self.agent_join_token = pinned("agent", tokens.agent)
+
         previous = first_node
         previous_membership: list[pulumi.Resource] = []
         for server in servers[1:]:
@@ -158,7 +184,8 @@ class K3sBootstrap(pulumi.ComponentResource):
             previous_membership = [node.membership] if node.membership else []
         last_server = previous
         for agent in agents:
-            secrets = pulumi.Output.all(**{"agent-token": pinned("agent", tokens.agent)})
+            secrets = pulumi.Output.all(**{"agent-token": pinned("agent", tokens.agent),
+                                           **user_secrets("agent")})
             self.nodes[agent.key] = K3sNode(agent.key, plan(agent, secrets),
                                             after=[last_server.k3s],
                                             boot_after=list(depends_on), opts=child)

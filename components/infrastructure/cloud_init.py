@@ -112,8 +112,10 @@ def bastion_ruleset(admission: SshAdmission) -> str:
     return text
 
 
-def node_cloud_config(host_key: HostKey, *, ubuntu: bool,
+def node_cloud_config(host_key: HostKey | None, *, ubuntu: bool,
                       egress: PrivateEgress | None) -> dict[str, Any]:
+    """``host_key`` None: the node generates its own host keys (nodes the autoscaler creates;
+    nothing connects to them over SSH to pin a key)."""
     files = [_file(SSHD_DROP_IN, _directives(SSHD_NODE, " "), "0600")]
     commands: list[list[str]] = []
     if ubuntu:
@@ -170,7 +172,7 @@ def render(config: Mapping[str, Any]) -> str:
     return text
 
 
-def _base(host_key: HostKey, files: list[dict[str, str]], commands: list[list[str]], *,
+def _base(host_key: HostKey | None, files: list[dict[str, str]], commands: list[list[str]], *,
           ubuntu: bool) -> dict[str, Any]:
     if ubuntu:
         # sshd may already run (socket activation) when the drop-in lands: make it re-read it.
@@ -180,14 +182,16 @@ def _base(host_key: HostKey, files: list[dict[str, str]], commands: list[list[st
         # Root logs in with keys (Hetzner images); never the "please log in as ubuntu" stub.
         "disable_root": False,
         # Drop the image's host keys; with ``ssh_keys`` given, cc_ssh writes those and generates
-        # none (Ref: cloudinit/config/cc_ssh.py, the ``if "ssh_keys" in cfg`` branch).
+        # none, without it fresh ones per server (Ref: cloudinit/config/cc_ssh.py, the
+        # ``if "ssh_keys" in cfg`` branch).
         "ssh_deletekeys": True,
-        "ssh_keys": {
-            "ed25519_private": host_key.private_openssh,
-            "ed25519_public": host_key.public_openssh.strip(),
-        },
         "write_files": files,
     }
+    if host_key is not None:
+        config["ssh_keys"] = {
+            "ed25519_private": host_key.private_openssh,
+            "ed25519_public": host_key.public_openssh.strip(),
+        }
     if commands:  # the schema refuses an empty runcmd
         config["runcmd"] = commands
     return config
