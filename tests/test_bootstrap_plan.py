@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
+import json
 from pathlib import Path
 
 import pytest
@@ -28,8 +29,8 @@ from tests.bootstrap_plans import (
 from tests.fake_node import FakeNode
 from tests.helpers import EXAMPLE_STACKS, example_config
 from stack_config import ConfigError
-from tools.engine import Plan
-from tools.machine_files import write_machine_files
+from tools.lib.engine import Plan
+from tools.lib.machine_files import write_machine_files
 
 STEPS = ("boot", "secrets", "k3s")
 
@@ -72,18 +73,35 @@ def test_the_dev_stack_is_one_server_and_two_agents() -> None:
 
 # -- order ------------------------------------------------------------------------------------
 
-def test_servers_join_one_at_a_time_then_agents_after_the_last_server() -> None:
+def test_servers_roll_one_at_a_time_then_each_pool_one_node_at_a_time() -> None:
     plan = example_plan("private-ha")
     cmds = commands(plan)
-    k3s = {name: cmds[f"{name}-k3s"] for name in node_names(plan)}
-    cp1, cp2, cp3 = (k3s[f"prod-cp-{i}"] for i in (1, 2, 3))
-    assert cp1.urn in cp2.dependencies and cp2.urn in cp3.dependencies
-    assert not depends_on(plan, cp1, cp2)
-    for agent in agents(plan):
-        assert cp3.urn in k3s[agent].dependencies
-    for agent in agents(plan):
-        for other in agents(plan):
-            assert not depends_on(plan, k3s[agent], k3s[other]), "agents join in parallel"
+
+    def step(name: str, kind: str):
+        return cmds[f"{name}-{kind}"]
+
+    # Each node's drain waits for the previous node to be back (its uncordon).
+    for earlier, later in (("prod-cp-1", "prod-cp-2"), ("prod-cp-2", "prod-cp-3"),
+                           ("prod-cp-3", "prod-general-1"), ("prod-general-1", "prod-general-2"),
+                           ("prod-general-2", "prod-general-3"), ("prod-cp-3", "prod-arm-1"),
+                           ("prod-arm-1", "prod-arm-2")):
+        assert step(earlier, "uncordon").urn in step(later, "drain").dependencies, (earlier, later)
+    assert not depends_on(plan, step("prod-cp-1", "k3s"), step("prod-cp-2", "k3s"))
+    for one in ("prod-general-1", "prod-general-2", "prod-general-3"):
+        for other in ("prod-arm-1", "prod-arm-2"):
+            assert not depends_on(plan, step(one, "k3s"), step(other, "k3s")), "pools side by side"
+            assert not depends_on(plan, step(other, "k3s"), step(one, "k3s"))
+
+
+def test_a_pools_max_unavailable_sets_its_batch(tmp_path: Path) -> None:
+    config = example_config("private-ha")
+    config["k3s-hcloud:workerPools"][0]["maxUnavailable"] = 2
+    plan = plan_config(tmp_path, config)
+    cmds = commands(plan)
+    drains = {n: cmds[f"prod-general-{n}-drain"].dependencies for n in (1, 2, 3)}
+    last_server = cmds["prod-cp-3-uncordon"].urn
+    assert last_server in drains[1] and last_server in drains[2]
+    assert cmds["prod-general-1-uncordon"].urn in drains[3]
 
 
 def test_each_node_boots_then_stages_secrets_then_applies() -> None:
@@ -92,27 +110,31 @@ def test_each_node_boots_then_stages_secrets_then_applies() -> None:
     network = plan.get("hcloud:index/network:Network", "dev-network")
     for name in node_names(plan):
         boot, secrets, k3s = (cmds[f"{name}-{step}"] for step in STEPS)
-        assert boot.urn in secrets.dependencies and secrets.urn in k3s.dependencies
+        drain, registration = cmds[f"{name}-drain"], cmds[f"{name}-registration"]
+        assert boot.urn in secrets.dependencies and secrets.urn in drain.dependencies
+        assert secrets.urn in registration.dependencies
+        assert {drain.urn, registration.urn} <= set(k3s.dependencies)
+        assert k3s.urn in cmds[f"{name}-uncordon"].dependencies
         assert network.urn in boot.dependencies, "the bootstrap's depends_on is honoured"
         server = plan.get("hcloud:index/server:Server", name)
         assert server.urn in boot.dependencies
 
 
-def test_sequential_steps_do_not_grow_with_the_number_of_workers(tmp_path: Path) -> None:
-    def chain(workers: int) -> int:
+def test_sequential_steps_grow_with_servers_and_with_a_pool_over_its_batch(
+        tmp_path: Path) -> None:
+    def chain(workers: int, batch: int = 1) -> int:
         config = example_config("dev")
-        config["k3s-hcloud:workerPools"][0]["count"] = workers
-        config["k3s-hcloud:workerPools"].append({"name": "more", "count": workers})
-        return longest_chain(plan_config(tmp_path / str(workers), config))
+        config["k3s-hcloud:workerPools"][0].update(count=workers, maxUnavailable=batch)
+        config["k3s-hcloud:workerPools"].append({"name": "more", "count": workers,
+                                                  "maxUnavailable": batch})
+        return longest_chain(plan_config(tmp_path / f"{workers}-{batch}", config))
 
-    assert chain(1) == chain(12) == longest_chain(example_plan("dev"))
-
-
-def test_sequential_steps_grow_only_with_servers() -> None:
-    # dev: boot → secrets → k3s(cp-1) → ca-hash → agent secrets → agent k3s → membership.
-    assert longest_chain(example_plan("dev")) == 7
-    # private-ha adds one k3s step per joining server (cp-2, cp-3).
-    assert longest_chain(example_plan("private-ha")) == 9
+    # Rolled all at once, pools of any size add nothing (pools roll side by side).
+    assert chain(1) == chain(12, batch=12) == chain(2, batch=2)
+    # One node at a time: each further node of the largest pool adds its drain, k3s, uncordon.
+    assert chain(12) - chain(1) == 11 * 3
+    # private-ha adds one rollout (drain → k3s → uncordon) per joining server (cp-2, cp-3).
+    assert longest_chain(example_plan("private-ha")) - longest_chain(example_plan("dev")) == 9
 
 
 # -- connection ------------------------------------------------------------------------------
@@ -213,8 +235,14 @@ def test_joiners_pin_the_cluster_ca_and_agents_never_get_the_server_token() -> N
 def test_an_external_datastore_goes_to_a_secret_drop_in(tmp_path: Path) -> None:
     config = example_config("dev")
     config["k3s-hcloud:controlPlane"]["count"] = 2
-    config["k3s-hcloud:k3s"] = {"datastoreEndpoint": "postgres://k3s:pw@db.internal/k3s"}
-    plan = plan_config(tmp_path, config)
+    # Set --secret (a password in plain text is refused); decrypted here as the CLI would.
+    config["k3s-hcloud:k3s"] = {"datastoreEndpoint": {"secure": "v1:stand-in"}}
+
+    def reveal(values: dict[str, str]) -> None:
+        values["k3s-hcloud:k3s"] = json.dumps(
+            {"datastoreEndpoint": "postgres://k3s:pw@db.internal/k3s"})
+
+    plan = plan_config(tmp_path, config, reveal=reveal)
     cmds = commands(plan)
     bundle = decode_file_bundle(cmds["dev-cp-2-k3s"].plain_inputs()["stdin"])
     assert bundle[paths.DATASTORE_DROPIN].staged_name == "datastore.yaml"
@@ -237,7 +265,11 @@ def test_node_props_match_what_the_command_sends(stack: str) -> None:
         k3s = cmds[f"{node.name}-k3s"].plain_inputs()
         bundle = decode_file_bundle(k3s["stdin"])
         assert node.inputs["configYaml"] == bundle[paths.CONFIG_FILE].content
-        assert yaml.safe_load(node.inputs["configYaml"]) == node.inputs["k3sConfig"]
+        registration = cmds[f"{node.name}-registration"].plain_inputs()["stdin"]
+        assert node.inputs["registrationYaml"] == registration
+        # config.yaml plus the registration drop-in are what k3s reads, nothing else.
+        assert {**yaml.safe_load(node.inputs["configYaml"]),
+                **yaml.safe_load(registration)} == node.inputs["k3sConfig"]
         assert node.inputs["registriesYaml"] == bundle[paths.REGISTRIES_FILE].content
         assert node.inputs["k3sVersion"] == "v1.35.3+k3s1"
         assert f"K3S_VERSION={node.inputs['k3sVersion']} " in k3s["create"]
@@ -308,7 +340,7 @@ def test_ready_covers_the_kubeconfig_every_join_and_every_registration() -> None
     plan = example_plan("private-ha")
     ready = set(plan.outputs["readyUrns"].value)
     expected = {r.urn for r in plan.by_type(COMMAND)
-                if r.name.endswith(("-k3s", "-membership", "-kubeconfig"))}
+                if r.name.endswith(("-uncordon", "-membership", "-node-metadata", "-kubeconfig"))}
     assert ready == expected
 
 
@@ -330,8 +362,12 @@ def test_adding_a_node_changes_nothing_that_exists(tmp_path: Path, key: str, cou
     after = plan_config(tmp_path / "after", config)
     old, new = _inputs_by_urn(before), _inputs_by_urn(after)
     changed = sorted(urn.rsplit("::", 1)[1] for urn in old if new.get(urn) != old[urn])
-    # Only the harness's own server location changes when the location list is shortened.
-    assert [name for name in changed if not name.startswith(("prod-cp-",))] == []
+    # Only the harness's own server location changes when the location list is shortened; a
+    # new etcd member is preceded by a snapshot of the cluster (it re-runs; nothing else does).
+    others = [name for name in changed if not name.startswith(("prod-cp-",))]
+    if key == "controlPlane":
+        assert len(others) == 1 and others.pop().endswith("-etcd-snapshot-members")
+    assert others == []
     assert not [name for name in changed if name.endswith(("-k3s", "-secrets", "-membership"))]
     assert set(old) < set(new)
 
@@ -342,9 +378,10 @@ def test_removing_a_worker_removes_only_its_own_resources(tmp_path: Path) -> Non
     three = plan_config(tmp_path / "three", config, stack="dev")
     two = example_plan("dev")
     gone = sorted(r.name for r in three.resources if r.urn not in two.by_urn())
-    assert gone == ["dev-workers-3", "dev-workers-3", "dev-workers-3-boot",
-                    "dev-workers-3-host-key", "dev-workers-3-k3s", "dev-workers-3-membership",
-                    "dev-workers-3-secrets"]
+    assert gone == sorted(["dev-workers-3", "dev-workers-3", "dev-workers-3-host-key",
+                           *(f"dev-workers-3-{step}" for step in (
+                               "boot", "secrets", "registration", "drain", "k3s", "uncordon",
+                               "membership", "node-metadata"))])
     assert _inputs_by_urn(two).items() <= _inputs_by_urn(three).items()
 
 
@@ -417,7 +454,9 @@ def test_plan_out_writes_each_nodes_k3s_files(tmp_path: Path) -> None:
     for name in node_names(plan):
         assert {f"k3s/{name}/config.yaml", f"k3s/{name}/registries.yaml"} <= written
         config = yaml.safe_load((tmp_path / "k3s" / name / "config.yaml").read_text())
-        assert config == plan.get(NODE, name).inputs["k3sConfig"]
+        registration = yaml.safe_load(
+            (tmp_path / "k3s" / name / "config.yaml.d" / "40-registration.yaml").read_text())
+        assert {**config, **registration} == plan.get(NODE, name).inputs["k3sConfig"]
     registries = yaml.safe_load((tmp_path / "k3s/prod-arm-1/registries.yaml").read_text())
     assert set(registries["mirrors"]) == {"docker.io", "ghcr.io", "quay.io", "registry.k8s.io"}
     assert "SKIPPED-SECRETS.txt" not in written

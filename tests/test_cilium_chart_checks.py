@@ -26,7 +26,7 @@ from upstream.cilium_chart import (
     go_truthy,
 )
 
-# What the program sends by default (see stack_config/cilium_values.py), as a compliant fixture.
+# What the program sends by default (see cluster_plan/cilium_values.py), as a compliant fixture.
 BASE: dict[str, Any] = {
     "kubeProxyReplacement": True, "k8sServiceHost": "127.0.0.1", "k8sServicePort": 6444,
     "routingMode": "native", "ipv4NativeRoutingCIDR": "10.42.0.0/16",

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from tests.helpers import PROJECT_DIR, example_config, plan_config, write_stack_file
-from tools.engine import run_program
-from tools.machine_files import REDACTED, write_machine_files
+from tools.lib.engine import run_program
+from tools.lib.machine_files import REDACTED, write_machine_files
 from tools.plan import main as plan_main
-from tools.stack_files import load_stack_config
+from tools.lib.stack_files import load_stack_config
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from tools.engine import Plan, RecordedResource, is_secret, mask_secrets, unwrap_secrets
+from tools.lib.engine import Plan, RecordedResource, is_secret, mask_secrets, unwrap_secrets
 from upstream.cilium import GATEWAY_API_GROUP, SUPPORTED_LINES
 
 REDACTED = "[redacted: secret]"
@@ -50,7 +50,7 @@ def redact_cloud_config(text: str) -> str:
         raise RedactionIncomplete("not a #cloud-config document; cannot tell its secret parts")
     document = yaml.safe_load(text)
     redacted = _redact(document)
-    return (f"{CLOUD_CONFIG_HEADER}\n# Secret values replaced by tools/machine_files.py "
+    return (f"{CLOUD_CONFIG_HEADER}\n# Secret values replaced by tools/lib/machine_files.py "
             f"({REDACTED}).\n"
             + yaml.dump(redacted, Dumper=_ReadableDumper, sort_keys=False, width=1000))
 
@@ -96,6 +96,8 @@ MACHINE_FILES: list[MachineFile] = [
     # Per node, the k3s files the bootstrap's apply command sends (docs/contracts.md).
     MachineFile("k3s-hcloud:bootstrap:K3sNode", "configYaml", "k3s/{name}/config.yaml"),
     MachineFile("k3s-hcloud:bootstrap:K3sNode", "registriesYaml", "k3s/{name}/registries.yaml"),
+    MachineFile("k3s-hcloud:bootstrap:K3sNode", "registrationYaml",
+                "k3s/{name}/config.yaml.d/40-registration.yaml"),
 ]
 
 
