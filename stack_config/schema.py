@@ -20,7 +20,12 @@ from stack_config.autoscaling_rules import (
 )
 from stack_config.base import SECRET_KEYS_CONTEXT, DnsLabel, Location, StrictModel
 from stack_config.cilium import CiliumConfig
-from cluster_plan.cilium_values import CiliumValueInputs, helm_values
+from cluster_plan.cilium_values import (
+    K3S_API_PROXY_HOST,
+    K3S_API_PROXY_PORT,
+    CiliumValueInputs,
+    helm_values,
+)
 from stack_config.errors import KeyedValueError, KeyedValueErrors
 from stack_config.identity import Acknowledgement
 from stack_config.k3s import K3sConfig
@@ -36,6 +41,8 @@ EMBEDDED_ETCD_COUNTS = (1, 3, 5)
 # secret: k3s's free-form parts (serverConfig, agentConfig, registries, datastoreEndpoint) and
 # the Cilium release values. Other keys become names, addresses and plain resource inputs.
 SECRET_CARRYING_KEYS = frozenset({"k3s", "cilium"})
+# Loopback names a node resolves to itself (the agent runs with hostNetwork).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 # Names the program uses for its own servers; a worker pool may not take them.
 RESERVED_POOL_NAMES = frozenset({"cp", "control-plane", "bastion"})
 
@@ -303,6 +310,24 @@ class ClusterSpec(StrictModel):
             raise KeyedValueErrors([
                 KeyedValueError(f"cilium.values.{f.path}", _effect_text(f.effect) + f.message,
                                 f.fix) for f in findings])
+        return self
+
+    @model_validator(mode="after")
+    def _cilium_reaches_the_k3s_api(self) -> "ClusterSpec":
+        # With kube-proxy gone, the agent dials k8sServiceHost:k8sServicePort itself. On the
+        # loopback only k3s's local API load balancer (6444) listens on every node; 6443 is the
+        # API server, which workers do not run: their Cilium would never become ready.
+        # Ref: https://docs.k3s.io/architecture (agent load balancer)
+        values = self.cilium_helm_values
+        port = str(values.get("k8sServicePort", "")).removesuffix(".0")
+        if str(values.get("k8sServiceHost")) in LOOPBACK_HOSTS and port != str(K3S_API_PROXY_PORT):
+            raise KeyedValueError(
+                "cilium.values.k8sServicePort", f"{port or 'no port'} on "
+                f"{values.get('k8sServiceHost')}: on k3s worker nodes nothing serves the API "
+                f"there; k3s's per-node API load balancer listens on {K3S_API_PROXY_PORT}.",
+                f"remove k8sServiceHost/k8sServicePort (the program sets "
+                f"{K3S_API_PROXY_HOST}:{K3S_API_PROXY_PORT}), or point them at an address that "
+                "serves the API from every node.")
         return self
 
     @model_validator(mode="after")
