@@ -501,6 +501,27 @@ class ClusterSpec(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _native_routing_uses_node_pod_cidrs(self) -> "ClusterSpec":
+        # hcloud-ccm's route controller routes each node's Kubernetes PodCIDR (spec.podCIDR,
+        # handed out by k3s from k3s.clusterCidr) to that node. Only ipam.mode kubernetes takes
+        # pod addresses from those ranges; cluster-pool and multi-pool hand out addresses no
+        # Hetzner route leads to, so pods on different nodes cannot reach each other.
+        # Ref: hcloud-cloud-controller-manager docs/explanation (routes per node PodCIDR);
+        # Cilium docs network/concepts/ipam/kubernetes.rst
+        line = line_of(self.cilium.version)
+        if line is None:
+            return self
+        values = HelmValues(self.cilium_helm_values, line)
+        mode = values.get("ipam.mode")
+        if values.routing_mode == "native" and mode != "kubernetes":
+            raise KeyedValueError(
+                "cilium.values.ipam.mode", f"'{mode}' hands out pod addresses that no Hetzner "
+                "network route leads to: with native routing, hcloud-ccm routes only each node's "
+                "Kubernetes PodCIDR.", "use ipam.mode: kubernetes (the program's default), or "
+                "cilium.values.routingMode: tunnel.")
+        return self
+
+    @model_validator(mode="after")
     def _pod_range_has_a_block_per_node(self) -> "ClusterSpec":
         mask = _node_cidr_mask(self.k3s.server_config)
         prefix = self.k3s.cluster_cidr.prefixlen
