@@ -54,7 +54,9 @@ def test_deployment_settings_deploy_on_push_and_preview_prs_for_each_stack() -> 
     config = load_stack_config(deploy_dir, deploy_dir / "Pulumi.main.yaml", token_placeholder=False)
     plan = run_program(deploy_dir, config)
     settings = plan.by_type("pulumiservice:index:DeploymentSettings")
-    assert sorted(s.inputs["stack"] for s in settings) == ["dev", "gateway", "private-ha"]
+    examples = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml")
+                      for p in PROJECT_DIR.glob("Pulumi.*.yaml"))
+    assert sorted(s.inputs["stack"] for s in settings) == examples
     for resource in settings:
         vcs = resource.inputs["vcs"]
         assert vcs["provider"] == "github" and vcs["deployCommits"] and vcs["previewPullRequests"]
