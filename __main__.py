@@ -4,8 +4,10 @@ import pulumi
 
 from components.cluster import K3sCluster
 from components.provider import hcloud_token
+from components.runtime_tuning import relax_garbage_collector
 from stack_config import load_cluster_spec
 
+relax_garbage_collector()
 spec = load_cluster_spec()
 for advisory in spec.advisories():
     pulumi.log.warn(advisory)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, NonNegativeInt, PositiveInt, StringConstraints, model_validator
+from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from stack_config.autoscaling import AutoscalingConfig
 from stack_config.base import (
@@ -15,8 +15,10 @@ from stack_config.base import (
     Location,
     ServerType,
     StrictModel,
+    text_rule,
 )
-from stack_config.errors import KeyedValueError
+from stack_config.errors import KeyedValueError, KeyedValueErrors
+from stack_config.labels import kubelet_refuses_label
 
 LoadBalancerType = Literal["lb11", "lb21", "lb31"]
 
@@ -44,16 +46,14 @@ class ControlPlaneConfig(StrictModel):
 
 
 # Kubernetes label keys: optional DNS-subdomain prefix and a name segment.
-LabelKey = Annotated[
-    str,
-    StringConstraints(
-        pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-        r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
-    ),
-]
-LabelValue = Annotated[
-    str, StringConstraints(pattern=r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
-]
+LabelKey = Annotated[str, text_rule(
+    r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?",
+    "a Kubernetes label key", "example.com/tier (optional DNS prefix and '/', then up to 63 "
+    "letters, digits, '-', '_', '.')")]
+LabelValue = Annotated[str, text_rule(
+    r"(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?", "a Kubernetes label value",
+    "web (up to 63 letters, digits, '-', '_', '.', starting and ending with a letter or digit)")]
 
 
 class Taint(StrictModel):
@@ -110,6 +110,16 @@ class WorkerPoolConfig(StrictModel):
     def max_size(self) -> int:
         """The most nodes the pool can have: ``autoscaling.max``, else ``count``."""
         return self.autoscaling.max if self.autoscaling else self.count
+
+    @model_validator(mode="after")
+    def _labels_the_kubelet_may_set(self) -> "WorkerPoolConfig":
+        refused = [key for key in self.labels if kubelet_refuses_label(key)]
+        if refused:
+            raise KeyedValueErrors([KeyedValueError(
+                f"labels.{key}", "the kubelet may not set labels in this namespace on its own "
+                "node and would refuse to start.", "use another namespace, e.g. "
+                "node.kubernetes.io/role or example.com/role.") for key in refused])
+        return self
 
     @model_validator(mode="after")
     def _name_leaves_room_for_index(self) -> "WorkerPoolConfig":

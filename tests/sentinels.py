@@ -4,6 +4,7 @@ them in clear text or inside base64 blobs. Shared by the bootstrap and whole-pro
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,11 @@ AGENT_TOKEN = "SentinelAgentToken" + "A" * 46
 SSH_KEY = "SENTINEL-SSH-PRIVATE-KEY"
 DATASTORE_PASSWORD = "SentinelDatastorePassword"
 HCLOUD_TOKEN = "SentinelHcloudToken"
-SENTINELS = (CLUSTER_TOKEN, AGENT_TOKEN, SSH_KEY, DATASTORE_PASSWORD, HCLOUD_TOKEN)
+# A value the user sets with `pulumi config set --secret --path k3s.serverConfig.etcd-s3-secret-key`.
+ETCD_S3_SECRET_KEY = "SentinelEtcdS3SecretKey"
+SENTINELS = (CLUSTER_TOKEN, AGENT_TOKEN, SSH_KEY, DATASTORE_PASSWORD, HCLOUD_TOKEN,
+             ETCD_S3_SECRET_KEY)
+PLANTED_DATASTORE = f"postgres://k3s:{DATASTORE_PASSWORD}@db.internal:5432/k3s"
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 
@@ -62,7 +67,22 @@ def planted_secrets() -> Iterator[None]:
 
 def with_planted_datastore(config: dict[str, Any]) -> dict[str, Any]:
     """A stack config (``k3s-hcloud:`` keys) that also uses an external datastore with a
-    sentinel password."""
+    sentinel password and an S3 secret key under ``k3s.serverConfig``, both set ``--secret``
+    (``secure:`` in the file; :func:`reveal_planted` decrypts them as the CLI would)."""
     k3s = config.setdefault("k3s-hcloud:k3s", {})
-    k3s["datastoreEndpoint"] = f"postgres://k3s:{DATASTORE_PASSWORD}@db.internal:5432/k3s"
+    k3s["datastoreEndpoint"] = {"secure": "v1:planted-datastore"}
+    k3s.setdefault("serverConfig", {})["etcd-s3-secret-key"] = {"secure": "v1:planted-s3"}
     return config
+
+
+def reveal_planted(values: dict[str, str]) -> None:
+    """Replace the offline placeholders of the planted secrets by the sentinels, in place."""
+    from tools.lib.stack_files import SECRET_PLACEHOLDER
+
+    text = values["k3s-hcloud:k3s"]
+    datastore = f"{SECRET_PLACEHOLDER}:k3s-hcloud:k3s.datastoreEndpoint"
+    document = json.loads(text)
+    assert datastore in document["datastoreEndpoint"]
+    document["datastoreEndpoint"] = PLANTED_DATASTORE
+    document["serverConfig"]["etcd-s3-secret-key"] = ETCD_S3_SECRET_KEY
+    values["k3s-hcloud:k3s"] = json.dumps(document)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
+import json
 from pathlib import Path
 
 import pytest
@@ -213,8 +214,14 @@ def test_joiners_pin_the_cluster_ca_and_agents_never_get_the_server_token() -> N
 def test_an_external_datastore_goes_to_a_secret_drop_in(tmp_path: Path) -> None:
     config = example_config("dev")
     config["k3s-hcloud:controlPlane"]["count"] = 2
-    config["k3s-hcloud:k3s"] = {"datastoreEndpoint": "postgres://k3s:pw@db.internal/k3s"}
-    plan = plan_config(tmp_path, config)
+    # Set --secret (a password in plain text is refused); decrypted here as the CLI would.
+    config["k3s-hcloud:k3s"] = {"datastoreEndpoint": {"secure": "v1:stand-in"}}
+
+    def reveal(values: dict[str, str]) -> None:
+        values["k3s-hcloud:k3s"] = json.dumps(
+            {"datastoreEndpoint": "postgres://k3s:pw@db.internal/k3s"})
+
+    plan = plan_config(tmp_path, config, reveal=reveal)
     cmds = commands(plan)
     bundle = decode_file_bundle(cmds["dev-cp-2-k3s"].plain_inputs()["stdin"])
     assert bundle[paths.DATASTORE_DROPIN].staged_name == "datastore.yaml"

@@ -26,18 +26,22 @@ from collections.abc import Sequence
 
 import pulumi
 import pulumi_command as command
-import yaml
 
+from components import yaml_text
 from components.bootstrap import k3s_config, kubeconfig, node_files, paths
 from components.bootstrap.bundle import StagedFile
 from components.bootstrap.connection import node_connection
 from components.bootstrap.join_tokens import join_tokens, secure_token
 from components.bootstrap.node import K3sNode, NodeBootstrap
+from components.bootstrap.registries import registries_yaml
 from components.bootstrap.remote_script import remote_script
 from components.handles import ApiEndpoint, NodeHandle, SshAccess
 from stack_config import ClusterSpec
 
 BOOTSTRAP_TYPE = "k3s-hcloud:bootstrap:K3sBootstrap"
+# Names of staged secrets (stage-secrets.sh) beside the tokens and the datastore drop-in.
+USER_DROPIN = "k3s-user.yaml"
+REGISTRIES = "registries.yaml"
 READER_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m")
 
 
@@ -73,7 +77,19 @@ class K3sBootstrap(pulumi.ComponentResource):
         first_connection = node_connection(first, ssh)
         join_url = pulumi.Output.from_input(api.join_address).apply(k3s_config.join_url)
         datastore = (pulumi.Output.secret(spec.k3s.datastore_endpoint)
-                     if spec.k3s.datastore_endpoint else None)
+                     if spec.k3s.datastore_endpoint is not None else None)
+        # With part of `k3s` set --secret, registries.yaml may hold it too: stage it as a secret.
+        registries_secret = spec.is_secret("k3s")
+        registries = registries_yaml(spec.k3s)
+
+        def user_secrets(role: str) -> dict[str, pulumi.Input[str]]:
+            parts: dict[str, pulumi.Input[str]] = {}
+            dropin = k3s_config.user_secret_dropin(spec, role)
+            if dropin is not None:
+                parts[USER_DROPIN] = dropin
+            if registries_secret:
+                parts[REGISTRIES] = registries
+            return parts
 
         def plan(node: NodeHandle, secrets: pulumi.Output[dict]) -> NodeBootstrap:
             place = k3s_config.NodePlace(node.key, node.role, node.private_ip,
@@ -88,19 +104,25 @@ class K3sBootstrap(pulumi.ComponentResource):
                 staged.insert(0, StagedFile(paths.CLUSTER_TOKEN_FILE, "cluster-token"))
                 if datastore is not None:
                     staged.append(StagedFile(paths.DATASTORE_DROPIN, "datastore.yaml"))
+            if k3s_config.user_secret_dropin(spec, node.role) is not None:
+                staged.append(StagedFile(paths.USER_SECRETS_DROPIN, USER_DROPIN))
+            if registries_secret:
+                staged.append(StagedFile(paths.REGISTRIES_FILE, REGISTRIES))
             return NodeBootstrap(
                 handle=node, k3s_version=spec.k3s.version, config=config,
-                files=node_files.plain_files(spec, node.role),
+                files=node_files.plain_files(spec, node.role,
+                                             registries_staged=registries_secret),
                 staged=staged, secrets=pulumi.Output.secret(secrets),
                 connection=node_connection(node, ssh),
                 first_server_connection=None if node is first else first_connection,
                 sudo=sudo)
 
         def server_secrets(cluster_token: pulumi.Input[str]) -> pulumi.Output[dict]:
-            parts = {"cluster-token": cluster_token, "agent-token": tokens.agent}
+            parts = {"cluster-token": cluster_token, "agent-token": tokens.agent,
+                     **user_secrets("server")}
             if datastore is not None:
                 parts["datastore.yaml"] = datastore.apply(
-                    lambda endpoint: yaml.safe_dump({"datastore-endpoint": endpoint}))
+                    lambda endpoint: yaml_text.dump({"datastore-endpoint": endpoint}, sort_keys=True))
             return pulumi.Output.all(**parts)
 
         self.nodes = {}
@@ -149,7 +171,8 @@ class K3sBootstrap(pulumi.ComponentResource):
             previous_membership = [node.membership] if node.membership else []
         last_server = previous
         for agent in agents:
-            secrets = pulumi.Output.all(**{"agent-token": pinned("agent", tokens.agent)})
+            secrets = pulumi.Output.all(**{"agent-token": pinned("agent", tokens.agent),
+                                           **user_secrets("agent")})
             self.nodes[agent.key] = K3sNode(agent.key, plan(agent, secrets),
                                             after=[last_server.k3s],
                                             boot_after=list(depends_on), opts=child)

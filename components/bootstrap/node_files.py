@@ -17,7 +17,12 @@ AGENT_TOKEN = StagedFile(paths.AGENT_TOKEN_FILE, "agent-token")
 """Every node holds the agent token; only servers also hold the cluster token."""
 
 
-def plain_files(spec: ClusterSpec, role: Role) -> list[NodeFile]:
-    """registries.yaml (mirrors, embedded registry) and the hardening files of the role."""
-    return [NodeFile(paths.REGISTRIES_FILE, registries_yaml(spec.k3s)),
-            *hardening.node_files(spec.k3s.hardening, role)]
+def plain_files(spec: ClusterSpec, role: Role, *, registries_staged: bool = False) -> list[NodeFile]:
+    """registries.yaml (mirrors, embedded registry) and the hardening files of the role.
+
+    ``registries_staged``: registries.yaml may carry a value set with ``--secret`` (mirror
+    credentials); the SSH bootstrap then stages it as a secret instead of writing it in plain.
+    """
+    registries = [] if registries_staged else [NodeFile(paths.REGISTRIES_FILE,
+                                                        registries_yaml(spec.k3s))]
+    return [*registries, *hardening.node_files(spec.k3s.hardening, role)]
