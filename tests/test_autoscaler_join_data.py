@@ -201,3 +201,24 @@ def test_node_ip_script_fails_loudly_without_a_private_address(tmp_path: Path) -
     result, dropin = run_node_ip(tmp_path, ["198.51.100.7/32", "10.1.0.5/32"])
     assert result.returncode == 1
     assert "no address in 10.0.0.0/16" in result.stderr and not dropin.exists()
+
+
+def test_secret_k3s_settings_reach_autoscaled_nodes_staged_like_on_pulumis_agents() -> None:
+    # With part of `k3s` set --secret, the SSH bootstrap keeps the user's agentConfig and
+    # registries.yaml out of config.yaml and stages them; the join data does the same.
+    secret = validate_cluster_spec(
+        {"clusterName": "dev", "workerPools": [POOL],
+         "k3s": {"agentConfig": {"kubelet-arg": ["max-pods=50"]},
+                 "registries": {"mirrors": {"docker.io": {"endpoint": ["https://m.example"]}}}}},
+        secret_keys=frozenset({"k3s"}))
+    text = join_user_data(secret, secret.worker_pools[0], join_url=JOIN, agent_token=TOKEN,
+                          egress=None)
+    files = {f["path"]: f for f in yaml.safe_load(text)["write_files"]}
+    entries = bundle.decode_file_bundle(files[FILE_BUNDLE]["content"])
+    staged = node_files.user_secret_files(secret, "agent")
+    assert set(staged) == {node_files.USER_DROPIN, node_files.REGISTRIES}
+    for item, content in staged.items():
+        assert entries[item.path].staged_name == item.name
+        assert files[f"{STAGED_SECRETS}/{item.name}"]["content"] == content
+    assert "max-pods=50" in staged[node_files.USER_DROPIN]
+    assert "max-pods=50" not in entries[paths.CONFIG_FILE].content

@@ -33,15 +33,11 @@ from components.bootstrap.bundle import StagedFile
 from components.bootstrap.connection import node_connection
 from components.bootstrap.join_tokens import join_tokens, secure_token
 from components.bootstrap.node import K3sNode, NodeBootstrap
-from components.bootstrap.registries import registries_yaml
 from components.bootstrap.remote_script import remote_script
-from components.handles import ApiEndpoint, NodeHandle, SshAccess
+from components.handles import ApiEndpoint, NodeHandle, Role, SshAccess
 from stack_config import ClusterSpec
 
 BOOTSTRAP_TYPE = "k3s-hcloud:bootstrap:K3sBootstrap"
-# Names of staged secrets (stage-secrets.sh) beside the tokens and the datastore drop-in.
-USER_DROPIN = "k3s-user.yaml"
-REGISTRIES = "registries.yaml"
 READER_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m")
 
 
@@ -78,18 +74,11 @@ class K3sBootstrap(pulumi.ComponentResource):
         join_url = pulumi.Output.from_input(api.join_address).apply(k3s_config.join_url)
         datastore = (pulumi.Output.secret(spec.k3s.datastore_endpoint)
                      if spec.k3s.datastore_endpoint is not None else None)
-        # With part of `k3s` set --secret, registries.yaml may hold it too: stage it as a secret.
-        registries_secret = spec.is_secret("k3s")
-        registries = registries_yaml(spec.k3s)
+        registries_secret = node_files.registries_staged(spec)
 
-        def user_secrets(role: str) -> dict[str, pulumi.Input[str]]:
-            parts: dict[str, pulumi.Input[str]] = {}
-            dropin = k3s_config.user_secret_dropin(spec, role)
-            if dropin is not None:
-                parts[USER_DROPIN] = dropin
-            if registries_secret:
-                parts[REGISTRIES] = registries
-            return parts
+        def user_secrets(role: Role) -> dict[str, pulumi.Input[str]]:
+            return {staged.name: content
+                    for staged, content in node_files.user_secret_files(spec, role).items()}
 
         def plan(node: NodeHandle, secrets: pulumi.Output[dict]) -> NodeBootstrap:
             place = k3s_config.NodePlace(node.key, node.role, node.private_ip,
@@ -104,10 +93,7 @@ class K3sBootstrap(pulumi.ComponentResource):
                 staged.insert(0, StagedFile(paths.CLUSTER_TOKEN_FILE, "cluster-token"))
                 if datastore is not None:
                     staged.append(StagedFile(paths.DATASTORE_DROPIN, "datastore.yaml"))
-            if k3s_config.user_secret_dropin(spec, node.role) is not None:
-                staged.append(StagedFile(paths.USER_SECRETS_DROPIN, USER_DROPIN))
-            if registries_secret:
-                staged.append(StagedFile(paths.REGISTRIES_FILE, REGISTRIES))
+            staged += list(node_files.user_secret_files(spec, node.role))
             return NodeBootstrap(
                 handle=node, k3s_version=spec.k3s.version, config=config,
                 files=node_files.plain_files(spec, node.role,

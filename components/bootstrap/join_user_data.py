@@ -56,16 +56,21 @@ def agent_config(spec: ClusterSpec, pool: WorkerPoolConfig, join_url: str) -> di
 def join_cloud_config(spec: ClusterSpec, pool: WorkerPoolConfig, *, join_url: str,
                       agent_token: str, egress: PrivateEgress | None) -> dict[str, Any]:
     config_yaml = k3s_config.config_yaml(agent_config(spec, pool, join_url))
+    # Staged exactly as the SSH bootstrap stages an agent's secrets (the same names and paths).
+    secrets = {node_files.AGENT_TOKEN: agent_token, **node_files.user_secret_files(spec, "agent")}
     file_bundle = bundle.encode_file_bundle(
-        [bundle.NodeFile(paths.CONFIG_FILE, config_yaml), *node_files.plain_files(spec, "agent")],
-        [node_files.AGENT_TOKEN])
+        [bundle.NodeFile(paths.CONFIG_FILE, config_yaml),
+         *node_files.plain_files(spec, "agent",
+                                 registries_staged=node_files.registries_staged(spec))],
+        list(secrets))
     base = cloud_init.node_cloud_config(None, ubuntu=is_ubuntu_image(pool.image), egress=egress)
     files = [
         *base["write_files"],
         _file(APPLY_SCRIPT, (SCRIPTS_DIR / "apply-k3s.sh").read_text(), "0700"),
         _file(NODE_IP_SCRIPT, (SCRIPTS_DIR / "write-node-ip.sh").read_text(), "0700"),
         _file(FILE_BUNDLE, file_bundle, "0600"),
-        _file(f"{STAGED_SECRETS}/{node_files.AGENT_TOKEN.name}", agent_token, "0600"),
+        *(_file(f"{STAGED_SECRETS}/{staged.name}", content, "0600")
+          for staged, content in secrets.items()),
     ]
     apply_env = {
         "K3S_ROLE": "agent",
