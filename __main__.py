@@ -23,6 +23,7 @@ exports = {
     "sshKnownHosts": cluster.ssh_known_hosts,
     "sshPrivateKey": cluster.ssh_private_key,
     "gatewayName": cluster.gateway_name,
+    "etcdSnapshots": cluster.etcd_snapshots,
 }
 for output_name, value in exports.items():
     if value is not None:

@@ -52,6 +52,9 @@ STEPS: dict[str, Step] = {
     "k3s join (agent)": Step(30, "assumption: download, agent registered with the supervisor "
                                  "(private mode adds the shared NAT download, see Growth)"),
     "node registered": Step(5, "assumption: `kubectl get node` until the node appears"),
+    "etcd snapshot": Step(5, "assumption: `k3s etcd-snapshot save` of a young cluster's few-MB "
+                             "etcd, plus the upload when S3 is configured; nothing to do on a "
+                             "server without etcd data yet"),
     "read from first server": Step(2, "assumption: one SSH session (CA hash, k3s.yaml)"),
     "kubernetes object": Step(2, "assumption: one server-side apply (Secret, Gateway, custom "
                                  "resources)"),
@@ -145,6 +148,7 @@ _SCRIPT_STEPS = {
     "await-node.sh": "node registered",
     "read-ca-hash.sh": "read from first server",
     "read-kubeconfig.sh": "read from first server",
+    "etcd-snapshot.sh": "etcd snapshot",
 }
 _HELM_CHARTS = {"cilium", "hcloud-cloud-controller-manager", "hcloud-csi"}
 NODE_REGISTERED = "node registered"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pulumi
 
 from components.bootstrap import K3sBootstrap
+from components.bootstrap.etcd_snapshots import snapshot_hints
 from components.bootstrap.k3s_config import join_url
 from components.bootstrap.kubeconfig import with_api_server
 from components.infrastructure import access_hints
@@ -35,6 +36,8 @@ class K3sCluster(pulumi.ComponentResource):
     ssh_private_key: pulumi.Output[str] | None
     """Secret; only when the program generated the login key."""
     gateway_name: pulumi.Output[str] | None
+    etcd_snapshots: pulumi.Output[dict] | None
+    """Where etcd snapshots go and the command that lists them; None without embedded etcd."""
 
     def __init__(self, name: str, spec: ClusterSpec, hcloud_token: pulumi.Output[str],
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -67,6 +70,9 @@ class K3sCluster(pulumi.ComponentResource):
         self.ssh_known_hosts = access_hints.known_hosts(infra.nodes, infra.ssh)
         self.ssh_private_key = infra.ssh.private_key
         self.gateway_name = self.kubernetes.gateway_name
+        self.etcd_snapshots = snapshot_hints(
+            spec, [node.key for node in infra.nodes if node.role == "server"], infra.ssh.user,
+            self.ssh_commands)
         self.register_outputs({
             **described,
             "kubeconfig": self.kubeconfig,

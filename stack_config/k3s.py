@@ -20,7 +20,9 @@ from stack_config.base import SECRET_KEYS_CONTEXT, StrictModel, text_rule
 from stack_config.errors import KeyedValueError, KeyedValueErrors
 from stack_config.labels import kubelet_refuses_label
 from upstream import k3s as upstream_k3s
+from stack_config.etcd_snapshots import EtcdSnapshots
 from upstream.k3s import DEFAULT_VERSION, K3sVersion
+from upstream.k3s_etcd_snapshots import SNAPSHOT_KEY_PREFIXES
 
 # Keys of /etc/rancher/k3s/config.yaml the program owns; `serverConfig`/`agentConfig` may not set
 # them, because a second value would silently fight the computed one.
@@ -119,6 +121,8 @@ class K3sConfig(StrictModel):
     """External datastore (etcd/PostgreSQL/MySQL/NATS URL). Unset: embedded etcd. Treated as
     secret. Never empty: "" would read as "external" to one rule and "embedded" to another."""
     hardening: Hardening = Hardening()
+    etcd_snapshots: EtcdSnapshots = EtcdSnapshots()
+    """Embedded etcd's snapshots, their S3 copy, and the snapshot before each risky change."""
     server_config: dict[str, Any] = Field(default_factory=dict)
     """Extra k3s server config.yaml keys (flag names without ``--``)."""
     agent_config: dict[str, Any] = Field(default_factory=dict)
@@ -227,6 +231,22 @@ class K3sConfig(StrictModel):
                 "embeddedRegistryMirror.registries", f"k3s {self.version}'s embedded mirror has "
                 f"no \"*\" (every registry) entry; it came with {first}.",
                 "list the registries by name, or raise k3s.version.")
+        return self
+
+    @model_validator(mode="after")
+    def _snapshots_through_their_own_key(self) -> "K3sConfig":
+        # With k3s.etcdSnapshots set, a snapshot flag in serverConfig too would be a second owner
+        # of one flag. (S3 keys in serverConfig given in plain text are refused as credentials
+        # by _extra_config_is_safe; set with --secret they travel in the user drop-in.)
+        if "etcd_snapshots" not in self.model_fields_set:
+            return self
+        keys = sorted(key for key in self.server_config
+                      if upstream_k3s.flag_name(key).startswith(SNAPSHOT_KEY_PREFIXES))
+        if keys:
+            raise KeyedValueError(
+                "serverConfig", f"sets {', '.join(keys)}, which k3s.etcdSnapshots owns.",
+                "move them to k3s.etcdSnapshots (schedule, retention, compress, s3.*), setting "
+                "the S3 keys with pulumi config set --secret --path.")
         return self
 
     @property

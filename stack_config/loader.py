@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from stack_config.base import SECRET_KEYS_CONTEXT, is_text_annotation
 from stack_config.errors import ConfigError, problems_from
+from stack_config.etcd_snapshots import plain_text_credentials
 from stack_config.schema import ClusterSpec
 
 PROJECT = "k3s-hcloud"
@@ -37,7 +38,12 @@ def validate_cluster_spec(raw: Mapping[str, Any],
 
 def load_cluster_spec() -> ClusterSpec:
     values, secret_keys = read_project_config()
-    return validate_cluster_spec(decode_project_config(values), secret_keys=secret_keys)
+    spec = validate_cluster_spec(decode_project_config(values), secret_keys=secret_keys)
+    problems = plain_text_credentials(spec.k3s.etcd_snapshots,
+                                      {f"{PROJECT}:{key}" for key in secret_keys})
+    if problems:
+        raise ConfigError(problems)
+    return spec
 
 
 def read_project_config() -> tuple[dict[str, str], frozenset[str]]:

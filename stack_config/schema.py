@@ -27,7 +27,7 @@ from stack_config.network import AccessConfig, BastionConfig, NetworkConfig
 from stack_config.nodes import ControlPlaneConfig, WorkerPoolConfig
 from upstream import hetzner, k3s
 from upstream.cilium import line_of
-from upstream.cilium_chart import HelmValues, check_helm_values
+from upstream.cilium_chart import VALUES_SCHEMA_RULE, HelmValues, check_helm_values
 
 # Embedded etcd needs a quorum: an odd member count. (Ref: etcd FAQ, k3s docs datastore/ha-embedded)
 EMBEDDED_ETCD_COUNTS = (1, 3, 5)
@@ -196,6 +196,17 @@ class ClusterSpec(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _snapshots_need_embedded_etcd(self) -> "ClusterSpec":
+        if "etcd_snapshots" in self.k3s.model_fields_set and not self.uses_embedded_etcd:
+            raise KeyedValueError(
+                "k3s.etcdSnapshots", "k3s takes etcd snapshots only of its embedded etcd; with "
+                "k3s.datastoreEndpoint the data lives in the external datastore, which k3s "
+                "neither snapshots nor restores.",
+                "back up the external datastore with its own tools and remove k3s.etcdSnapshots, "
+                "or remove k3s.datastoreEndpoint to use embedded etcd.")
+        return self
+
+    @model_validator(mode="after")
     def _one_network_zone(self) -> "ClusterSpec":
         zones = {loc: hetzner.network_zone(loc) for loc in self.all_locations}
         if len(set(zones.values())) > 1:
@@ -279,8 +290,12 @@ class ClusterSpec(StrictModel):
     def _cilium_values_accepted(self) -> "ClusterSpec":
         # The values the release will get (defaults included), checked the way the chart and the
         # agent check them; the policy pack runs the same checks on the registered release.
+        # The chart's schema first: the other rules read values as the types it promises.
         findings = check_helm_values(self.cilium_helm_values, self.cilium.version,
-                                     pod_cidr=self.k3s.cluster_cidr)
+                                     rules=[VALUES_SCHEMA_RULE])
+        if not findings:
+            findings = check_helm_values(self.cilium_helm_values, self.cilium.version,
+                                         pod_cidr=self.k3s.cluster_cidr)
         if findings:
             raise KeyedValueErrors([
                 KeyedValueError(f"cilium.values.{f.path}", _effect_text(f.effect) + f.message,

@@ -2,6 +2,7 @@
 
     python tools/plan.py [--stack NAME | --stack-file PATH] [--json] [--out DIR]
                          [--policy-config FILE] [--program DIR]
+                         [--diff BASE_STACK_FILE] [--markdown FILE] [--diagram FILE.svg]
 
 Exit codes: 0 fine (advisories allowed) · 1 invalid config (key path, no traceback) ·
 2 a mandatory policy violation · 3 the program itself failed (a bug: traceback shown).
@@ -24,6 +25,10 @@ if str(PROJECT_DIR) not in sys.path:
 from stack_config.errors import ConfigError  # noqa: E402
 from tools.lib.engine import SECRET_MASK, Plan, mask_secrets, run_program  # noqa: E402
 from tools.lib.machine_files import write_machine_files  # noqa: E402
+from tools.lib.diagram import render_svg  # noqa: E402
+from tools.lib.plan_report import render_summary_markdown, render_summary_text, summarize  # noqa: E402, E501
+from tools.lib.plan_review import Review, render_markdown, review  # noqa: E402
+from tools.lib.plan_review import render_text as render_review_text  # noqa: E402
 from tools.lib.policy_gate import Violation, evaluate, load_pack_config  # noqa: E402
 from tools.lib.stack_files import StackFileError, load_stack_config  # noqa: E402
 
@@ -98,12 +103,22 @@ def render_text(plan: Plan, violations: list[Violation], notes: list[str]) -> st
         shown = SECRET_MASK if recorded.secret else json.dumps(mask_secrets(recorded.value))
         out.append(f"  {name}: {shown}")
     out.append("")
+    # Which inputs are hidden, down to the nested value: a secret seed inside Helm values hides
+    # only itself (the values are in --json and --out).
+    secret_inputs = [f"  {r.name}: {', '.join(r.secret_input_paths())}"
+                     for r in plan.resources if r.secret_input_paths()]
+    out.append("Secret inputs:" if secret_inputs else "Secret inputs: none")
+    out.extend(secret_inputs)
+    out.append("")
+    out.append(render_findings(plan, violations, notes))
+    return "\n".join(out)
+
+
+def render_findings(plan: Plan, violations: list[Violation], notes: list[str]) -> str:
     findings = [f"  warning: {w}" for w in plan.warnings()]
     findings += [f"  {v.enforcement_level}: [{v.policy}] {v.message} ({v.urn})" for v in violations]
     findings += [f"  note: {n}" for n in notes]
-    out.append("Findings:" if findings else "Findings: none")
-    out.extend(findings)
-    return "\n".join(out)
+    return "\n".join(["Findings:" if findings else "Findings: none", *findings])
 
 
 class UsageError(Exception):
@@ -134,6 +149,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--program", type=Path, default=PROJECT_DIR,
                         help="directory of the Pulumi program to run (default: this project); "
                              "e.g. a hand-written program to check against the policy pack")
+    parser.add_argument("--diff", type=Path, metavar="BASE_STACK_FILE",
+                        help="compare with this stack file (e.g. the pull request's base): what "
+                             "would be created, updated, replaced, deleted")
+    parser.add_argument("--markdown", type=Path, metavar="FILE",
+                        help="also write the summary (or with --diff, the change) as Markdown")
+    parser.add_argument("--diagram", type=Path, metavar="FILE.svg",
+                        help="also draw the planned cluster as an SVG picture")
     return parser.parse_args(argv)
 
 
@@ -222,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_stack_config(PROJECT_DIR, stack_file, args.stack)
         plan = run_program(args.program, config)
+        base = _plan_base(args, config.stack) if args.diff else None
     except (ConfigError, StackFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG
@@ -237,13 +260,47 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: --out {args.out}: {error}", file=sys.stderr)
             return EXIT_CONFIG
         print(f"wrote {len(written)} file(s) under {args.out}", file=sys.stderr)
+    change = review(base, plan) if base is not None else None
+    try:
+        _write_extras(args, plan, change, stack_file,
+                      [f"{v.enforcement_level}: [{v.policy}] {v.message}" for v in violations])
+    except OSError as error:
+        print(f"error: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+        return EXIT_CONFIG
     if args.json:
         print(json.dumps(plan_to_json(plan, violations), indent=2, sort_keys=True, default=str))
+    elif change is not None:
+        print(render_review_text(change, str(args.diff)))
+        print()
+        print(render_findings(plan, violations, config.notes))
     else:
         print(render_text(plan, violations, config.notes))
+        print()
+        print(render_summary_text(summarize(plan)))
     if any(v.enforcement_level == "mandatory" for v in violations):
         return EXIT_POLICY
     return EXIT_OK
+
+
+def _plan_base(args: argparse.Namespace, stack: str) -> Plan:
+    """The base stack file, planned under the head's stack name so resource URNs line up."""
+    try:
+        return run_program(args.program, load_stack_config(PROJECT_DIR, args.diff, stack))
+    except (ConfigError, StackFileError) as error:
+        raise StackFileError(f"in the base stack file {args.diff}: {error}") from None
+
+
+def _write_extras(args: argparse.Namespace, plan: Plan, change: Review | None,
+                  stack_file: Path, findings: list[str]) -> None:
+    if args.markdown:
+        text = (render_markdown(change, str(args.diff), str(stack_file), findings)
+                if change is not None
+                else render_summary_markdown(summarize(plan)) + "\n")
+        args.markdown.write_text(text)
+        print(f"wrote {args.markdown}", file=sys.stderr)
+    if args.diagram:
+        args.diagram.write_text(render_svg(summarize(plan)))
+        print(f"wrote {args.diagram}", file=sys.stderr)
 
 
 if __name__ == "__main__":

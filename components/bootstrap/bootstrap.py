@@ -28,7 +28,7 @@ import pulumi
 import pulumi_command as command
 
 from components import yaml_text
-from components.bootstrap import k3s_config, kubeconfig, node_files, paths
+from components.bootstrap import etcd_snapshots, k3s_config, kubeconfig, node_files, paths
 from components.bootstrap.bundle import StagedFile
 from components.bootstrap.connection import node_connection
 from components.bootstrap.join_tokens import join_tokens, secure_token
@@ -80,6 +80,8 @@ class K3sBootstrap(pulumi.ComponentResource):
             return {staged.name: content
                     for staged, content in node_files.user_secret_files(spec, role).items()}
 
+        snapshot_credentials = etcd_snapshots.credentials_dropin(spec)
+
         def plan(node: NodeHandle, secrets: pulumi.Output[dict]) -> NodeBootstrap:
             place = k3s_config.NodePlace(node.key, node.role, node.private_ip,
                                          first_server=node is first, labels=node.labels,
@@ -93,6 +95,8 @@ class K3sBootstrap(pulumi.ComponentResource):
                 staged.insert(0, StagedFile(paths.CLUSTER_TOKEN_FILE, "cluster-token"))
                 if datastore is not None:
                     staged.append(StagedFile(paths.DATASTORE_DROPIN, "datastore.yaml"))
+                if snapshot_credentials is not None:
+                    staged.append(StagedFile(paths.ETCD_S3_DROPIN, "etcd-s3.yaml"))
             staged += list(node_files.user_secret_files(spec, node.role))
             return NodeBootstrap(
                 handle=node, k3s_version=spec.k3s.version, config=config,
@@ -109,11 +113,17 @@ class K3sBootstrap(pulumi.ComponentResource):
             if datastore is not None:
                 parts["datastore.yaml"] = datastore.apply(
                     lambda endpoint: yaml_text.dump({"datastore-endpoint": endpoint}, sort_keys=True))
+            if snapshot_credentials is not None:
+                parts["etcd-s3.yaml"] = snapshot_credentials
             return pulumi.Output.all(**parts)
+
+        snapshots = _PreChangeSnapshots(name, spec, snapshot_credentials, first_connection,
+                                        sudo, list(depends_on), self)
 
         self.nodes = {}
         first_node = K3sNode(first.key, plan(first, server_secrets(tokens.cluster)),
-                             after=[], boot_after=list(depends_on), opts=child)
+                             after=snapshots.before(first, first_connection, after=[]),
+                             boot_after=list(depends_on), opts=child)
         self.nodes[first.key] = first_node
 
         on_first = pulumi.ResourceOptions(parent=self, depends_on=[first_node.k3s],
@@ -150,7 +160,10 @@ class K3sBootstrap(pulumi.ComponentResource):
             # join through a supervisor and use the bare token like the first server.
             token = pinned("server", tokens.cluster) if spec.uses_embedded_etcd else tokens.cluster
             node = K3sNode(server.key, plan(server, server_secrets(token)),
-                           after=[previous.k3s], membership_after=previous_membership,
+                           after=snapshots.before(server, first_connection,
+                                                  after=[previous.k3s]),
+                           membership_after=previous_membership + snapshots.members(
+                               servers, first_node.k3s),
                            boot_after=list(depends_on), opts=child)
             self.nodes[server.key] = node
             previous = node
@@ -174,6 +187,49 @@ class K3sBootstrap(pulumi.ComponentResource):
         self.register_outputs({"kubeconfig": self.kubeconfig,
                                "clusterCaHash": self.cluster_ca_hash,
                                "nodeNames": list(self.nodes)})
+
+
+class _PreChangeSnapshots:
+    """The named snapshot each server's k3s step waits for (see etcd_snapshots)."""
+
+    def __init__(self, name: str, spec: ClusterSpec, credentials: pulumi.Output[str] | None,
+                 first_connection: command.remote.ConnectionArgs, sudo: bool,
+                 depends_on: list[pulumi.Resource], parent: pulumi.Resource) -> None:
+        self.name, self.spec, self.sudo, self.parent = name, spec, sudo, parent
+        self.enabled = etcd_snapshots.takes_pre_change_snapshots(spec)
+        self.first_connection = first_connection
+        self.depends_on = depends_on
+        self.etcd_digest = etcd_snapshots.etcd_config_digest(spec, credentials)
+        self._members: command.remote.Command | None = None
+
+    def before(self, server: NodeHandle, connection: command.remote.ConnectionArgs,
+               after: list[pulumi.Resource]) -> list[pulumi.Resource]:
+        """``after`` plus this server's pre-change snapshot. It runs on the first server (the
+        only one whose etcd is certain to hold the data when another server is replaced)."""
+        if not self.enabled:
+            return after
+        snapshot = etcd_snapshots.pre_change_snapshot(
+            f"{server.key}-etcd-snapshot",
+            snapshot=etcd_snapshots.snapshot_name(server.key, self.spec.k3s.version),
+            connection=connection, sudo=self.sudo,
+            triggers=[self.spec.k3s.version, server.server.id, self.etcd_digest],
+            depends_on=[server.server, *self.depends_on, *after], parent=self.parent)
+        return [*after, snapshot]
+
+    def members(self, servers: Sequence[NodeHandle],
+                first_k3s: pulumi.Resource) -> list[pulumi.Resource]:
+        """The snapshot before the set of servers changes (one, shared by every membership)."""
+        if not self.enabled or len(servers) < 2:
+            return []
+        if self._members is None:
+            keys = [server.key for server in servers]
+            self._members = etcd_snapshots.pre_change_snapshot(
+                f"{self.name}-etcd-snapshot-members",
+                snapshot=etcd_snapshots.snapshot_name("control-plane-change",
+                                                      self.spec.k3s.version),
+                connection=self.first_connection, sudo=self.sudo, triggers=keys,
+                depends_on=[first_k3s], parent=self.parent)
+        return [self._members]
 
 
 def check_node_order(nodes: Sequence[NodeHandle]) -> None:

@@ -27,7 +27,7 @@ from typing import Any, Literal
 from components import yaml_text
 from pydantic import BaseModel, ConfigDict, Field
 
-from components.bootstrap import hardening, paths
+from components.bootstrap import etcd_snapshots, hardening, paths
 from components.handles import Role
 from stack_config import ClusterSpec
 from stack_config.k3s import APPENDED_K3S_KEYS
@@ -161,6 +161,7 @@ def render_config(spec: ClusterSpec, place: NodePlace, *, join_url: str | None,
         )
         config.update(cluster_wide_config(spec).flags())
         config.update(server.flags())
+        config.update(etcd_snapshots.server_flags(spec))
     if spec.is_secret("k3s"):
         return config  # the user's keys travel in the secret drop-in (user_secret_dropin)
     return merge_extra(config, user_config(spec, place.role))

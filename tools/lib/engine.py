@@ -19,16 +19,20 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import struct_pb2
+from pulumi.output import Unknown
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
 from pulumi.runtime.proto import resource_pb2
-from pulumi.output import Unknown
 
 from tools.lib.mock_provider import OfflineProviders
 from tools.lib.stack_files import StackConfig
 
 SECRET_MASK = "[secret]"
+# How the SDK marks a secret on the wire (pulumi/runtime/rpc.py).
+_SIGNATURE = rpc._special_sig_key  # noqa: SLF001 (the SDK exports no public name for these)
+_SECRET_SIGNATURE = rpc._special_secret_sig  # noqa: SLF001
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
@@ -160,7 +164,8 @@ class RecordingMonitor(MockMonitor):
         if urn in self.resources:
             raise DuplicateUrnError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
         sdk_mocks._ensure_event_loop()  # deserialising resource references needs a loop
-        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        # Secrets stay where they are on the wire (nested), not promoted to the whole value.
+        inputs = deserialize_keeping_nested_secrets(request.object)
         self.recorded.append(_record(request, urn, inputs))
         resource_id, state = self.mocks.new_resource(MockResourceArgs(
             typ=request.type, name=request.name, inputs=_without_unknowns(inputs),
@@ -210,6 +215,26 @@ def _record(request, urn: str, inputs: dict[str, Any]) -> RecordedResource:
         provider=request.provider or None,
         options=options,
     )
+
+
+def deserialize_keeping_nested_secrets(value: Any) -> Any:
+    """Like ``rpc.deserialize_properties``, but a secret inside a map or list stays where it is.
+
+    The SDK's deserializer marks a whole map or list secret when one element is (it was written
+    for outputs, where only top-level properties carry a secret flag); the request on the wire,
+    and the engine's state, keep the secret nested. A values map with one secret seed must show
+    every other value.
+    """
+    if isinstance(value, struct_pb2.Struct):
+        if _SIGNATURE in value.fields:
+            if value[_SIGNATURE] == _SECRET_SIGNATURE:
+                return rpc.wrap_rpc_secret(deserialize_keeping_nested_secrets(value["value"]))
+            return rpc.deserialize_property(value, keep_unknowns=True)
+        items = ((key, deserialize_keeping_nested_secrets(item)) for key, item in value.items())
+        return {key: item for key, item in items if item is not None}
+    if isinstance(value, struct_pb2.ListValue):
+        return [deserialize_keeping_nested_secrets(item) for item in value]
+    return rpc.deserialize_property(value, keep_unknowns=True)
 
 
 def _parent(parent_urn: str) -> str | None:
