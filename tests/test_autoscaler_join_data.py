@@ -105,10 +105,14 @@ def test_k3s_config_is_a_pulumi_agents_config_minus_name_and_address(variant: st
     pulumi_agent = k3s_config.render_config(the_spec, k3s_config.NodePlace(
         "dev-batch-1", "agent", "10.0.9.1", labels=pool.labels,
         taints=[t.k3s_text() for t in pool.taints]), join_url=JOIN)
-    joined = yaml.safe_load(bundled(variant)[paths.CONFIG_FILE].content)
-    assert {k: v for k, v in pulumi_agent.items() if k not in ("node-name", "node-ip")} == joined
-    assert joined["node-taint"] == ["workload=batch:NoSchedule"]
-    assert joined["node-label"] == ["node.kubernetes.io/pool=batch"]
+    entries = bundled(variant)
+    joined = yaml.safe_load(entries[paths.CONFIG_FILE].content)
+    registration = yaml.safe_load(entries[paths.REGISTRATION_DROPIN].content)
+    assert joined == {k: v for k, v in k3s_config.restart_config(pulumi_agent).items()
+                      if k not in ("node-name", "node-ip")}
+    assert registration == k3s_config.registration_config(pulumi_agent) == {
+        "node-label": ["node.kubernetes.io/pool=batch"],
+        "node-taint": ["workload=batch:NoSchedule"]}
 
 
 def test_registries_and_hardening_files_are_the_ssh_bootstraps_files() -> None:
