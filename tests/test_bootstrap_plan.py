@@ -133,8 +133,9 @@ def test_sequential_steps_grow_with_servers_and_with_a_pool_over_its_batch(
     assert chain(1) == chain(12, batch=12) == chain(2, batch=2)
     # One node at a time: each further node of the largest pool adds its drain, k3s, uncordon.
     assert chain(12) - chain(1) == 11 * 3
-    # private-ha adds one rollout (drain → k3s → uncordon) per joining server (cp-2, cp-3).
-    assert longest_chain(example_plan("private-ha")) - longest_chain(example_plan("dev")) == 9
+    # private-ha adds one rollout (drain → k3s → uncordon) per joining server (cp-2, cp-3),
+    # and the pre-change etcd snapshot before cp-3's (cp-2's runs beside the CA-hash read).
+    assert longest_chain(example_plan("private-ha")) - longest_chain(example_plan("dev")) == 10
 
 
 # -- connection ------------------------------------------------------------------------------

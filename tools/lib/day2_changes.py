@@ -226,8 +226,8 @@ CHANGES: tuple[Day2Change, ...] = (
         base=lambda c: _key(c, "addons").update(systemUpgradeController={"enabled": True}),
         meaning="Only the two upgrade Plans change; the controller cordons and upgrades the "
                 "servers one at a time, then drains and upgrades the agents one at a time. "
-                "The program runs nothing on the nodes (a node created later installs the new "
-                "version).",
+                "The program restarts nothing on the nodes: it only takes the pre-change etcd "
+                "snapshot first (a node created later installs the new version).",
         workloads="Pods of one agent at a time are evicted and rescheduled (the Plan's drain)."),
     Day2Change(
         "pool-labels", "Edit a pool's labels", "dev",
