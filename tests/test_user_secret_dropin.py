@@ -72,7 +72,7 @@ def test_autoscaled_nodes_get_the_same_secret_drop_in() -> None:
     cloud = join_cloud_config(spec, spec.worker_pools[0], join_url="https://10.0.0.2:6443",
                               agent_token="K10abc::node:pw", egress=None)
     files = {f["path"]: f["content"] for f in cloud["write_files"]}
-    staged = files[f"/var/lib/k3s-hcloud/secrets/{node_files.USER_SECRETS.name}"]
+    staged = files[f"/var/lib/k3s-hcloud/secrets/{node_files.USER_DROPIN.name}"]
     assert yaml.safe_load(staged) == {"node-label+": ["tier=web"], "vpn-auth": "secret-auth-key"}
     inline = [base64.b64decode(line.split("inline:")[1]).decode(errors="replace")
               for line in files["/var/lib/k3s-hcloud/join-bundle"].splitlines() if "inline:" in line]
