@@ -93,6 +93,15 @@ def test_pull_requests_get_the_offline_diff_of_each_stack_file_as_a_comment() ->
     assert checkout["with"]["fetch-depth"] == 0  # the base commit's stack files are needed
 
 
+def test_pushes_that_change_the_program_deploy_and_docs_only_changes_do_not() -> None:
+    watched = set(workflow("deploy.yml")[True]["push"]["paths"])
+    # Every package of the program and the pack (bench, tests and tools never run in `up`).
+    packages = {p.parent.name for p in PROJECT_DIR.glob("*/__init__.py")} - {"tests", "tools",
+                                                                           "bench"}
+    assert {f"{package}/**" for package in packages} <= watched
+    assert not any(path.startswith(("docs", "README", "tests")) for path in watched)
+
+
 def test_deploy_workflow_runs_up_on_push_only_on_each_stacks_in_network_runner() -> None:
     deploy = workflow("deploy.yml")
     triggers = deploy[True]  # YAML 1.1 reads the key `on` as True
@@ -239,9 +248,19 @@ def test_deployments_path_creates_an_agent_pool_and_settings_per_stack(
         assert vcs["provider"] == "github" and vcs["deployCommits"] and vcs["previewPullRequests"]
         assert resource.inputs["sourceContext"]["git"]["branch"] == "refs/heads/main"
         assert f"Pulumi.{resource.inputs['stack']}.yaml" in vcs["paths"]
+        assert {"components/**", "stack_config/**", "cluster_plan/**", "upstream/**"} <= set(
+            vcs["paths"])
         pool = pools[f"k3s-hcloud-{resource.inputs['stack']}"]
         assert resource.inputs["agentPoolId"] == f"pool-id-{pool.inputs['name']}"
         assert pool.urn in resource.property_dependencies["agentPoolId"]
+    # In the agent's container 127.0.0.1 is the container: the private-ha run is pointed at the
+    # private API LB; stacks with a public endpoint (and no bastion agent) are left alone.
+    pre_run = {s.inputs["stack"]: s.inputs["operationContext"].get("preRunCommands")
+               for s in settings}
+    assert pre_run["private-ha"] == ["pulumi config set --path "
+                                     "'k3s-hcloud:access.kubernetesApiServer' "
+                                     "'https://10.4.1.2:6443'"]
+    assert not pre_run["dev"] and not pre_run["gateway"]
     (install,) = plan.by_type(REMOTE_COMMAND)
     assert install.inputs["create"].endswith("install-pulumi-agent.sh")
     assert "stdin" in install.secret_input_paths()
