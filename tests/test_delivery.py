@@ -295,3 +295,15 @@ def test_bad_delivery_settings_name_the_key(key: str, value: Any, message: str) 
     raw = {k.removeprefix("k3s-hcloud-deployments:"): v for k, v in raw.items()} | {key: value}
     with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(".", r"\.")):
         parse_settings(raw)
+
+
+def test_the_bastion_accepts_its_own_loopback_before_rate_limiting_ssh() -> None:
+    # The runner on the bastion reaches the nodes as every deploy does: SSH to the bastion's
+    # public address as the jump host. From the bastion itself that arrives on `lo`; the ruleset
+    # must accept it before the per-source limit of 10 new SSH connections a minute.
+    ruleset = (PROJECT_DIR / "components" / "infrastructure" / "files" / "bastion.nft").read_text()
+    chain = ruleset.split("chain input {", 1)[1].split("\n    }", 1)[0]
+    rules = [line.strip() for line in chain.splitlines() if line.strip()]
+    loopback = rules.index("iif lo accept")
+    first_ssh = next(i for i, rule in enumerate(rules) if "dport 22" in rule)
+    assert loopback < first_ssh
