@@ -1,0 +1,141 @@
+"""deploy/runner/install-github-runner.sh, run for real against stand-in system commands.
+
+The script runs under bash with a PATH of small shims for the commands that would change this
+machine (apt-get, useradd, chown, curl, setpriv, systemctl...): each shim logs its arguments.
+Everything it writes goes under RUNNER_ROOT. What is checked: the token is read from stdin and
+reaches config.sh only through its environment (never an argument, never a file); the release is
+installed only when its SHA-256 matches; a second run keeps the installed release and the
+registration; the units are written with the hardening and the loopback-only API forward.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import platform
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import PROJECT_DIR
+from tests.sentinels import RUNNER_REGISTRATION_TOKEN
+
+SCRIPT = PROJECT_DIR / "deploy" / "runner" / "install-github-runner.sh"
+VERSION = "2.329.0"
+
+SHIMS = {
+    "apt-get": "",
+    "useradd": "",
+    "id": "exit 1",  # the runner user does not exist yet
+    "chown": "",
+    "systemctl": "",
+    # install -d [-o U -g G -m MODE] DIR...: make the directories, ignore owner and mode.
+    "install": 'while [ $# -gt 0 ]; do case "$1" in -d) ;; -o|-g|-m) shift ;; '
+               '*) mkdir -p "$1" ;; esac; shift; done',
+    # curl ... -o FILE URL: the release tarball the test built.
+    "curl": 'out=""; while [ $# -gt 0 ]; do [ "$1" = -o ] && out="$2"; shift; done; '
+            'cp "$FAKE_TARBALL" "$out"',
+    # setpriv ... -- ./config.sh ...: record whether the token came by environment, then
+    # register as config.sh would (it writes .runner).
+    "setpriv": 'if [ -n "${ACTIONS_RUNNER_INPUT_TOKEN:-}" ]; then '
+               'printf "token-env %s\\n" "$(printf %s "$ACTIONS_RUNNER_INPUT_TOKEN" '
+               '| sha256sum | cut -c1-16)" >> "$SHIM_LOG"; fi; touch .runner',
+}
+
+
+def _release_tarball(directory: Path) -> Path:
+    path = directory / f"actions-runner-linux-x64-{VERSION}.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for name, text in (("bin/installdependencies.sh", "#!/bin/sh\nexit 0\n"),
+                           ("config.sh", "#!/bin/sh\nexit 0\n"), ("run.sh", "#!/bin/sh\n")):
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o755
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> dict[str, object]:
+    if platform.machine() not in ("x86_64", "aarch64"):
+        pytest.skip("the script installs x64 or arm64 runners only")
+    bash = shutil.which("bash")
+    assert bash is not None
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    log = tmp_path / "shim.log"
+    for name, body in SHIMS.items():
+        shim = shims / name
+        shim.write_text(f'#!/bin/sh\necho "{name} $*" >> "$SHIM_LOG"\n{body}\n')
+        shim.chmod(0o755)
+    tarball = _release_tarball(tmp_path)
+    digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
+    root = tmp_path / "root"
+    env = {
+        "PATH": f"{shims}{os.pathsep}/usr/bin{os.pathsep}/bin",
+        "SHIM_LOG": str(log), "FAKE_TARBALL": str(tarball), "RUNNER_ROOT": str(root),
+        "REPOSITORY": "example-org/k3s-hcloud", "RUNNER_NAME": "k3s-hcloud-private-ha-bastion",
+        "RUNNER_LABELS": "k3s-hcloud-private-ha", "RUNNER_VERSION": VERSION,
+        "RUNNER_SHA256_X64": digest, "RUNNER_SHA256_ARM64": digest,
+        "API_FORWARD": "10.4.1.2:6443",
+    }
+    return {"bash": bash, "env": env, "root": root, "log": log}
+
+
+def run(sandbox, stdin: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sandbox["bash"], str(SCRIPT)], input=stdin, capture_output=True,
+                          text=True, env={**sandbox["env"], **env}, timeout=60)
+
+
+def _all_text(root: Path) -> str:
+    return "\n".join(p.read_text(errors="replace") for p in root.rglob("*") if p.is_file())
+
+
+def test_installs_registers_and_writes_hardened_units(sandbox) -> None:
+    result = run(sandbox, RUNNER_REGISTRATION_TOKEN + "\n")
+    assert result.returncode == 0, result.stderr
+    root, log = sandbox["root"], sandbox["log"].read_text()
+    units = root / "etc" / "systemd" / "system"
+    runner_unit = (units / "k3s-hcloud-runner.service").read_text()
+    assert "User=k3s-deploy" in runner_unit and "NoNewPrivileges=yes" in runner_unit
+    assert "ExecStart=/var/lib/k3s-deploy/actions-runner/run.sh" in runner_unit
+    assert "ListenStream=127.0.0.1:6443" in (units / "k3s-hcloud-api-forward.socket").read_text()
+    assert "systemd-socket-proxyd 10.4.1.2:6443" in (
+        units / "k3s-hcloud-api-forward.service").read_text()
+    assert (root / "var/lib/k3s-deploy/actions-runner/.runner").exists()
+    # The token went to config.sh by environment, and nowhere else.
+    expected = hashlib.sha256(RUNNER_REGISTRATION_TOKEN.encode()).hexdigest()[:16]
+    assert f"token-env {expected}" in log
+    assert RUNNER_REGISTRATION_TOKEN not in log + result.stdout + result.stderr
+    assert RUNNER_REGISTRATION_TOKEN not in _all_text(root)
+    assert "--token" not in log
+    assert "systemctl enable --now k3s-hcloud-api-forward.socket" in log
+
+
+def test_a_second_run_keeps_the_release_and_the_registration(sandbox) -> None:
+    assert run(sandbox, RUNNER_REGISTRATION_TOKEN + "\n").returncode == 0
+    sandbox["log"].write_text("")
+    result = run(sandbox, "another-token-that-must-not-be-used\n")
+    assert result.returncode == 0, result.stderr
+    commands = [line.split(" ", 1)[0] for line in sandbox["log"].read_text().splitlines()]
+    assert not {"curl", "token-env", "setpriv"} & set(commands)
+    assert "systemctl restart k3s-hcloud-runner.service" in sandbox["log"].read_text()
+
+
+def test_a_tarball_with_the_wrong_digest_is_not_installed(sandbox) -> None:
+    result = run(sandbox, RUNNER_REGISTRATION_TOKEN + "\n", RUNNER_SHA256_X64="0" * 64,
+                 RUNNER_SHA256_ARM64="0" * 64)
+    assert result.returncode != 0
+    runner_dir = sandbox["root"] / "var/lib/k3s-deploy/actions-runner"
+    assert not (runner_dir / "config.sh").exists() and not (runner_dir / ".runner").exists()
+    assert "setpriv" not in sandbox["log"].read_text()
+
+
+def test_no_token_on_stdin_installs_nothing(sandbox) -> None:
+    result = run(sandbox, "")
+    assert result.returncode == 1 and "no registration token on stdin" in result.stderr
+    assert not sandbox["log"].exists() or "curl " not in sandbox["log"].read_text()
