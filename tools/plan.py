@@ -16,7 +16,7 @@ import sys
 import traceback
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 if str(PROJECT_DIR) not in sys.path:
@@ -114,8 +114,24 @@ def render_findings(plan: Plan, violations: list[Violation], notes: list[str]) -
     return "\n".join(["Findings:" if findings else "Findings: none", *findings])
 
 
+class UsageError(Exception):
+    """A command-line argument that cannot be used; exit 1 with the message, no traceback."""
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse exits 2 on bad arguments, which this tool's contract reserves for policy
+    # violations: report the problem and exit 1 instead.
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}. Fix: see `python tools/plan.py --help`.")
+
+
+ENFORCEMENT_LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+# The list of files a previous `--out` run wrote: the only files a later run may replace.
+OUT_MANIFEST = ".k3s-hcloud-plan-files.json"
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = _Parser(description=__doc__.split("\n\n")[0])
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--stack", default=None, help="stack name: reads Pulumi.<NAME>.yaml")
     which.add_argument("--stack-file", type=Path, help="path to a stack config file")
@@ -136,8 +152,87 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def read_policy_config(path: Path | None) -> dict[str, Any]:
+    """The policy pack config (``--policy-pack-config`` format), checked before the plan runs."""
+    if path is None:
+        return {}
+    try:
+        document = load_pack_config(path)
+    except OSError as error:
+        raise UsageError(f"--policy-config {path}: cannot be read ({error.strerror or error}). "
+                         "Fix: pass an existing JSON file.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise UsageError(f"--policy-config {path}: not valid JSON ({error}). Fix: write a JSON "
+                         'object such as {"all": "mandatory"}.') from None
+    if not isinstance(document, dict):
+        raise UsageError(f"--policy-config {path}: expected a JSON object of policy names. Fix: "
+                         'write e.g. {"all": "mandatory"}.')
+    for name, entry in document.items():
+        level = entry.get("enforcementLevel") if isinstance(entry, dict) else entry
+        if not isinstance(entry, (str, dict)) or (level is not None
+                                                  and level not in ENFORCEMENT_LEVELS):
+            raise UsageError(f"--policy-config {path}: entry '{name}' is {entry!r}. Fix: use one "
+                             f"of {', '.join(ENFORCEMENT_LEVELS)}, or an object with "
+                             "enforcementLevel and the policy's settings.")
+    return document
+
+
+def check_program(program: Path) -> None:
+    if not (program / "__main__.py").is_file():
+        raise UsageError(f"--program {program}: no Pulumi program (__main__.py) there. Fix: "
+                         "pass the directory that holds the program's __main__.py.")
+
+
+def prepare_out_dir(out: Path) -> list[Path]:
+    """Check ``--out`` and remove what an earlier run wrote there (and nothing else).
+
+    The folder must be new, empty, or hold this tool's manifest of the files it wrote before;
+    a folder with other content is refused rather than mixed with or overwritten.
+    """
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file. Fix: pass a folder (new or empty).")
+    if not out.exists():
+        return []
+    manifest = out / OUT_MANIFEST
+    previous: list[Path] = []
+    if manifest.is_file():
+        try:
+            previous = [out / name for name in json.loads(manifest.read_text())]
+        except (json.JSONDecodeError, TypeError, UnicodeDecodeError):
+            raise UsageError(f"--out {out}: {OUT_MANIFEST} is damaged. Fix: empty the folder "
+                             "or pick another one.") from None
+    elif any(out.iterdir()):
+        raise UsageError(f"--out {out}: the folder is not empty and was not written by this "
+                         "tool. Fix: pass a new or empty folder.")
+    root = out.resolve()
+    for path in previous:
+        if root in path.resolve().parents and path.is_file():
+            path.unlink()
+    return previous
+
+
+def write_out_dir(plan: Plan, out: Path) -> list[Path]:
+    prepare_out_dir(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = write_machine_files(plan, out)
+    names = sorted(str(path.relative_to(out)) for path in written)
+    (out / OUT_MANIFEST).write_text(json.dumps(names, indent=1) + "\n")
+    for directory in sorted({p for p in out.rglob("*") if p.is_dir()}, reverse=True):
+        if not any(directory.iterdir()):
+            directory.rmdir()  # left empty by a file the previous run wrote and this one did not
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parse_args(sys.argv[1:] if argv is None else argv)
+        pack_config = read_policy_config(args.policy_config)
+        check_program(args.program)
+        if args.out:
+            prepare_out_dir(args.out)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     stack_file = args.stack_file or PROJECT_DIR / f"Pulumi.{args.stack or 'dev'}.yaml"
     try:
         config = load_stack_config(PROJECT_DIR, stack_file, args.stack)
@@ -150,9 +245,13 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         return EXIT_PROGRAM
 
-    violations = evaluate(plan, load_pack_config(args.policy_config))
+    violations = evaluate(plan, pack_config)
     if args.out:
-        written = write_machine_files(plan, args.out)
+        try:
+            written = write_out_dir(plan, args.out)
+        except (UsageError, OSError) as error:
+            print(f"error: --out {args.out}: {error}", file=sys.stderr)
+            return EXIT_CONFIG
         print(f"wrote {len(written)} file(s) under {args.out}", file=sys.stderr)
     change = review(base, plan) if base is not None else None
     try:
