@@ -177,3 +177,11 @@ def test_an_unwritable_markdown_file_exits_1_without_traceback(tmp_path: Path, c
     target = tmp_path / "missing-dir" / "comment.md"
     assert plan_cli.main(["--stack", "dev", "--markdown", str(target)]) == plan_cli.EXIT_CONFIG
     assert f"error: cannot write {target}" in capsys.readouterr().err
+
+
+def test_autoscaled_pools_show_what_the_autoscaler_may_add_even_with_no_servers_yet() -> None:
+    pools = {p.name: p for p in summarize(plan_example("autoscale")).pools}
+    assert (pools["batch"].count, pools["batch"].server_type, pools["batch"].autoscaled) == (
+        0, "cax21", (0, 5))
+    assert (pools["general"].count, pools["general"].autoscaled) == (2, (0, 4))
+    assert pools["system"].autoscaled is None
