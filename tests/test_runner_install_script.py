@@ -139,3 +139,29 @@ def test_no_token_on_stdin_installs_nothing(sandbox) -> None:
     result = run(sandbox, "")
     assert result.returncode == 1 and "no registration token on stdin" in result.stderr
     assert not sandbox["log"].exists() or "curl " not in sandbox["log"].read_text()
+
+
+def _unit_problems(unit: Path) -> list[str]:
+    # `systemd-analyze verify` also complains about this machine (no systemd running, binaries
+    # absent); only what it says about the file's own keys and values counts here.
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed")
+    result = subprocess.run([analyze, "verify", "--man=no", str(unit)], capture_output=True,
+                            text=True, timeout=60)
+    return [line for line in (result.stdout + result.stderr).splitlines()
+            if line.startswith(str(unit)) or "Failed to parse" in line]
+
+
+def test_the_written_units_pass_systemd_analyze(sandbox, tmp_path: Path) -> None:
+    assert run(sandbox, RUNNER_REGISTRATION_TOKEN + "\n").returncode == 0
+    units = sorted((sandbox["root"] / "etc" / "systemd" / "system").iterdir())
+    assert [u.name for u in units] == ["k3s-hcloud-api-forward.service",
+                                       "k3s-hcloud-api-forward.socket",
+                                       "k3s-hcloud-runner.service"]
+    for unit in units:
+        assert _unit_problems(unit) == [], unit.name
+    # The check can fail: a misspelt hardening directive is reported.
+    broken = tmp_path / "broken.service"
+    broken.write_text(units[2].read_text().replace("NoNewPrivileges=", "NoNewPrivilege="))
+    assert any("Unknown key" in line for line in _unit_problems(broken))
