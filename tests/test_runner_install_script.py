@@ -1,4 +1,4 @@
-"""deploy/runner/install-github-runner.sh, run for real against stand-in system commands.
+"""deploy/runner/install-*.sh, run for real against stand-in system commands.
 
 The script runs under bash with a PATH of small shims for the commands that would change this
 machine (apt-get, useradd, chown, curl, setpriv, systemctl...): each shim logs its arguments.
@@ -22,10 +22,12 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import PROJECT_DIR
-from tests.sentinels import RUNNER_REGISTRATION_TOKEN
+from tests.sentinels import AGENT_POOL_TOKEN, RUNNER_REGISTRATION_TOKEN
 
 SCRIPT = PROJECT_DIR / "deploy" / "runner" / "install-github-runner.sh"
+AGENT_SCRIPT = PROJECT_DIR / "deploy" / "runner" / "install-pulumi-agent.sh"
 VERSION = "2.329.0"
+AGENT_VERSION = "1.4.1"
 
 SHIMS = {
     "apt-get": "",
@@ -36,9 +38,11 @@ SHIMS = {
     # install -d [-o U -g G -m MODE] DIR...: make the directories, ignore owner and mode.
     "install": 'while [ $# -gt 0 ]; do case "$1" in -d) ;; -o|-g|-m) shift ;; '
                '*) mkdir -p "$1" ;; esac; shift; done',
-    # curl ... -o FILE URL: the release tarball the test built.
-    "curl": 'out=""; while [ $# -gt 0 ]; do [ "$1" = -o ] && out="$2"; shift; done; '
-            'cp "$FAKE_TARBALL" "$out"',
+    "usermod": "",
+    # curl ... -o FILE URL: the release tarball (or its checksums.txt) the test built.
+    "curl": 'out=""; url=""; while [ $# -gt 0 ]; do [ "$1" = -o ] && out="$2"; url="$1"; shift; '
+            'done; case "$url" in *checksums.txt) cp "$FAKE_CHECKSUMS" "$out" ;; '
+            '*) cp "$FAKE_TARBALL" "$out" ;; esac',
     # setpriv ... -- ./config.sh ...: record whether the token came by environment, then
     # register as config.sh would (it writes .runner).
     "setpriv": 'if [ -n "${ACTIONS_RUNNER_INPUT_TOKEN:-}" ]; then '
@@ -47,11 +51,14 @@ SHIMS = {
 }
 
 
-def _release_tarball(directory: Path) -> Path:
-    path = directory / f"actions-runner-linux-x64-{VERSION}.tar.gz"
+def _release_tarball(directory: Path, name: str = f"actions-runner-linux-x64-{VERSION}.tar.gz",
+                     files: tuple[tuple[str, str], ...] = (
+                         ("bin/installdependencies.sh", "#!/bin/sh\nexit 0\n"),
+                         ("config.sh", "#!/bin/sh\nexit 0\n"), ("run.sh", "#!/bin/sh\n"))
+                     ) -> Path:
+    path = directory / name
     with tarfile.open(path, "w:gz") as archive:
-        for name, text in (("bin/installdependencies.sh", "#!/bin/sh\nexit 0\n"),
-                           ("config.sh", "#!/bin/sh\nexit 0\n"), ("run.sh", "#!/bin/sh\n")):
+        for name, text in files:
             data = text.encode()
             info = tarfile.TarInfo(name)
             info.size, info.mode = len(data), 0o755
@@ -86,8 +93,8 @@ def sandbox(tmp_path: Path) -> dict[str, object]:
     return {"bash": bash, "env": env, "root": root, "log": log}
 
 
-def run(sandbox, stdin: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sandbox["bash"], str(SCRIPT)], input=stdin, capture_output=True,
+def run(sandbox, stdin: str, script: Path = SCRIPT, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sandbox["bash"], str(script)], input=stdin, capture_output=True,
                           text=True, env={**sandbox["env"], **env}, timeout=60)
 
 
@@ -165,3 +172,59 @@ def test_the_written_units_pass_systemd_analyze(sandbox, tmp_path: Path) -> None
     broken = tmp_path / "broken.service"
     broken.write_text(units[2].read_text().replace("NoNewPrivileges=", "NoNewPrivilege="))
     assert any("Unknown key" in line for line in _unit_problems(broken))
+
+
+# ---- the Pulumi deployment agent ------------------------------------------------------------
+
+@pytest.fixture
+def agent_sandbox(sandbox, tmp_path: Path) -> dict[str, object]:
+    arch = "x64" if platform.machine() == "x86_64" else "arm64"
+    name = f"customer-managed-deployment-agent-v{AGENT_VERSION}-linux-{arch}.tar.gz"
+    wrapper = "customer-managed-deployment-agent"
+    tarball = _release_tarball(tmp_path, name, (
+        (f"{wrapper}/customer-managed-deployment-agent", "#!/bin/sh\n"),
+        (f"{wrapper}/workflow-runner-embeddable", "#!/bin/sh\n"),
+        (f"{wrapper}/pulumi-deployment-agent.yaml.sample", "token: REPLACE_WITH_TOKEN\n")))
+    checksums = tmp_path / "checksums.txt"
+    checksums.write_text(f"{'1' * 64}  other.tar.gz\n"
+                         f"{hashlib.sha256(tarball.read_bytes()).hexdigest()}  {name}\n")
+    root = tmp_path / "agent-root"
+    env = {**sandbox["env"], "FAKE_TARBALL": str(tarball), "FAKE_CHECKSUMS": str(checksums),
+           "AGENT_ROOT": str(root), "AGENT_VERSION": AGENT_VERSION}
+    return {**sandbox, "env": env, "root": root}
+
+
+def test_agent_token_lands_only_in_its_0600_config_file(agent_sandbox) -> None:
+    result = run(agent_sandbox, AGENT_POOL_TOKEN + "\n", AGENT_SCRIPT)
+    assert result.returncode == 0, result.stderr
+    root = agent_sandbox["root"]
+    config = root / "var/lib/k3s-deploy-agent/customer-managed-deployment-agent" \
+        / "pulumi-deployment-agent.yaml"
+    assert config.read_text().splitlines()[0] == f'token: "{AGENT_POOL_TOKEN}"'
+    assert config.stat().st_mode & 0o777 == 0o600
+    log = agent_sandbox["log"].read_text()
+    assert AGENT_POOL_TOKEN not in log + result.stdout + result.stderr
+    unit = (root / "etc/systemd/system/k3s-hcloud-deployment-agent.service").read_text()
+    assert "User=k3s-deploy-agent" in unit and AGENT_POOL_TOKEN not in unit
+    assert ("ExecStart=/var/lib/k3s-deploy-agent/customer-managed-deployment-agent/"
+            "customer-managed-deployment-agent run") in unit
+    assert "usermod -aG docker k3s-deploy-agent" in log
+    assert _unit_problems(root / "etc/systemd/system/k3s-hcloud-deployment-agent.service") == []
+
+
+def test_agent_release_is_checked_against_its_checksums_file(agent_sandbox, tmp_path) -> None:
+    assert run(agent_sandbox, AGENT_POOL_TOKEN + "\n", AGENT_SCRIPT).returncode == 0
+    wrong = tmp_path / "wrong-checksums.txt"
+    wrong.write_text(Path(agent_sandbox["env"]["FAKE_CHECKSUMS"]).read_text().replace(
+        hashlib.sha256(Path(agent_sandbox["env"]["FAKE_TARBALL"]).read_bytes()).hexdigest(),
+        "0" * 64))
+    fresh = tmp_path / "fresh-root"
+    result = run(agent_sandbox, AGENT_POOL_TOKEN + "\n", AGENT_SCRIPT,
+                 FAKE_CHECKSUMS=str(wrong), AGENT_ROOT=str(fresh))
+    assert result.returncode != 0
+    assert not (fresh / "var/lib/k3s-deploy-agent/customer-managed-deployment-agent").exists()
+
+
+def test_agent_refuses_a_token_that_could_break_out_of_its_yaml(agent_sandbox) -> None:
+    result = run(agent_sandbox, 'abc"\nservice_url: https://evil.example\n', AGENT_SCRIPT)
+    assert result.returncode == 1 and "unexpected characters" in result.stderr
