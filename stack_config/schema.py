@@ -22,12 +22,13 @@ from stack_config.base import SECRET_KEYS_CONTEXT, DnsLabel, Location, StrictMod
 from stack_config.cilium import CiliumConfig
 from cluster_plan.cilium_values import CiliumValueInputs, helm_values
 from stack_config.errors import KeyedValueError, KeyedValueErrors
+from stack_config.identity import Acknowledgement
 from stack_config.k3s import K3sConfig
 from stack_config.network import AccessConfig, BastionConfig, NetworkConfig
 from stack_config.nodes import ControlPlaneConfig, WorkerPoolConfig
 from upstream import hetzner, k3s
 from upstream.cilium import line_of
-from upstream.cilium_chart import HelmValues, check_helm_values
+from upstream.cilium_chart import VALUES_SCHEMA_RULE, HelmValues, check_helm_values
 
 # Embedded etcd needs a quorum: an odd member count. (Ref: etcd FAQ, k3s docs datastore/ha-embedded)
 EMBEDDED_ETCD_COUNTS = (1, 3, 5)
@@ -52,6 +53,8 @@ class ClusterSpec(StrictModel):
     k3s: K3sConfig = K3sConfig()
     cilium: CiliumConfig = CiliumConfig()
     addons: AddonsConfig = AddonsConfig()
+    acknowledge: list[Acknowledgement] = Field(default_factory=list)
+    """Destructive edits of a running cluster the user accepts (see stack_config/identity.py)."""
     _secret_keys: frozenset[str] = PrivateAttr(default_factory=frozenset)
 
     def is_secret(self, key: str) -> bool:
@@ -290,8 +293,12 @@ class ClusterSpec(StrictModel):
     def _cilium_values_accepted(self) -> "ClusterSpec":
         # The values the release will get (defaults included), checked the way the chart and the
         # agent check them; the policy pack runs the same checks on the registered release.
+        # The chart's schema first: the other rules read values as the types it promises.
         findings = check_helm_values(self.cilium_helm_values, self.cilium.version,
-                                     pod_cidr=self.k3s.cluster_cidr)
+                                     rules=[VALUES_SCHEMA_RULE])
+        if not findings:
+            findings = check_helm_values(self.cilium_helm_values, self.cilium.version,
+                                         pod_cidr=self.k3s.cluster_cidr)
         if findings:
             raise KeyedValueErrors([
                 KeyedValueError(f"cilium.values.{f.path}", _effect_text(f.effect) + f.message,

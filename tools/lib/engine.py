@@ -19,17 +19,22 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import struct_pb2
+from pulumi.output import Unknown
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
 from pulumi.runtime.proto import resource_pb2
-from pulumi.output import Unknown
 
 from tools.lib.mock_provider import OfflineProviders
 from tools.lib.stack_files import StackConfig
 
 SECRET_MASK = "[secret]"
+# How the SDK marks a secret on the wire (pulumi/runtime/rpc.py).
+_SIGNATURE = rpc._special_sig_key  # noqa: SLF001 (the SDK exports no public name for these)
+_SECRET_SIGNATURE = rpc._special_secret_sig  # noqa: SLF001
 STACK_TYPE = "pulumi:pulumi:Stack"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 
 
 @dataclass
@@ -160,7 +165,8 @@ class RecordingMonitor(MockMonitor):
         if urn in self.resources:
             raise DuplicateUrnError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
         sdk_mocks._ensure_event_loop()  # deserialising resource references needs a loop
-        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        # Secrets stay where they are on the wire (nested), not promoted to the whole value.
+        inputs = deserialize_keeping_nested_secrets(request.object)
         self.recorded.append(_record(request, urn, inputs))
         resource_id, state = self.mocks.new_resource(MockResourceArgs(
             typ=request.type, name=request.name, inputs=_without_unknowns(inputs),
@@ -205,11 +211,39 @@ def _record(request, urn: str, inputs: dict[str, Any]) -> RecordedResource:
         custom=bool(request.custom),
         inputs=inputs,
         # Sorted: the SDK collects dependencies in sets, so their order varies between runs.
-        dependencies=sorted(request.dependencies),
-        property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items()},
+        dependencies=_registered(request.dependencies),
+        property_dependencies={k: _registered(v.urns)
+                               for k, v in request.propertyDependencies.items()},
         provider=request.provider or None,
         options=options,
     )
+
+
+def deserialize_keeping_nested_secrets(value: Any) -> Any:
+    """Like ``rpc.deserialize_properties``, but a secret inside a map or list stays where it is.
+
+    The SDK's deserializer marks a whole map or list secret when one element is (it was written
+    for outputs, where only top-level properties carry a secret flag); the request on the wire,
+    and the engine's state, keep the secret nested. A values map with one secret seed must show
+    every other value.
+    """
+    if isinstance(value, struct_pb2.Struct):
+        if _SIGNATURE in value.fields:
+            if value[_SIGNATURE] == _SECRET_SIGNATURE:
+                return rpc.wrap_rpc_secret(deserialize_keeping_nested_secrets(value["value"]))
+            return rpc.deserialize_property(value, keep_unknowns=True)
+        items = ((key, deserialize_keeping_nested_secrets(item)) for key, item in value.items())
+        return {key: item for key, item in items if item is not None}
+    if isinstance(value, struct_pb2.ListValue):
+        return [deserialize_keeping_nested_secrets(item) for item in value]
+    return rpc.deserialize_property(value, keep_unknowns=True)
+
+
+def _registered(urns) -> list[str]:
+    """Sorted dependencies, without stack references: those are read (``ReadResource``), not
+    registered, their outputs are known during a preview, and they hold no provider state."""
+    return sorted(urn for urn in urns if f"::{STACK_REFERENCE_TYPE}::" not in urn
+                  and not urn.split("::")[2].endswith(f"${STACK_REFERENCE_TYPE}"))
 
 
 def _parent(parent_urn: str) -> str | None:
@@ -217,6 +251,19 @@ def _parent(parent_urn: str) -> str | None:
     if not parent_urn or parent_urn.split("::")[2] == STACK_TYPE:
         return None
     return parent_urn
+
+
+class _RefusalEchoFilter(logging.Filter):
+    """Drops asyncio's "Future exception was never retrieved" for a config refusal raised in an
+    apply (the destructive-edit check): every output that waited on it holds the same
+    exception, already reported once, as the error it is, by the caller."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, pulumi.RunError)
+
+
+logging.getLogger("asyncio").addFilter(_RefusalEchoFilter())
 
 
 class _LogRecorder(logging.Handler):
@@ -253,13 +300,20 @@ def _collector_restored() -> Iterator[None]:
         gc.unfreeze()
 
 
-def run_program(project_dir: Path, config: StackConfig) -> Plan:
+ORGANIZATION = "organization"
+"""The organization a DIY (``file://``) backend reports; the program names its own stack with it."""
+
+
+def run_program(project_dir: Path, config: StackConfig,
+                previous_outputs: dict[str, Any] | None = None) -> Plan:
     """Run ``project_dir/__main__.py`` for one stack config and return what it registered.
 
+    ``previous_outputs``: the stack's outputs from its last update (a cluster that exists), as
+    the program reads them back through a StackReference; None for a stack never deployed.
     Exceptions from the program (a ``ConfigError`` for bad input) propagate to the caller.
     """
     project_dir = project_dir.resolve()
-    providers = OfflineProviders()
+    providers = OfflineProviders(previous_outputs)
     monitor = RecordingMonitor(providers)
     log_recorder = _LogRecorder()
     logger = logging.getLogger(f"k3s-hcloud.offline.{config.stack}")
@@ -268,7 +322,8 @@ def run_program(project_dir: Path, config: StackConfig) -> Plan:
 
     settings.ROOT.set(None)  # a fresh root stack for every run
     pulumi.runtime.set_mocks(providers, project=config.project, stack=config.stack,
-                             preview=False, logger=logger, monitor=monitor)
+                             preview=False, logger=logger, monitor=monitor,
+                             organization=ORGANIZATION)
     pulumi.runtime.set_all_config(dict(config.values), sorted(config.secret_keys))
 
     outputs: dict[str, RecordedOutput] = {}
