@@ -182,8 +182,15 @@ def plan_deploy(stack_file: str, cluster_plans: dict[str, Plan],
         return {"agentPoolId": f"pool-id-{args.inputs['name']}",
                 "tokenValue": pulumi.Output.secret(f"{AGENT_POOL_TOKEN}{args.inputs['name']}")}
 
-    monkeypatch.setitem(mock_provider.COMPUTED_OUTPUTS, "pulumi:pulumi:StackReference",
-                        stack_reference)
+    answer = mock_provider.OfflineProviders.new_resource
+
+    def new_resource(self, args):
+        # Each cluster stack's reference is answered by that stack's own offline plan.
+        if args.typ == mock_provider.STACK_REFERENCE:
+            return args.name, {"name": args.name, **stack_reference(args)}
+        return answer(self, args)
+
+    monkeypatch.setattr(mock_provider.OfflineProviders, "new_resource", new_resource)
     monkeypatch.setitem(mock_provider.COMPUTED_OUTPUTS, "pulumiservice:index:AgentPool",
                         agent_pool)
     return run_program(DEPLOY_DIR, config)

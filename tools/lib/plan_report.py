@@ -208,11 +208,18 @@ def _has_public_ipv4(server_inputs: dict[str, Any]) -> bool:
 
 
 def _k3s_config(node: RecordedResource) -> dict[str, Any]:
-    text = node.plain_inputs().get("configYaml")
-    if not isinstance(text, str):
-        return {}
-    loaded = yaml.safe_load(text)
-    return loaded if isinstance(loaded, dict) else {}
+    """The node's whole k3s configuration: ``k3sConfig``, else its files merged (config.yaml
+    and the registration drop-in that carries labels and taints)."""
+    inputs = node.plain_inputs()
+    if isinstance(inputs.get("k3sConfig"), dict):
+        return inputs["k3sConfig"]
+    merged: dict[str, Any] = {}
+    for key in ("configYaml", "registrationYaml"):
+        text = inputs.get(key)
+        loaded = yaml.safe_load(text) if isinstance(text, str) else None
+        if isinstance(loaded, dict):
+            merged.update(loaded)
+    return merged
 
 
 def _union(values: Iterable[Any]) -> tuple[str, ...]:
