@@ -229,6 +229,23 @@ def node_group_flags(old: RecordedResource | None, new: RecordedResource | None)
 
 # ---- rendering -------------------------------------------------------------------------------
 
+def review_to_json(result: Review) -> dict[str, Any]:
+    """The change for other tools: the same content as the text, secrets masked."""
+    return {
+        "stack": result.stack,
+        "counts": result.counts(),
+        "shape": {"removed": result.shape_removed, "added": result.shape_added},
+        "changes": [{
+            "urn": e.change.urn, "type": e.change.type, "name": e.change.name,
+            "kind": e.change.kind, "replaceReasons": e.change.replace_reasons,
+            "scripts": list(e.change.scripts),
+            "values": [{"path": v.path, "before": v.before, "after": v.after,
+                        "lineDiff": list(v.line_diff)} for v in e.values],
+            "flags": [{"severity": f.severity, "reason": f.reason} for f in e.flags],
+        } for e in result.changes],
+    }
+
+
 def _flag_text(entry: ReviewedChange) -> str:
     return "; ".join(f"{f.severity.upper()}: {f.reason}" for f in entry.flags)
 
