@@ -1,12 +1,16 @@
 # make plan  — offline plan of the dev stack (no Pulumi CLI, no Hetzner account needed)
 # make test  — the whole test suite
 # make plan STACK=private-ha   — another example stack
+# make engine — build the real Pulumi CLI and helm from Go modules, fetch the real charts and CRDs
+#               into ${XDG_CACHE_HOME:-~/.cache}/k3s-hcloud (docs/real-engine.md; needs Go)
+# make e2e    — the tests that run those real tools (fails with "run make engine" without them)
+# make policy-pack — the policy pack as `pulumi policy publish` ships it: out/policy-pack
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 
-.PHONY: plan test clean
+.PHONY: plan test engine e2e policy-pack clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +27,15 @@ plan: $(VENV)/.dev
 
 test: $(VENV)/.dev
 	$(PY) -m pytest -q
+
+engine:
+	bash tools/engine/build.sh
+
+e2e: $(VENV)/.dev
+	$(PY) -m pytest -q -m e2e tests/e2e
+
+policy-pack:
+	$(PYTHON) tools/policy_pack.py out/policy-pack
 
 clean:
 	rm -rf $(VENV) .pytest_cache out
