@@ -31,6 +31,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
+from tools.engine_artifacts_check import go_sum_hashes  # noqa: E402
 from upstream.cilium import SUPPORTED_LINES  # noqa: E402
 from upstream.hetzner import CCM_CHART_VERSION, CSI_CHART_VERSION  # noqa: E402
 from upstream.k3s import SYSTEM_UPGRADE_CONTROLLER_VERSION  # noqa: E402
@@ -168,9 +169,8 @@ def _served(module: str, version: str) -> tuple[dict[str, Any] | None, str | Non
 
 def _go_sum_hash(wrapper: str, module: str) -> tuple[str, str]:
     """(version, h1 hash) of ``module`` in a wrapper's go.sum (the zip hash, not /go.mod)."""
-    for line in (WRAPPERS_DIR / wrapper / "go.sum").read_text().splitlines():
-        path, version, digest = line.split()
-        if path == module and not version.endswith("/go.mod"):
+    for (path, version), digest in go_sum_hashes(WRAPPERS_DIR / wrapper / "go.sum").items():
+        if path == module:
             return version, digest
     raise SystemExit(f"{module} is not in tools/engine/{wrapper}/go.sum: run go mod tidy there")
 
