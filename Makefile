@@ -3,7 +3,8 @@
 # make plan STACK=private-ha   — another example stack
 # make engine — build the real Pulumi CLI and helm from Go modules, fetch the real charts and CRDs
 #               into ${XDG_CACHE_HOME:-~/.cache}/k3s-hcloud (docs/real-engine.md; needs Go)
-# make e2e    — the tests that run those real tools (fails with "run make engine" without them)
+# make e2e    — long-running end-to-end tests (tests/e2e, marker e2e), among them those that run
+#               the real tools (they fail with "run make engine" without them)
 # make policy-pack — the policy pack as `pulumi policy publish` ships it: out/policy-pack
 PYTHON ?= python3
 VENV   := .venv

@@ -72,3 +72,19 @@ class ApiEndpoint:
         if not self.load_balanced:
             return False
         return self.public_address is not None or all(s.public_ipv4 is None for s in servers)
+
+
+@dataclass(frozen=True)
+class AutoscalingTargets:
+    """The Hetzner resources the cluster-autoscaler's servers join, from the infrastructure."""
+
+    network_id: pulumi.Input[int]
+    ssh_key_id: pulumi.Input[str]
+    """The stack's first SSH key (the Hetzner provider takes exactly one)."""
+    firewall_id: pulumi.Input[int] | None
+    """The nodes' firewall in public mode; None in private mode."""
+    placement_group_ids: dict[str, pulumi.Output[int]]
+    """Node group id → its spread placement group, for groups small enough to have one."""
+    private_only: bool
+    network_gateway: str
+    """First address of the network: private-mode nodes route their egress through it."""

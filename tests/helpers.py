@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from stack_config import ConfigError, validate_cluster_spec
-from tools.engine import Plan, run_program
-from tools.stack_files import load_stack_config
+from tools.lib.engine import Plan, run_program
+from tools.lib.stack_files import load_stack_config
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SHARED_DIR = PROJECT_DIR.parent / "shared"

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.helpers import PROJECT_DIR, write_stack_file
-from tools.engine import Plan, run_program
-from tools.stack_files import load_stack_config
+from tools.lib.engine import Plan, run_program
+from tools.lib.stack_files import load_stack_config
 
 HARNESS_PROGRAM = '''
 import sys

@@ -14,7 +14,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from tools.policy_gate import policy_settings
+from tools.lib.policy_gate import policy_settings
 
 UNKNOWN = UNKNOWN_STRING_VALUE
 

@@ -16,7 +16,7 @@ from policies.rules.cilium_release import cilium_release
 from policies.rules.types import HCLOUD_SERVER
 from tests.helpers import PROJECT_DIR, plan_example
 from tests.kubernetes_harness import harness_dir
-from tools.engine import Plan
+from tools.lib.engine import Plan
 
 
 def registers_cilium(plan: Plan) -> bool:

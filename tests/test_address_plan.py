@@ -6,7 +6,7 @@ from ipaddress import IPv4Network
 
 import pytest
 
-from components.infrastructure.address_plan import (
+from cluster_plan.address_plan import (
     AddressPlanError,
     PoolBlockRequest,
     derived_block,

@@ -26,7 +26,7 @@ from upstream.cilium_chart import (
     go_truthy,
 )
 
-# What the program sends by default (see stack_config/cilium_values.py), as a compliant fixture.
+# What the program sends by default (see cluster_plan/cilium_values.py), as a compliant fixture.
 BASE: dict[str, Any] = {
     "kubeProxyReplacement": True, "k8sServiceHost": "127.0.0.1", "k8sServicePort": 6444,
     "routingMode": "native", "ipv4NativeRoutingCIDR": "10.42.0.0/16",
@@ -285,7 +285,9 @@ def test_numbers_recorded_by_the_engine_as_floats_are_still_whole_numbers() -> N
     # The policy pack sees registered inputs, where Pulumi sends every number as a float.
     assert paths({"cluster.name": "a", "cluster.id": 12.0, "maglev.tableSize": 65521.0,
                   "clustermesh.maxConnectedClusters": 511.0}) == []
-    assert paths({"cluster.name": "a", "cluster.id": 12.5}) == ["cluster.id"]
+    # 12.5 is refused twice: the chart's schema wants an integer, and the id range needs one.
+    assert [(f.rule, f.path) for f in findings({"cluster.name": "a", "cluster.id": 12.5})] == [
+        ("values-schema", "cluster.id"), ("cluster-identity", "cluster.id")]
 
 
 def test_rules_can_be_run_by_id_and_unknown_ids_are_an_error() -> None:

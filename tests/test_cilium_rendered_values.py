@@ -18,8 +18,8 @@ import yaml
 from tests.crd_schemas import gateway_api_schema, unknown_fields
 from tests.helpers import EXAMPLE_STACKS, example_config, requires_reference
 from tests.kubernetes_harness import plan_layer_config, plan_layer_example
-from tools.engine import Plan
-from tools.machine_files import write_machine_files
+from tools.lib.engine import Plan
+from tools.lib.machine_files import write_machine_files
 from upstream.cilium import line_of
 from upstream.cilium_chart import check_helm_values
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.config_edits import (
+from tools.lib.config_edits import (
     ConfigEditError,
     parse_assignment,
     parse_path,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools.critical_path import longest_chain
-from tools.engine import run_program
-from tools.stack_files import StackConfig
+from tools.lib.critical_path import longest_chain
+from tools.lib.engine import run_program
+from tools.lib.stack_files import StackConfig
 
 PROGRAM = '''
 import pulumi, pulumi_random as random

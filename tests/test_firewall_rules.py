@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.infrastructure.firewall_rules import (
+from cluster_plan.firewall_rules import (
     AccessPolicy,
     public_targets,
     rule_table,

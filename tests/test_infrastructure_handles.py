@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import PROJECT_DIR, example_config, write_stack_file
-from tools.engine import Plan, run_program
-from tools.stack_files import load_stack_config
+from tools.lib.engine import Plan, run_program
+from tools.lib.stack_files import load_stack_config
 
 PROGRAM = '''
 import pulumi

@@ -15,8 +15,8 @@ import yaml
 from pulumi.runtime.mocks import MockResourceArgs
 
 from tests.helpers import example_config, plan_config, plan_example
-from tools.engine import Plan, RecordedResource
-from tools.mock_provider import public_ipv4, stable_number
+from tools.lib.engine import Plan, RecordedResource
+from tools.lib.mock_provider import public_ipv4, stable_number
 
 SERVER = "hcloud:index/server:Server"
 FIREWALL = "hcloud:index/firewall:Firewall"
@@ -62,7 +62,7 @@ def written_files(server: RecordedResource) -> dict[str, str]:
 
 
 def resource_id(resource: RecordedResource) -> float:
-    # The mock derives Hetzner ids from type and name (tools/mock_provider.py).
+    # The mock derives Hetzner ids from type and name (tools/lib/mock_provider.py).
     return float(10_000_000 + stable_number(resource.type, resource.name) % 90_000_000)
 
 

@@ -12,8 +12,8 @@ import yaml
 from pulumi.runtime import rpc
 
 from tests.helpers import plan_example
-from tools.engine import Plan, is_secret
-from tools.machine_files import REDACTED, redact_cloud_config, write_machine_files
+from tools.lib.engine import Plan, is_secret
+from tools.lib.machine_files import REDACTED, redact_cloud_config, write_machine_files
 
 SERVER = "hcloud:index/server:Server"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.infrastructure.placement import (
+from cluster_plan.placement import (
     groups_needed,
     split_control_plane,
     split_pool,

@@ -67,8 +67,8 @@ def test_unparsable_stack_file_exits_1(tmp_path: Path) -> None:
 def test_missing_token_in_a_real_run_fails_early(tmp_path: Path) -> None:
     # Without the offline placeholder the program must stop before registering anything.
     from stack_config.errors import ConfigError
-    from tools.engine import run_program
-    from tools.stack_files import load_stack_config
+    from tools.lib.engine import run_program
+    from tools.lib.stack_files import load_stack_config
 
     config = load_stack_config(PROJECT_DIR, PROJECT_DIR / "Pulumi.dev.yaml", token_placeholder=False)
     with pytest.raises(ConfigError, match="hcloud:token: no Hetzner Cloud API token"):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools.engine import Plan, run_program
-from tools.plan_diff import changed_paths, diff_plans
-from tools.stack_files import StackConfig
+from tools.lib.engine import Plan, run_program
+from tools.lib.plan_diff import changed_paths, diff_plans
+from tools.lib.stack_files import StackConfig
 
 PROGRAM = '''
 import pulumi, pulumi_hcloud as hcloud, pulumi_command as command

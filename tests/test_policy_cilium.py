@@ -21,7 +21,7 @@ from tests.policy_fixtures import UNKNOWN, check_resource
 from upstream.cilium_chart import NATIVE_ROUTING_CIDR_CONTAINS_PODS_RULE, RULE_IDS
 
 NAME = "my-cilium"
-# What the program sends (stack_config/cilium_values.py), as a compliant baseline.
+# What the program sends (cluster_plan/cilium_values.py), as a compliant baseline.
 BASE: dict[str, Any] = {
     "kubeProxyReplacement": True, "k8sServiceHost": "127.0.0.1", "k8sServicePort": 6444.0,
     "routingMode": "native", "ipv4NativeRoutingCIDR": "10.42.0.0/16",

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tools.engine import Plan, run_program
-from tools.policy_gate import evaluate
-from tools.stack_files import StackConfig
+from tools.lib.engine import Plan, run_program
+from tools.lib.policy_gate import evaluate
+from tools.lib.stack_files import StackConfig
 
 PROGRAM = '''
 import pulumi_hcloud as hcloud

@@ -31,8 +31,8 @@ from policies.rules.types import (
     REMOTE_COMMAND,
 )
 from tests.policy_fixtures import UNKNOWN, check_resource, check_stack, stack_resource
-from tools.engine import Plan, RecordedOutput
-from tools.policy_gate import output_violations
+from tools.lib.engine import Plan, RecordedOutput
+from tools.lib.policy_gate import output_violations
 
 PUBLIC = [{"ipv4Enabled": True, "ipv6Enabled": True}]
 PRIVATE = [{"ipv4Enabled": False, "ipv6Enabled": False}]

@@ -21,9 +21,9 @@ import pytest
 from policies.rules import cilium, cilium_on_hetzner, gateway_api, node_images
 from tests.helpers import PROJECT_DIR, example_config, write_stack_file
 from tools import plan as plan_cli
-from tools.engine import run_program
-from tools.policy_gate import evaluate
-from tools.stack_files import StackConfig
+from tools.lib.engine import run_program
+from tools.lib.policy_gate import evaluate
+from tools.lib.stack_files import StackConfig
 
 PROGRAM = '''
 """Hand-written: a Cilium release, as someone might write it without k3s-hcloud."""

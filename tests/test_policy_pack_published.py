@@ -22,10 +22,10 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from tests.policy_programs import program_registering_cilium
-from tools.engine import Plan, RecordedResource, run_program
-from tools.policy_gate import evaluate
+from tools.lib.engine import Plan, RecordedResource, run_program
+from tools.lib.policy_gate import evaluate
 from tools.policy_pack import POLICIES_DIR, assemble
-from tools.stack_files import load_stack_config
+from tools.lib.stack_files import load_stack_config
 from policies.pack import PACK_NAME, all_policies
 
 BAD_STACKS = sorted((Path(__file__).resolve().parent / "bad_stacks").glob("*.yaml"))

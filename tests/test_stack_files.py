@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import PROJECT_DIR
-from tools.stack_files import SECRET_PLACEHOLDER, StackFileError, load_stack_config
+from tools.lib.stack_files import SECRET_PLACEHOLDER, StackFileError, load_stack_config
 
 
 def write(tmp_path: Path, text: str, name: str = "Pulumi.t.yaml") -> Path:

@@ -4,9 +4,9 @@
                                  --set PATH=VALUE ... [--unset PATH ...] [--preview] [--json]
 
 Plans the stack as it is and as edited (offline, under mocks) and diffs the two plans with
-``tools/plan_diff.py``. Paths address the ``k3s-hcloud:`` config like ``pulumi config set
+``tools/lib/plan_diff.py``. Paths address the ``k3s-hcloud:`` config like ``pulumi config set
 --path`` (``controlPlane.count=3``, ``workerPools[general].count=5``,
-``cilium.values.hubble.relay.enabled=true``; see ``tools/config_edits.py``). ``--preview`` shows
+``cilium.values.hubble.relay.enabled=true``; see ``tools/lib/config_edits.py``). ``--preview`` shows
 what ``pulumi preview`` would display (outputs of re-run commands unknown) instead of what
 ``pulumi up`` does.
 
@@ -29,16 +29,16 @@ if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
 from stack_config.errors import ConfigError  # noqa: E402
-from tools.config_edits import (  # noqa: E402
+from tools.lib.config_edits import (  # noqa: E402
     ConfigEditError,
     parse_assignment,
     parse_path,
     set_value,
     unset_value,
 )
-from tools.engine import Plan, run_program  # noqa: E402
-from tools.plan_diff import KINDS, PlanDiff, ResourceChange, diff_plans  # noqa: E402
-from tools.stack_files import StackFileError, load_stack_config, read_yaml  # noqa: E402
+from tools.lib.engine import Plan, run_program  # noqa: E402
+from tools.lib.plan_diff import KINDS, PlanDiff, ResourceChange, diff_plans  # noqa: E402
+from tools.lib.stack_files import StackFileError, load_stack_config, read_yaml  # noqa: E402
 
 EXIT_OK, EXIT_CONFIG, EXIT_PROGRAM = 0, 1, 3
 SERVER = "hcloud:index/server:Server"

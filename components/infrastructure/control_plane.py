@@ -23,7 +23,7 @@ from components.infrastructure.k3s_node import (
     create_node,
     create_placement_groups,
 )
-from components.infrastructure.placement import control_plane_location, split_control_plane
+from cluster_plan.placement import control_plane_location, split_control_plane
 from stack_config import ClusterSpec
 
 POOL = "control-plane"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_hcloud as hcloud
 
-from components.infrastructure.firewall_rules import (
+from cluster_plan.firewall_rules import (
     AccessPolicy,
     FirewallRule,
     Target,

@@ -15,7 +15,7 @@ import pulumi_hcloud as hcloud
 
 from components.handles import NodeHandle, Role
 from components.infrastructure.cloud_init import HostKey, PrivateEgress, node_user_data
-from components.infrastructure.placement import PlacementGroupPlan
+from cluster_plan.placement import PlacementGroupPlan
 from components.infrastructure.server import (
     ServerAttachments,
     ServerShape,
@@ -63,8 +63,7 @@ class NodeRequest:
 
 def taint_text(taint: Taint) -> str:
     """``key=value:Effect`` (``key:Effect`` without a value), as k3s ``node-taint`` takes it."""
-    return f"{taint.key}={taint.value}:{taint.effect}" if taint.value else \
-        f"{taint.key}:{taint.effect}"
+    return taint.k3s_text()
 
 
 def create_node(environment: NodeEnvironment, request: NodeRequest,

@@ -3,7 +3,7 @@
 Creates: the ``cilium`` Helm release in kube-system and, when Maglev is on without a seed, a
 ``random.RandomBytes`` (12 bytes, secret) as the cluster-wide ``maglev.hashSeed``.
 
-Values are ``stack_config.cilium_values.helm_values``: computed Hetzner defaults under
+Values are ``cluster_plan.cilium_values.helm_values``: computed Hetzner defaults under
 ``cilium.values``. Changing any of them is an upgrade of this one release (fixed release name,
 no replace-on-change), never a reinstall and never a node change.
 """
@@ -20,7 +20,7 @@ from pulumi.runtime.config import is_config_secret
 
 from components.kubernetes.helm_release import helm_release
 from stack_config import PROJECT, ClusterSpec
-from stack_config.cilium_values import needs_generated_hash_seed
+from cluster_plan.cilium_values import needs_generated_hash_seed
 from upstream import cilium as upstream_cilium
 from upstream.cilium_chart import MAGLEV_SEED_BYTES
 

@@ -3,7 +3,7 @@
 It registers real ``hcloud.Server`` (and, when configured, ``hcloud.LoadBalancer``) resources,
 builds the handles contract from them (``NodeHandle``, ``SshAccess``, ``ApiEndpoint``) and hands
 them to ``K3sBootstrap`` — the shape the Hetzner layer will produce, not its implementation.
-Run it with ``tools.engine.run_program`` and a stack config of this project.
+Run it with ``tools.lib.engine.run_program`` and a stack config of this project.
 
 Harness-only config (namespace ``harness``): ``sshUser`` (default root).
 """

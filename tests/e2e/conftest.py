@@ -1,7 +1,8 @@
-"""The real-engine tests: everything here runs the tools `make engine` builds into the cache.
+"""End-to-end and long-running tests: `make e2e` (`pytest -m e2e tests/e2e`).
 
-Selected only by `make e2e` (``-m e2e``); `make test` deselects the marker. Under `make e2e` a
-missing cache is a failure that says "run make engine", never a silent pass or skip.
+Every test in this folder carries the ``e2e`` marker; `make test` deselects it (pytest.ini) and a
+run that does not select it skips them. The real-engine tests use the fixtures below: under
+`make e2e` a missing cache is a failure that says "run make engine", never a silent pass or skip.
 """
 
 from __future__ import annotations
@@ -18,10 +19,20 @@ from tools import real_engine
 HERE = Path(__file__).resolve().parent
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: long-running end-to-end test (make e2e)")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
+    if "e2e" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="end-to-end test: run with `make e2e` (pytest -m e2e)")
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(skip)
 
 
 def _require(path: Path, what: str) -> Path:

@@ -21,7 +21,7 @@ import pytest
 from tests.e2e.conftest import run
 from tests.e2e.manifests import CrdIndex, documents, problems
 from tests.helpers import EXAMPLE_STACKS, example_config, plan_config
-from tools.engine import Plan
+from tools.lib.engine import Plan
 from upstream.cilium import DEFAULT_VERSION as CILIUM_DEFAULT
 from upstream.cilium import SUPPORTED_LINES, CiliumLine, line_of
 from upstream.k3s import DEFAULT_VERSION, K3sVersion

@@ -30,7 +30,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from policies.pack import all_policies
-from tools.engine import Plan, RecordedResource
+from tools.lib.engine import Plan, RecordedResource
 
 Level = Literal["advisory", "mandatory", "disabled"]
 

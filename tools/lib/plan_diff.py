@@ -2,7 +2,7 @@
 
 Replacement is predicted from what is visible offline: the program's own ``replaceOnChanges`` and
 ``triggers`` inputs (pulumi-command replaces a command when its triggers change), and the provider
-facts in ``tools.replacement_rules`` (properties a provider cannot update in place, when the
+facts in ``tools.lib.replacement_rules`` (properties a provider cannot update in place, when the
 Kubernetes provider itself is replaced). Changed paths listed in ``ignoreChanges`` are dropped,
 as the engine drops them. A replaced provider replaces every resource it manages (the engine
 re-creates them through the new provider instance).
@@ -27,8 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tools.engine import Plan, RecordedResource
-from tools.replacement_rules import COMMAND_TYPES, UNKNOWN, rules_for, under
+from tools.lib.engine import Plan, RecordedResource
+from tools.lib.replacement_rules import COMMAND_TYPES, UNKNOWN, rules_for, under
 
 Kind = Literal["create", "delete", "update", "replace"]
 KINDS: tuple[Kind, ...] = ("create", "update", "replace", "delete")

@@ -20,14 +20,14 @@ import pulumi
 import yaml
 
 from components.infrastructure import cloud_init
-from tools import mock_provider
-from tools.engine import Plan, run_program
-from tools.plan_diff import PlanDiff, diff_plans
-from tools.stack_files import load_stack_config
+from tools.lib import mock_provider
+from tools.lib.engine import Plan, run_program
+from tools.lib.plan_diff import PlanDiff, diff_plans
+from tools.lib.stack_files import load_stack_config
 
 Config = dict[str, Any]
 PREFIX = "k3s-hcloud:"
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 PASSWORD_TYPE = "random:index/randomPassword:RandomPassword"
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from tools.engine import RecordedResource
+from tools.lib.engine import RecordedResource
 
 # Ref: terraform-provider-hcloud internal/server/resource.go (ForceNew: image, location,
 # datacenter, user_data, ssh_keys); server_type changes in place (power off, change type).

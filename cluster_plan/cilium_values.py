@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network
+from typing import Any
 
 from upstream.hetzner import PRIVATE_NETWORK_MTU
-
-if TYPE_CHECKING:
-    from stack_config.schema import ClusterSpec
 
 # k3s runs a client-side load balancer for the API on every node at 127.0.0.1:6444; with
 # kube-proxy gone, Cilium reaches the API through it (kube-hetzner and hetzner-k3s do the same).
@@ -26,7 +25,19 @@ K3S_API_PROXY_HOST = "127.0.0.1"
 K3S_API_PROXY_PORT = 6444
 
 
-def computed_defaults(spec: ClusterSpec) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CiliumValueInputs:
+    """What the computed defaults depend on, read from the stack by the config model."""
+
+    cluster_cidr: IPv4Network
+    control_plane_count: int
+    ccm_enabled: bool
+    gateway_api_enabled: bool
+    user_values: Mapping[str, Any] = field(default_factory=dict)
+    """``cilium.values`` as written in the stack: they win over the defaults."""
+
+
+def computed_defaults(spec: CiliumValueInputs) -> dict[str, Any]:
     """Helm values the program chooses for a k3s cluster on a Hetzner Cloud network."""
     defaults: dict[str, Any] = {
         # k3s runs without kube-proxy (disable-kube-proxy); both sides must agree.
@@ -35,7 +46,7 @@ def computed_defaults(spec: ClusterSpec) -> dict[str, Any]:
         "k8sServicePort": K3S_API_PROXY_PORT,
         # Pods are routed by the Hetzner network (routes from hcloud-ccm), no overlay.
         "routingMode": "native",
-        "ipv4NativeRoutingCIDR": str(spec.k3s.cluster_cidr),
+        "ipv4NativeRoutingCIDR": str(spec.cluster_cidr),
         # Node pod CIDRs come from k3s (cluster-cidr), so hcloud-ccm can route exactly them; the
         # chart default cluster-pool 10.0.0.0/8 collides with typical Hetzner networks.
         "ipam": {"mode": "kubernetes"},
@@ -46,18 +57,18 @@ def computed_defaults(spec: ClusterSpec) -> dict[str, Any]:
         # virtio-net had XDP crashes on Hetzner (hcloud-ccm #241) — inferred, domain notes §2.
         "loadBalancer": {"acceleration": "best-effort"},
         # One operator per server up to two: a single server is not HA anyway.
-        "operator": {"replicas": min(spec.control_plane.count, 2), "rollOutPods": True},
+        "operator": {"replicas": min(spec.control_plane_count, 2), "rollOutPods": True},
         # Agents and Envoy read their ConfigMap at start; roll them when a value changes so a
         # `pulumi up` that changes cilium.values takes effect (chart default: false).
         "rollOutCiliumPods": True,
         "envoy": {"rollOutPods": True},
     }
-    if spec.addons.ccm.enabled:
+    if spec.ccm_enabled:
         # hcloud-ccm provisions Hetzner LBs for LoadBalancer Services; Cilium's LB-IPAM would
         # fight it for the same Services. Services that name a Cilium loadBalancerClass
         # (io.cilium/l2-announcer) still get LB-IPAM addresses.
         defaults["defaultLBServiceIPAM"] = "none"
-    if spec.cilium.value("gatewayAPI.enabled"):
+    if spec.gateway_api_enabled:
         # The Gateway API CRDs are installed before Cilium, so "auto" would also work; "true"
         # does not depend on what Helm can see at render time.
         defaults["gatewayAPI"] = {"gatewayClass": {"create": "true"}}
@@ -75,9 +86,9 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return merged
 
 
-def helm_values(spec: ClusterSpec) -> dict[str, Any]:
+def helm_values(spec: CiliumValueInputs) -> dict[str, Any]:
     """The values the Cilium release gets (before a generated Maglev seed is added)."""
-    return deep_merge(computed_defaults(spec), spec.cilium.values)
+    return deep_merge(computed_defaults(spec), spec.user_values)
 
 
 def needs_generated_hash_seed(values: Mapping[str, Any]) -> bool:
