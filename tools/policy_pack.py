@@ -21,6 +21,7 @@ POLICIES_DIR = PROJECT_DIR / "policies"
 UPSTREAM_DIR = PROJECT_DIR / "upstream"
 # The pack's own files that `pulumi policy publish` reads at the root of the folder it packs.
 ROOT_FILES = ("PulumiPolicy.yaml", "requirements.txt", "__main__.py", "config.example.json")
+ENGINE_ARTIFACTS = "engine_artifacts.json"
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "venv", *ROOT_FILES)
 
 
@@ -31,9 +32,10 @@ def assemble(dest: Path) -> Path:
     for name in ROOT_FILES:
         shutil.copyfile(POLICIES_DIR / name, dest / name)
     shutil.copytree(POLICIES_DIR, dest / "policies", ignore=_SKIP)
-    # Only the Python facts: the engine's artifact list is for the build, not the pack.
-    shutil.copytree(UPSTREAM_DIR, dest / "upstream",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.json"))
+    # All of upstream/ (its modules read data files beside them), but the engine's artifact list,
+    # which is for `make engine`, not the pack.
+    shutil.copytree(UPSTREAM_DIR, dest / "upstream", ignore=shutil.ignore_patterns(
+        "__pycache__", "*.pyc", ENGINE_ARTIFACTS))
     return dest
 
 
