@@ -79,6 +79,10 @@ class WorkerPoolConfig(StrictModel):
     """Defaults to the top-level ``location``."""
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     taints: list[Taint] = Field(default_factory=list)
+    max_unavailable: PositiveInt = 1
+    """How many of the pool's nodes a rolling change (a k3s restart: config, version, token)
+    drains and restarts at once. Raise it to roll big pools faster; the pool keeps
+    ``count - maxUnavailable`` nodes schedulable meanwhile."""
     address_block: NonNegativeInt | None = None
     """Which /24 of the network holds this pool's private addresses. Unset: derived from the
     name. Set it only to resolve a collision the plan reports, on the pool being added."""

@@ -12,12 +12,18 @@ Creates, as children:
 - ``<name>-kubeconfig`` (command:remote:Command on the first server): reads k3s.yaml (secret
   stdout, stderr-only logging); its output is validated and rewritten into ``kubeconfig``.
 
-Order: first server → the other servers one at a time → every agent in parallel. Joining servers
-one at a time keeps etcd to one learner at a time: concurrent joins fail with "too many learner
-members in cluster" (k3s-io/k3s#4335, #7000), and it is the order k3s prescribes for upgrades
-(servers one at a time, then agents), which the same commands perform on a version bump.
-Agents wait for the last server so an upgrade never runs a kubelet newer than an API server.
-The chain grows with the number of servers (at most 5 with embedded etcd), never with workers.
+Order: first server → the other servers one at a time → the agents of each pool in batches of
+``workerPools[].maxUnavailable`` (default 1), pools side by side. Each node's rollout (drain →
+k3s → uncordon, see ``K3sNode``) starts after the previous node's (or batch's) uncordon, i.e.
+once it is back and Ready. Joining servers one at a time keeps etcd to one learner at a time:
+concurrent joins fail with "too many learner members in cluster" (k3s-io/k3s#4335, #7000), and
+it is the order k3s prescribes for upgrades (servers one at a time, then agents), which the same
+commands perform on a version bump or a config change; a restart that drains one node of a pool
+at a time keeps the pool's capacity minus one. Agents wait for the last server so an upgrade
+never runs a kubelet newer than an API server. The chain grows with the number of servers (at
+most 5 with embedded etcd) and with ``count / maxUnavailable`` of the largest pool.
+With ``addons.systemUpgradeController`` the controller owns version bumps: the rollout is not
+re-run for a new ``k3s.version`` (only the upgrade Plans change).
 """
 
 from __future__ import annotations
@@ -78,6 +84,7 @@ class K3sBootstrap(pulumi.ComponentResource):
         join_url = pulumi.Output.from_input(api.join_address).apply(k3s_config.join_url)
         datastore = (pulumi.Output.secret(spec.k3s.datastore_endpoint)
                      if spec.k3s.datastore_endpoint is not None else None)
+        upgrades_by_controller = spec.addons.system_upgrade_controller.enabled
         # With part of `k3s` set --secret, registries.yaml may hold it too: stage it as a secret.
         registries_secret = spec.is_secret("k3s")
         registries = registries_yaml(spec.k3s)
@@ -119,7 +126,7 @@ class K3sBootstrap(pulumi.ComponentResource):
                 staged=staged, secrets=pulumi.Output.secret(secrets),
                 connection=node_connection(node, ssh),
                 first_server_connection=None if node is first else first_connection,
-                sudo=sudo)
+                sudo=sudo, upgrades_by_controller=upgrades_by_controller)
 
         def server_secrets(cluster_token: pulumi.Input[str]) -> pulumi.Output[dict]:
             parts = {"cluster-token": cluster_token, "agent-token": tokens.agent,
@@ -153,7 +160,8 @@ class K3sBootstrap(pulumi.ComponentResource):
             f"{name}-kubeconfig", connection=first_connection,
             create=remote_script("read-kubeconfig.sh", {"KUBECONFIG_FILE": paths.KUBECONFIG_FILE},
                                  sudo=sudo),
-            triggers=[first_node.config_digest, spec.k3s.version],
+            triggers=[first_node.config_digest,
+                      *([] if upgrades_by_controller else [spec.k3s.version])],
             logging=command.remote.Logging.STDERR,
             opts=pulumi.ResourceOptions.merge(on_first, pulumi.ResourceOptions(
                 additional_secret_outputs=["stdout"])))
@@ -175,7 +183,7 @@ class K3sBootstrap(pulumi.ComponentResource):
             token = pinned("server", tokens.cluster) if spec.uses_embedded_etcd else tokens.cluster
             node = K3sNode(server.key, plan(server, server_secrets(token)),
                            after=snapshots.before(server, first_connection,
-                                                  after=[previous.k3s]),
+                                                  after=[previous.uncordon]),
                            membership_after=previous_membership + snapshots.members(
                                servers, first_node.k3s),
                            boot_after=list(depends_on), opts=child)
@@ -183,20 +191,29 @@ class K3sBootstrap(pulumi.ComponentResource):
             previous = node
             previous_membership = [node.membership] if node.membership else []
         last_server = previous
+        batches = {pool.name: pool.max_unavailable for pool in spec.worker_pools}
+        rolled: dict[str, list[K3sNode]] = {}
         for agent in agents:
             secrets = pulumi.Output.all(**{"agent-token": pinned("agent", tokens.agent),
                                            **user_secrets("agent")})
-            self.nodes[agent.key] = K3sNode(agent.key, plan(agent, secrets),
-                                            after=[last_server.k3s],
-                                            boot_after=list(depends_on), opts=child)
+            pool = rolled.setdefault(agent.pool, [])
+            batch = batches.get(agent.pool, 1)
+            # The node `batch` places earlier in its pool must be back first; the first batch
+            # waits for the last server.
+            after = pool[-batch].uncordon if len(pool) >= batch else last_server.uncordon
+            node = K3sNode(agent.key, plan(agent, secrets), after=[after],
+                           boot_after=list(depends_on), opts=child)
+            self.nodes[agent.key] = node
+            pool.append(node)
 
         self.kubeconfig = pulumi.Output.secret(_kubeconfig(spec, api, servers, first, reader))
-        self.ready = [reader] + [node.k3s for node in self.nodes.values()] + [
-            node.membership for node in self.nodes.values() if node.membership is not None]
+        self.ready = [reader] + [node.uncordon for node in self.nodes.values()] + [
+            step for node in self.nodes.values()
+            for step in (node.membership, node.node_metadata) if step is not None]
         # The control plane alone: what in-cluster installs need. Workers join on their own
         # schedule; waiting for them would tie the Kubernetes layer to every worker.
         self.control_plane_ready = [reader] + [
-            step for server in servers for step in (self.nodes[server.key].k3s,
+            step for server in servers for step in (self.nodes[server.key].uncordon,
                                                     self.nodes[server.key].membership) if step]
         self.register_outputs({"kubeconfig": self.kubeconfig,
                                "clusterCaHash": self.cluster_ca_hash,

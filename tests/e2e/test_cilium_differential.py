@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stack_config import ConfigError, validate_cluster_spec
-from stack_config.cilium_values import needs_generated_hash_seed
+from cluster_plan.cilium_values import needs_generated_hash_seed
 from tests.e2e.cilium_helm import CiliumChart, cilium_chart
 from tests.helpers import with_dotted_changes
 from upstream.cilium import SUPPORTED_LINES
