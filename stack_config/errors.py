@@ -76,7 +76,7 @@ def problems_from(error: ValidationError) -> list[ConfigProblem]:
             continue
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
-            message = "unknown key. Fix: check the spelling against the config reference in README.md."
+            message = "unknown key. Fix: check the spelling against the config reference in docs/configuration.md."
         elif item["type"] == "missing":
             message = "required key is missing. Fix: set it in Pulumi.<stack>.yaml."
         problems.append(ConfigProblem(format_location(loc), message))

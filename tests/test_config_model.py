@@ -36,12 +36,13 @@ def test_cluster_name_is_required() -> None:
 def test_unknown_key_is_named_with_its_path() -> None:
     assert problems(base(controlPlane={"cuont": 3})) == [
         "controlPlane.cuont: unknown key. Fix: check the spelling against the config reference "
-        "in README.md."]
+        "in docs/configuration.md."]
 
 
 def test_unknown_top_level_key_is_refused() -> None:
     assert problems(base(workerPool=[])) == [
-        "workerPool: unknown key. Fix: check the spelling against the config reference in README.md."]
+        "workerPool: unknown key. Fix: check the spelling against the config reference in "
+        "docs/configuration.md."]
 
 
 def test_location_must_be_a_hetzner_location() -> None:

@@ -5,7 +5,7 @@ diffed as ``pulumi up`` applies it. The expectation lists every custom resource 
 updated (with the changed input paths), replaced (with why) and deleted; anything more is a
 regression in day-2 safety. Remote commands that are "replaced" by changed triggers run their
 script again (``-k3s`` is idempotent: compare, back up, restart, roll back); no server is ever
-replaced. README.md's day-2 table is rendered from the same diffs (checked at the end).
+replaced. docs/day2.md's table is rendered from the same diffs (checked at the end).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bench.day2_matrix import README, readme_block, render_matrix
+from bench.day2_matrix import PAGE, page_block, render_matrix
 from tools.lib.day2_changes import BY_KEY, CHANGES, Day2Matrix
 from tools.lib.plan_diff import PlanDiff
 
@@ -160,6 +160,6 @@ def test_cloud_init_edits_reach_the_plan_but_no_running_server(matrix: Day2Matri
     assert matrix.diff(change).changes == []
 
 
-def test_readme_shows_the_measured_matrix(matrix: Day2Matrix) -> None:
-    assert readme_block(README.read_text()) == render_matrix(matrix), \
-        "README.md's day-2 table is stale: run python bench/day2_matrix.py"
+def test_the_day2_page_shows_the_measured_matrix(matrix: Day2Matrix) -> None:
+    assert page_block(PAGE.read_text()) == render_matrix(matrix), \
+        "docs/day2.md's day-2 table is stale: run python bench/day2_matrix.py"

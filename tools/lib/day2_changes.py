@@ -1,7 +1,7 @@
 """The common day-2 changes, each planned before and after on an example stack and diffed.
 
 Shared by the blast-radius test matrix (``tests/test_day2.py``, which asserts each change's exact
-effect) and the README's "Day-2 operations" table (``bench/day2_matrix.py``, which renders the
+effect) and the "Day-2 operations" table of docs/day2.md (``bench/day2_matrix.py``, which renders the
 measured effects). A change is a stack-config edit; the two that no config key expresses — a
 program release that edits every server's user data, and a new k3s token — are simulated by
 patching what the program or the mocked provider produces.
@@ -44,7 +44,7 @@ class Day2Change:
     simulate: Callable[[], contextlib.AbstractContextManager[None]] | None = None
     """For changes no config key expresses: active while the 'after' plan is made."""
     meaning: str = ""
-    """What the measured effect means on a running cluster (for the README)."""
+    """What the measured effect means on a running cluster (for docs/day2.md)."""
 
 
 def _key(config: Config, name: str) -> Any:
