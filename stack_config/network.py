@@ -21,8 +21,8 @@ class NetworkConfig(StrictModel):
     """The Hetzner private network every node joins."""
 
     cidr: IPv4Network = IPv4Network("10.0.0.0/16")
-    """Private network range; the subnet, the gateway and every node address come from it
-    (address plan: ``cluster_plan/address_plan.py``)."""
+    """Private (RFC 1918) network range, large enough for the address plan; the subnet, the
+    gateway and every node address come from it (see docs/infrastructure.md, "Address plan")."""
     private_only: bool = False
     """Nodes get no public IPs and reach the internet through the bastion's NAT."""
 
@@ -41,7 +41,11 @@ class AccessConfig(StrictModel):
     """Who may reach SSH and the Kubernetes API from the internet. Empty lists mean closed."""
 
     ssh_allowed_cidrs: list[Cidr] = Field(default_factory=list)
+    """Who may reach SSH (tcp 22): the bastion, and the nodes too unless
+    ``network.privateOnly``."""
     api_allowed_cidrs: list[Cidr] = Field(default_factory=list)
+    """Who may reach the Kubernetes API (tcp 6443) on servers with a public interface. Does not
+    cover a public API load balancer: Hetzner firewalls never apply to load balancers."""
     icmp_allowed_cidrs: list[Cidr] = Field(default_factory=lambda: ["0.0.0.0/0", "::/0"])
     """Who may ping servers with a public interface. Nothing listens on ICMP; empty closes it."""
     ssh_public_keys: list[str] = Field(default_factory=list)
@@ -85,7 +89,10 @@ class BastionConfig(StrictModel):
     """The jump host and NAT gateway for private-only clusters."""
 
     enabled: bool = False
+    """Create the bastion: SSH jump host, and in private mode the NAT gateway of the network."""
     server_type: ServerType = "cx23"
+    """Hetzner server type of the bastion."""
     image: Image = DEFAULT_IMAGE
+    """Hetzner image of the bastion."""
     location: Location | None = None
     """Defaults to the top-level ``location``."""

@@ -33,15 +33,28 @@ class ClusterSpec(StrictModel):
     """Everything under the ``k3s-hcloud:`` namespace of ``Pulumi.<stack>.yaml``."""
 
     cluster_name: DnsLabel
+    """Lowercase DNS label naming the cluster; prefixes every Hetzner resource name."""
     location: Location = "nbg1"
+    """Default Hetzner location of every server and load balancer (one network zone per
+    cluster)."""
     network: NetworkConfig = NetworkConfig()
+    """The Hetzner private network every node joins."""
     access: AccessConfig = AccessConfig()
+    """Who may reach the servers from the internet (empty lists mean closed) and with which SSH
+    keys."""
     bastion: BastionConfig = BastionConfig()
+    """Jump host and NAT gateway; required with ``network.privateOnly``."""
     control_plane: ControlPlaneConfig = ControlPlaneConfig()
+    """The k3s servers and the optional load balancer in front of their API."""
     worker_pools: list[WorkerPoolConfig] = Field(default_factory=list)
+    """Named pools of k3s agents; the name is the pool's stable identity (never a list
+    position)."""
     k3s: K3sConfig = K3sConfig()
+    """The k3s release and what it is configured with on every node."""
     cilium: CiliumConfig = CiliumConfig()
+    """The Cilium release: its version, Helm values and Cilium resources."""
     addons: AddonsConfig = AddonsConfig()
+    """What runs in the cluster besides Cilium."""
 
     # -- derived values the components share ------------------------------------------------
     @property
