@@ -8,8 +8,9 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
-from cluster_plan.address_plan import MAX_NETWORK_PREFIX
+from cluster_plan.address_plan import AddressPlanError, check_network_size
 from stack_config.base import DEFAULT_IMAGE, Cidr, Image, Location, ServerType, StrictModel
+from upstream.k3s import API_PORT
 
 HcloudName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
@@ -31,9 +32,10 @@ class NetworkConfig(StrictModel):
     def _private_and_big_enough(cls, cidr: IPv4Network) -> IPv4Network:
         if not cidr.is_private:
             raise ValueError(f"{cidr} is not a private (RFC 1918) range. Fix: use e.g. 10.0.0.0/16.")
-        if cidr.prefixlen > MAX_NETWORK_PREFIX:
-            raise ValueError(f"{cidr} is too small for the address plan (one /24 block per worker "
-                             f"pool). Fix: use a /{MAX_NETWORK_PREFIX} or larger, e.g. 10.0.0.0/16.")
+        try:
+            check_network_size(cidr)
+        except AddressPlanError as error:
+            raise ValueError(f"{error.message} Fix: {error.fix}") from None
         return cidr
 
 
@@ -65,7 +67,7 @@ class AccessConfig(StrictModel):
     def _https_url(cls, url: str | None) -> str | None:
         if url is not None and not re.match(r"^https://[^/\s:]+:\d{1,5}$", url):
             raise ValueError(f"'{url}' is not an API server URL. Fix: write it like "
-                             "https://127.0.0.1:6443 (scheme, host and port, no path).")
+                             f"https://127.0.0.1:{API_PORT} (scheme, host and port, no path).")
         return url
 
     @field_validator("ssh_public_keys")

@@ -21,10 +21,9 @@ from stack_config.network import AccessConfig, BastionConfig, NetworkConfig
 from stack_config.nodes import ControlPlaneConfig, WorkerPoolConfig
 from upstream import hetzner, k3s
 from upstream.cilium import line_of
+from upstream.k3s import API_PORT
 from upstream.cilium_chart import check_helm_values
 
-# Embedded etcd needs a quorum: an odd member count. (Ref: etcd FAQ, k3s docs datastore/ha-embedded)
-EMBEDDED_ETCD_COUNTS = (1, 3, 5)
 # Names the program uses for its own servers; a worker pool may not take them.
 RESERVED_POOL_NAMES = frozenset({"cp", "control-plane", "bastion"})
 
@@ -108,15 +107,15 @@ class ClusterSpec(StrictModel):
         if self.network.private_only and self.access.api_allowed_cidrs:
             notes.append(
                 "access.apiAllowedCidrs has no effect with network.privateOnly: no server has a "
-                "public interface to open 6443 on. Reach the API through the bastion "
-                "(ssh -L 6443:<api address>:6443) or a public API load balancer.")
+                f"public interface to open {API_PORT} on. Reach the API through the bastion "
+                f"(ssh -L {API_PORT}:<api address>:{API_PORT}) or a public API load balancer.")
         if not self.api_reachable_from_internet and self.access.kubernetes_api_server is None:
             notes.append(
                 "The Kubernetes layer (CCM, Cilium, add-ons) is applied from the machine running "
                 "`pulumi up`, and this stack gives the API no address it can reach from the "
                 "internet. Run pulumi inside the network, or open a tunnel (`ssh -N -L "
-                "6443:<api address>:6443 root@<bastion or node>`) and set "
-                "access.kubernetesApiServer: https://127.0.0.1:6443.")
+                f"{API_PORT}:<api address>:{API_PORT} root@<bastion or node>`) and set "
+                f"access.kubernetesApiServer: https://127.0.0.1:{API_PORT}.")
         line = line_of(self.cilium.version)
         if line and self.cilium.allow_untested_kubernetes and not _k8s_in_range(self):
             notes.append(
@@ -171,10 +170,11 @@ class ClusterSpec(StrictModel):
     @model_validator(mode="after")
     def _etcd_quorum(self) -> "ClusterSpec":
         count = self.control_plane.count
-        if self.uses_embedded_etcd and count not in EMBEDDED_ETCD_COUNTS:
+        if self.uses_embedded_etcd and count not in k3s.EMBEDDED_ETCD_SERVER_COUNTS:
             raise KeyedValueError(
                 "controlPlane.count", f"{count} servers with embedded etcd cannot keep a quorum.",
-                "use 1, 3 or 5, or set k3s.datastoreEndpoint for an external datastore.")
+                f"use {k3s.embedded_etcd_counts_text()}, or set k3s.datastoreEndpoint for an "
+                "external datastore.")
         return self
 
     @model_validator(mode="after")
@@ -227,8 +227,8 @@ class ClusterSpec(StrictModel):
             raise KeyedValueError(
                 "k3s.embeddedRegistryMirror.enabled",
                 f"k3s {self.k3s.version} has no embedded registry mirror; it first shipped in "
-                f"{k3s.embedded_registry_minimums()} (GA from v1.29.12+k3s1, v1.30.8+k3s1, "
-                "v1.31.4+k3s1).",
+                f"{k3s.embedded_registry_minimums()} (GA from "
+                f"{k3s.embedded_registry_ga_releases()}).",
                 "raise k3s.version to one of those releases or newer, or set "
                 "k3s.embeddedRegistryMirror.enabled: false.")
         return self

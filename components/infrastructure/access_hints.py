@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import pulumi
 
 from components.handles import ApiEndpoint, NodeHandle, SshAccess
+from upstream.k3s import API_PORT
 
-API_PORT = 6443
 BASTION_KEY = "bastion"
 
 
