@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from pydantic import Field, model_validator
 
 from cluster_plan import placement
@@ -22,7 +24,7 @@ from stack_config.nodes import ControlPlaneConfig, WorkerPoolConfig
 from upstream import hetzner, k3s
 from upstream.cilium import line_of
 from upstream.k3s import API_PORT
-from upstream.cilium_chart import check_helm_values
+from upstream.cilium_chart import HelmValues, check_helm_values
 
 # Names the program uses for its own servers; a worker pool may not take them.
 RESERVED_POOL_NAMES = frozenset({"cp", "control-plane", "bastion"})
@@ -83,9 +85,11 @@ class ClusterSpec(StrictModel):
     def uses_embedded_etcd(self) -> bool:
         return self.k3s.datastore_endpoint is None
 
-    @property
+    @cached_property
     def address_plan(self) -> AddressPlan:
-        """Every planned private address (see ``cluster_plan/address_plan.py``)."""
+        """Every planned private address (see ``cluster_plan/address_plan.py``), computed once:
+        the validator and every component read the same frozen plan. (The spec is frozen; a
+        ``model_copy(update=...)`` would keep the cached plan, so validate a new spec instead.)"""
         pools = [PoolBlockRequest(pool.name, pool.count, pool.address_block)
                  for pool in self.worker_pools]
         return plan_addresses(self.network.cidr, self.control_plane.count, pools)
@@ -151,6 +155,14 @@ class ClusterSpec(StrictModel):
             ccm_enabled=self.addons.ccm.enabled,
             gateway_api_enabled=bool(self.cilium.value("gatewayAPI.enabled")),
             user_values=self.cilium.values))
+
+    @property
+    def cilium_chart_values(self) -> HelmValues:
+        """The release's values as the chart reads them (the line's defaults where unset): the
+        one way the components read a Cilium setting such as kubeProxyReplacement."""
+        line = line_of(self.cilium.version)
+        assert line is not None, "the config model accepts supported Cilium lines only"
+        return HelmValues(self.cilium_helm_values, line)
 
     @property
     def gateway_load_balancer_name(self) -> str:

@@ -100,10 +100,9 @@ class NodePlace:
 def kube_proxy_replaced(spec: ClusterSpec) -> bool:
     """True when Cilium replaces kube-proxy; k3s must then run without it (and vice versa).
 
-    Cilium's chart takes ``kubeProxyReplacement`` as "true"/"false"; the program's default is true.
+    Read as the chart reads it, the way the ``k3s-cilium-kube-proxy-agreement`` policy does.
     """
-    value = spec.cilium.value("kubeProxyReplacement", True)
-    return value is True or (isinstance(value, str) and value.lower() == "true")
+    return spec.cilium_chart_values.kube_proxy_replacement
 
 
 def cluster_wide_config(spec: ClusterSpec) -> ClusterWideServerConfig:
