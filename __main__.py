@@ -4,8 +4,10 @@ import pulumi
 
 from components.cluster import K3sCluster
 from components.provider import hcloud_token
+from components.runtime_tuning import relax_garbage_collector
 from stack_config import load_cluster_spec
 
+relax_garbage_collector()
 spec = load_cluster_spec()
 for advisory in spec.advisories():
     pulumi.log.warn(advisory)
@@ -21,6 +23,7 @@ exports = {
     "sshKnownHosts": cluster.ssh_known_hosts,
     "sshPrivateKey": cluster.ssh_private_key,
     "gatewayName": cluster.gateway_name,
+    "etcdSnapshots": cluster.etcd_snapshots,
 }
 for output_name, value in exports.items():
     if value is not None:

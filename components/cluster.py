@@ -5,8 +5,8 @@ Creates, as children, each a component of its own wired through the records in
 - the explicit hcloud provider (secret token);
 - ``HetznerInfrastructure``: network, firewalls, SSH keys, bastion/NAT, servers, API LB;
 - ``K3sBootstrap``: k3s installed and joined over SSH, the admin kubeconfig (secret);
-- ``KubernetesLayer``: Gateway API CRDs, hcloud CCM, Cilium, Cilium resources, add-ons, through a
-  Kubernetes provider built from that kubeconfig.
+- ``KubernetesLayer``: Gateway API CRDs, hcloud CCM, Cilium, Cilium resources, add-ons and the
+  cluster-autoscaler, through a Kubernetes provider built from that kubeconfig.
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ from __future__ import annotations
 import pulumi
 
 from components.bootstrap import K3sBootstrap
+from components.bootstrap.etcd_snapshots import snapshot_hints
+from components.bootstrap.k3s_config import join_url
 from components.bootstrap.kubeconfig import with_api_server
 from components.infrastructure import access_hints
 from components.infrastructure.infrastructure import HetznerInfrastructure
 from components.kubernetes import KubernetesLayer
+from components.kubernetes.autoscaler_install import AutoscalerInputs
 from components.provider import hcloud_provider
 from stack_config import ClusterSpec
 
@@ -33,6 +36,8 @@ class K3sCluster(pulumi.ComponentResource):
     ssh_private_key: pulumi.Output[str] | None
     """Secret; only when the program generated the login key."""
     gateway_name: pulumi.Output[str] | None
+    etcd_snapshots: pulumi.Output[dict] | None
+    """Where etcd snapshots go and the command that lists them; None without embedded etcd."""
 
     def __init__(self, name: str, spec: ClusterSpec, hcloud_token: pulumi.Output[str],
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -47,10 +52,16 @@ class K3sCluster(pulumi.ComponentResource):
         self.bootstrap = K3sBootstrap(name, spec, infra.nodes, infra.ssh, infra.api,
                                       depends_on=infra.ready, opts=child)
         self.kubeconfig = pulumi.Output.secret(self.bootstrap.kubeconfig)
+        autoscaler = None
+        if infra.autoscaling is not None:
+            autoscaler = AutoscalerInputs(
+                targets=infra.autoscaling, hcloud_token=hcloud_token,
+                join_url=pulumi.Output.from_input(infra.api.join_address).apply(join_url),
+                agent_join_token=self.bootstrap.agent_join_token)
         self.kubernetes = KubernetesLayer(
             name, spec, _provider_kubeconfig(self.kubeconfig, spec), hcloud_token,
             infra.network.id, cluster_identity=self.bootstrap.cluster_ca_hash,
-            depends_on=self.bootstrap.control_plane_ready, opts=child)
+            depends_on=self.bootstrap.control_plane_ready, autoscaler=autoscaler, opts=child)
 
         self.api_endpoint = access_hints.api_endpoint(infra.api)
         self.node_addresses = access_hints.node_addresses(infra.nodes)
@@ -59,6 +70,9 @@ class K3sCluster(pulumi.ComponentResource):
         self.ssh_known_hosts = access_hints.known_hosts(infra.nodes, infra.ssh)
         self.ssh_private_key = infra.ssh.private_key
         self.gateway_name = self.kubernetes.gateway_name
+        self.etcd_snapshots = snapshot_hints(
+            spec, [node.key for node in infra.nodes if node.role == "server"], infra.ssh.user,
+            self.ssh_commands)
         self.register_outputs({
             **described,
             "kubeconfig": self.kubeconfig,

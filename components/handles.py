@@ -117,3 +117,19 @@ class ApiEndpoint:
         if server.public_ipv4 is not None:
             sans.append(server.public_ipv4)
         return sans
+
+
+@dataclass(frozen=True)
+class AutoscalingTargets:
+    """The Hetzner resources the cluster-autoscaler's servers join, from the infrastructure."""
+
+    network_id: pulumi.Input[int]
+    ssh_key_id: pulumi.Input[str]
+    """The stack's first SSH key (the Hetzner provider takes exactly one)."""
+    firewall_id: pulumi.Input[int] | None
+    """The nodes' firewall in public mode; None in private mode."""
+    placement_group_ids: dict[str, pulumi.Output[int]]
+    """Node group id → its spread placement group, for groups small enough to have one."""
+    private_only: bool
+    network_gateway: str
+    """First address of the network: private-mode nodes route their egress through it."""

@@ -1,43 +1,85 @@
-"""Pulumi Deployments settings for each k3s-hcloud stack: `pulumi up` on push, previews on PRs.
+"""Push-to-deploy for the k3s-hcloud stacks, without opening SSH or the API to the internet.
 
-Deployments run remotely and reject `--policy-pack`, so they cannot run this repository's pack;
-the policy gate for pull requests is the GitHub Actions workflow (.github/workflows), and org-wide
-enforcement of `pulumi up` means publishing the pack to Pulumi Cloud (`pulumi policy publish`).
+For each cluster stack in ``stacks`` (docs/delivery.md has the walk-through):
+- ``path: pulumi-deployments`` (Pulumi Cloud Enterprise / Business Critical): an ``AgentPool``
+  named for the stack and ``DeploymentSettings`` that run ``pulumi up`` on push to ``branch``
+  and previews of pull requests on that pool's agents. The pool's token is a secret output.
+- ``path: github-actions`` (any edition): nothing in Pulumi Cloud; a self-hosted GitHub Actions
+  runner labelled ``k3s-hcloud-<stack>`` runs ``.github/workflows/deploy.yml`` on push. Its
+  registration token is the secret config ``githubRunnerToken``.
+- ``runner: bastion``: the runner (or agent) is installed on the cluster's bastion by
+  ``InNetworkRunner`` over SSH, reading the cluster stack's outputs. ``runner: self-managed``:
+  you install it (``runner/*.sh``) on a host in the stack's allowed ranges.
+
+Deployments run remotely and reject ``--policy-pack``; the pull-request workflow is the policy
+gate, and ``pulumi policy publish policies`` enforces the pack on every ``pulumi up``.
 """
 
 import pulumi
 import pulumi_pulumiservice as service
 
+from delivery_settings import SettingsError, parse_settings
+from in_network_runner import InNetworkRunner
+
 CLUSTER_PROJECT = "k3s-hcloud"
+# Changes to the deployment program itself or to docs never redeploy clusters.
+CLUSTER_PATHS = ["*.py", "components/**", "stack_config/**", "upstream/**", "requirements.txt",
+                 "Pulumi.yaml"]
 
 config = pulumi.Config()
-organization = config.require("organization")
-repository = config.require("repository")
-branch = config.get("branch") or "main"
-stacks: list[str] = config.require_object("stacks")
+raw = {key: config.get_object(key) if key in ("stacks", "runnerRelease") else config.get(key)
+       for key in ("organization", "repository", "branch", "path", "stacks", "runnerRelease")}
+try:
+    settings = parse_settings(raw)
+except SettingsError as error:
+    raise pulumi.RunError(f"k3s-hcloud-deployments:{error}") from None
 
-for stack in stacks:
-    service.DeploymentSettings(
-        f"{CLUSTER_PROJECT}-{stack}",
-        organization=organization,
-        project=CLUSTER_PROJECT,
-        stack=stack,
-        source_context=service.DeploymentSettingsSourceContextArgs(
-            git=service.DeploymentSettingsGitSourceArgs(branch=f"refs/heads/{branch}", repo_dir="."),
-        ),
-        vcs=service.DeploymentSettingsVcsArgs(
-            provider="github",
-            repository=repository,
-            deploy_commits=True,
-            preview_pull_requests=True,
-            pull_request_template=False,
-            # Changes to the deployment program itself or to docs never redeploy clusters.
-            paths=["*.py", "components/**", "stack_config/**", "upstream/**", "requirements.txt",
-                   "Pulumi.yaml", f"Pulumi.{stack}.yaml"],
-        ),
-        operation_context=service.DeploymentSettingsOperationContextArgs(
-            options=service.OperationContextOptionsArgs(skip_intermediate_deployments=True),
-        ),
-    )
+github_token = (config.require_secret("githubRunnerToken")
+                if settings.path == "github-actions"
+                and any(s.runner == "bastion" for s in settings.stacks) else None)
+agent_tokens: dict[str, pulumi.Output[str]] = {}
 
-pulumi.export("deployedStacks", stacks)
+for delivery in settings.stacks:
+    stack_name = f"{CLUSTER_PROJECT}-{delivery.stack}"
+    token = github_token
+    if settings.path == "pulumi-deployments":
+        pool = service.AgentPool(
+            delivery.label, name=delivery.label, organization_name=settings.organization,
+            description=f"Deploys {CLUSTER_PROJECT}/{delivery.stack} from inside its network "
+                        f"({delivery.runner})")
+        token = agent_tokens[delivery.stack] = pool.token_value
+        service.DeploymentSettings(
+            stack_name,
+            organization=settings.organization,
+            project=CLUSTER_PROJECT,
+            stack=delivery.stack,
+            agent_pool_id=pool.agent_pool_id,
+            source_context=service.DeploymentSettingsSourceContextArgs(
+                git=service.DeploymentSettingsGitSourceArgs(
+                    branch=f"refs/heads/{settings.branch}", repo_dir=".")),
+            vcs=service.DeploymentSettingsVcsArgs(
+                provider="github",
+                repository=settings.repository,
+                deploy_commits=True,
+                # Previews of pull requests run on the same in-network agent: they can read the
+                # live cluster. The policy gate stays in the pull-request workflow.
+                preview_pull_requests=True,
+                pull_request_template=False,
+                paths=[*CLUSTER_PATHS, f"Pulumi.{delivery.stack}.yaml"],
+            ),
+            operation_context=service.DeploymentSettingsOperationContextArgs(
+                options=service.OperationContextOptionsArgs(skip_intermediate_deployments=True),
+            ),
+        )
+    if delivery.runner == "bastion" and token is not None:
+        cluster = pulumi.StackReference(
+            f"{delivery.label}-cluster",
+            stack_name=f"{settings.organization}/{CLUSTER_PROJECT}/{delivery.stack}")
+        InNetworkRunner(delivery.label, settings, delivery, cluster, token)
+
+pulumi.export("deliveryPath", settings.path)
+pulumi.export("runners", {d.stack: {"label": d.label, "placement": d.runner}
+                          for d in settings.stacks})
+if agent_tokens:
+    # For self-managed agents: `pulumi stack output agentTokens --show-secrets`.
+    pulumi.export("agentTokens", pulumi.Output.secret(agent_tokens))

@@ -8,6 +8,8 @@ from policies.rules import (
     api_load_balancer,
     cilium,
     cilium_on_hetzner,
+    cluster_autoscaler,
+    etcd_snapshots,
     firewall,
     gateway_api,
     k3s,
@@ -24,4 +26,4 @@ def all_policies() -> list[Policy]:
     return [*firewall.POLICIES, *api_load_balancer.POLICIES, *servers.POLICIES,
             *remote_commands.POLICIES, *k3s.POLICIES, *k3s_cilium.POLICIES,
             *gateway_api.POLICIES, *cilium.POLICIES, *cilium_on_hetzner.POLICIES,
-            *node_images.POLICIES]
+            *node_images.POLICIES, *cluster_autoscaler.POLICIES, *etcd_snapshots.POLICIES]

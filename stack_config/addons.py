@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, model_validator
 
-from stack_config.base import DnsLabel, Location, StrictModel
+from stack_config.base import DnsLabel, Location, StrictModel, text_rule
 from stack_config.errors import KeyedValueError
 from stack_config.nodes import LoadBalancerType
 from upstream.hetzner import CCM_CHART_VERSION, CSI_CHART_VERSION
 from upstream.k3s import SYSTEM_UPGRADE_CONTROLLER_VERSION
 
-ChartVersion = Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
-ReleaseTag = Annotated[str, StringConstraints(pattern=r"^v\d+\.\d+\.\d+$")]
+ChartVersion = Annotated[str, text_rule(r"\d+\.\d+\.\d+", "a chart version", "1.35.0")]
+ReleaseTag = Annotated[str, text_rule(r"v\d+\.\d+\.\d+", "a release tag", "v0.20.1")]
 # RFC 1123 subdomain: what Kubernetes accepts as a Secret name.
-SecretName = Annotated[str, StringConstraints(
-    max_length=253, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+SecretName = Annotated[str, text_rule(
+    r"(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
+    "a Kubernetes Secret name", "web-tls (lowercase DNS subdomain, at most 253 characters)")]
 # Gateway API Hostname: optional leading wildcard label, lowercase DNS labels.
-Hostname = Annotated[str, StringConstraints(
-    max_length=253,
-    pattern=r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+Hostname = Annotated[str, text_rule(
+    r"(?=.{1,253}$)(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
+    "a hostname", "app.example.com or *.example.com (lowercase, at most 253 characters)")]
 
 
 class CloudControllerManager(StrictModel):

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import re
+import base64
 from ipaddress import IPv4Network
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from cluster_plan.address_plan import AddressPlanError, check_network_size
 from stack_config.base import DEFAULT_IMAGE, Cidr, Image, Location, ServerType, StrictModel
 from upstream.k3s import API_PORT
+from stack_config.errors import KeyedValueError, KeyedValueErrors
 
 HcloudName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
@@ -65,26 +67,67 @@ class AccessConfig(StrictModel):
     @field_validator("kubernetes_api_server")
     @classmethod
     def _https_url(cls, url: str | None) -> str | None:
-        if url is not None and not re.match(r"^https://[^/\s:]+:\d{1,5}$", url):
-            raise ValueError(f"'{url}' is not an API server URL. Fix: write it like "
+        if url is not None and not _is_api_server_url(url):
+            raise ValueError(f"{url!r} is not an API server URL. Fix: write it like "
                              f"https://127.0.0.1:{API_PORT} (scheme, host and port, no path).")
         return url
 
     @field_validator("ssh_public_keys")
     @classmethod
-    def _openssh_format(cls, keys: list[str]) -> list[str]:
-        for index, key in enumerate(keys):
-            if not key.strip().startswith(_SSH_KEY_TYPES) or len(key.split()) < 2:
-                raise ValueError(
-                    f"entry [{index}] is not an OpenSSH public key. "
-                    "Fix: paste the whole line of e.g. ~/.ssh/id_ed25519.pub ('ssh-ed25519 AAAA…')."
-                )
+    def _without_surrounding_space(cls, keys: list[str]) -> list[str]:
         return [key.strip() for key in keys]
+
+    @model_validator(mode="after")
+    def _ssh_keys_are_openssh_and_distinct(self) -> "AccessConfig":
+        problems: list[KeyedValueError] = []
+        seen: dict[tuple[str, str], int] = {}
+        for index, key in enumerate(self.ssh_public_keys):
+            key_path = f"sshPublicKeys[{index}]"
+            parts = key.split()
+            if len(parts) < 2 or parts[0] not in _SSH_KEY_TYPES or not _is_base64(parts[1]):
+                problems.append(KeyedValueError(
+                    key_path, "is not an OpenSSH public key.",
+                    "paste the whole line of e.g. ~/.ssh/id_ed25519.pub ('ssh-ed25519 AAAA…')."))
+                continue
+            identity = (parts[0], parts[1])
+            if identity in seen:
+                # Both entries would become one Hetzner SSH key: Hetzner refuses a second upload
+                # of the same public key, and the resources would share one name.
+                problems.append(KeyedValueError(
+                    key_path, f"is the same key as sshPublicKeys[{seen[identity]}].",
+                    "list each public key once."))
+            seen.setdefault(identity, index)
+        names = self.hcloud_ssh_key_names
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                problems.append(KeyedValueError(f"hcloudSshKeyNames[{index}]",
+                                                f"'{name}' is listed twice.", "list it once."))
+        if problems:
+            raise KeyedValueErrors(problems)
+        return self
 
     @property
     def generates_ssh_key(self) -> bool:
         """True when the user gave no key: the program makes an ed25519 pair and keeps it secret."""
         return not self.ssh_public_keys and not self.hcloud_ssh_key_names
+
+
+def _is_api_server_url(url: str) -> bool:
+    try:
+        parsed = urlsplit(url)
+        port = parsed.port
+    except ValueError:
+        return False
+    return (parsed.scheme == "https" and bool(parsed.hostname) and port is not None
+            and 0 < port < 65536 and parsed.path in ("", "/") and not parsed.query
+            and not parsed.fragment and not parsed.username and url == url.strip())
+
+
+def _is_base64(text: str) -> bool:
+    try:
+        return bool(base64.b64decode(text, validate=True))
+    except ValueError:
+        return False
 
 
 class BastionConfig(StrictModel):

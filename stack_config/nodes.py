@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, NonNegativeInt, PositiveInt, StringConstraints, model_validator
+from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
+from stack_config.autoscaling import AutoscalingConfig
 from stack_config.base import (
     DEFAULT_IMAGE,
     DEFAULT_SERVER_TYPE,
@@ -14,8 +15,10 @@ from stack_config.base import (
     Location,
     ServerType,
     StrictModel,
+    text_rule,
 )
-from stack_config.errors import KeyedValueError
+from stack_config.errors import KeyedValueError, KeyedValueErrors
+from stack_config.labels import kubelet_refuses_label
 
 LoadBalancerType = Literal["lb11", "lb21", "lb31"]
 
@@ -52,16 +55,14 @@ class ControlPlaneConfig(StrictModel):
 
 
 # Kubernetes label keys: optional DNS-subdomain prefix and a name segment.
-LabelKey = Annotated[
-    str,
-    StringConstraints(
-        pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-        r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
-    ),
-]
-LabelValue = Annotated[
-    str, StringConstraints(pattern=r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
-]
+LabelKey = Annotated[str, text_rule(
+    r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?",
+    "a Kubernetes label key", "example.com/tier (optional DNS prefix and '/', then up to 63 "
+    "letters, digits, '-', '_', '.')")]
+LabelValue = Annotated[str, text_rule(
+    r"(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?", "a Kubernetes label value",
+    "web (up to 63 letters, digits, '-', '_', '.', starting and ending with a letter or digit)")]
 
 
 class Taint(StrictModel):
@@ -72,6 +73,11 @@ class Taint(StrictModel):
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
     """What the taint does to pods that do not tolerate it."""
 
+    def k3s_text(self) -> str:
+        """``key=value:Effect`` (``key:Effect`` without a value), as k3s ``node-taint`` takes it."""
+        return f"{self.key}={self.value}:{self.effect}" if self.value else \
+            f"{self.key}:{self.effect}"
+
 
 class WorkerPoolConfig(StrictModel):
     """A named group of identical k3s agents. Nodes are named ``<pool>-<n>``, n = 1..count."""
@@ -80,7 +86,8 @@ class WorkerPoolConfig(StrictModel):
     """Unique, stable pool name: it names the servers (``<cluster>-<pool>-<n>``) and derives the
     pool's address block."""
     count: NonNegativeInt = 1
-    """Number of agents; lowering it drains and removes the highest-numbered nodes."""
+    """Nodes Pulumi creates; lowering it drains and removes the highest-numbered nodes. With
+    ``autoscaling`` it defaults to ``autoscaling.min``."""
     server_type: ServerType = DEFAULT_SERVER_TYPE
     """Hetzner server type of the pool (``cax*`` types are arm64)."""
     image: Image = DEFAULT_IMAGE
@@ -94,6 +101,44 @@ class WorkerPoolConfig(StrictModel):
     address_block: NonNegativeInt | None = None
     """Which /24 of the network holds this pool's private addresses. Unset: derived from the
     name. Set it only to resolve a collision the plan reports, on the pool being added."""
+    autoscaling: AutoscalingConfig | None = None
+    """Present: the cluster-autoscaler adds and removes nodes up to ``max`` (see
+    ``stack_config/autoscaling.py`` and docs/autoscaler.md)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_defaults_to_min(cls, data: Any) -> Any:
+        # An autoscaled pool without ``count`` starts at its minimum, not at the fixed default.
+        if isinstance(data, dict) and "count" not in data and isinstance(
+                data.get("autoscaling"), dict):
+            return {**data, "count": data["autoscaling"].get("min", 0)}
+        return data
+
+    @model_validator(mode="after")
+    def _count_within_autoscaling_range(self) -> "WorkerPoolConfig":
+        scaling = self.autoscaling
+        if scaling and not scaling.min <= self.count <= scaling.max:
+            raise KeyedValueError(
+                "count", f"{self.count} is outside autoscaling.min..max "
+                f"({scaling.min}..{scaling.max}).",
+                "set count within that range, or remove count (it then defaults to "
+                "autoscaling.min).")
+        return self
+
+    @property
+    def max_size(self) -> int:
+        """The most nodes the pool can have: ``autoscaling.max``, else ``count``."""
+        return self.autoscaling.max if self.autoscaling else self.count
+
+    @model_validator(mode="after")
+    def _labels_the_kubelet_may_set(self) -> "WorkerPoolConfig":
+        refused = [key for key in self.labels if kubelet_refuses_label(key)]
+        if refused:
+            raise KeyedValueErrors([KeyedValueError(
+                f"labels.{key}", "the kubelet may not set labels in this namespace on its own "
+                "node and would refuse to start.", "use another namespace, e.g. "
+                "node.kubernetes.io/role or example.com/role.") for key in refused])
+        return self
 
     @model_validator(mode="after")
     def _name_leaves_room_for_index(self) -> "WorkerPoolConfig":

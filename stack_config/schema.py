@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
 from cluster_plan import placement
+from cluster_plan.resource_names import PoolNames, derived_names
 from cluster_plan.address_plan import (
     AddressPlan,
     AddressPlanError,
@@ -14,7 +15,12 @@ from cluster_plan.address_plan import (
     plan_addresses,
 )
 from stack_config.addons import AddonsConfig
-from stack_config.base import DnsLabel, Location, StrictModel
+from stack_config.autoscaling_rules import (
+    autoscaler_placement_groups,
+    autoscaling_advisories,
+    autoscaling_problems,
+)
+from stack_config.base import SECRET_KEYS_CONTEXT, DnsLabel, Location, StrictModel
 from stack_config.cilium import CiliumConfig
 from cluster_plan.cilium_values import CiliumValueInputs, helm_values
 from stack_config.errors import KeyedValueError, KeyedValueErrors
@@ -23,9 +29,13 @@ from stack_config.network import AccessConfig, BastionConfig, NetworkConfig
 from stack_config.nodes import ControlPlaneConfig, WorkerPoolConfig
 from upstream import hetzner, k3s
 from upstream.cilium import line_of
+from upstream.cilium_chart import VALUES_SCHEMA_RULE, HelmValues, check_helm_values
 from upstream.k3s import API_PORT
-from upstream.cilium_chart import HelmValues, check_helm_values
 
+# Top-level keys whose user values the program carries as secrets when the CLI marks the key
+# secret: k3s's free-form parts (serverConfig, agentConfig, registries, datastoreEndpoint) and
+# the Cilium release values. Other keys become names, addresses and plain resource inputs.
+SECRET_CARRYING_KEYS = frozenset({"k3s", "cilium"})
 # Names the program uses for its own servers; a worker pool may not take them.
 RESERVED_POOL_NAMES = frozenset({"cp", "control-plane", "bastion"})
 
@@ -56,6 +66,11 @@ class ClusterSpec(StrictModel):
     """The Cilium release: its version, Helm values and Cilium resources."""
     addons: AddonsConfig = AddonsConfig()
     """What runs in the cluster besides Cilium."""
+    _secret_keys: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
+    def is_secret(self, key: str) -> bool:
+        """True when the CLI marks top-level ``key`` secret (a value under it set --secret)."""
+        return key in self._secret_keys
 
     # -- derived values the components share ------------------------------------------------
     @property
@@ -96,7 +111,8 @@ class ClusterSpec(StrictModel):
 
     @property
     def server_count(self) -> int:
-        workers = sum(pool.count for pool in self.worker_pools)
+        """The most servers the stack can have: autoscaled pools count at ``autoscaling.max``."""
+        workers = sum(pool.max_size for pool in self.worker_pools)
         return self.control_plane.count + workers + (1 if self.bastion.enabled else 0)
 
     def advisories(self) -> list[str]:
@@ -137,6 +153,7 @@ class ClusterSpec(StrictModel):
                 "cilium.values.l2announcements.enabled: Hetzner Cloud networks are routed (L3; "
                 "servers ARP only for the gateway), so L2 announcements only work on vSwitch or "
                 "on-prem L2 segments the nodes share.")
+        notes += autoscaling_advisories(self.cluster_name, self.worker_pools)
         return notes
 
     @property
@@ -171,6 +188,20 @@ class ClusterSpec(StrictModel):
 
     # -- rules that span keys ------------------------------------------------------------------
     @model_validator(mode="after")
+    def _secrets_only_where_carried(self, info: ValidationInfo) -> "ClusterSpec":
+        secret = frozenset((info.context or {}).get(SECRET_KEYS_CONTEXT, frozenset()))
+        self._secret_keys = secret
+        refused = sorted(secret - SECRET_CARRYING_KEYS)
+        if refused:
+            raise KeyedValueErrors([KeyedValueError(
+                key, "holds a value set with --secret, but the program turns this key into "
+                "resource names and plain inputs, where a secret would show in clear.",
+                f"set the value without --secret (pulumi config set --path {key}... <value>); "
+                "secrets belong under k3s (serverConfig, agentConfig, registries, "
+                "datastoreEndpoint) or cilium.values.") for key in refused])
+        return self
+
+    @model_validator(mode="after")
     def _private_only_needs_bastion(self) -> "ClusterSpec":
         if self.network.private_only and not self.bastion.enabled:
             raise KeyedValueError(
@@ -187,6 +218,17 @@ class ClusterSpec(StrictModel):
                 "controlPlane.count", f"{count} servers with embedded etcd cannot keep a quorum.",
                 f"use {k3s.embedded_etcd_counts_text()}, or set k3s.datastoreEndpoint for an "
                 "external datastore.")
+        return self
+
+    @model_validator(mode="after")
+    def _snapshots_need_embedded_etcd(self) -> "ClusterSpec":
+        if "etcd_snapshots" in self.k3s.model_fields_set and not self.uses_embedded_etcd:
+            raise KeyedValueError(
+                "k3s.etcdSnapshots", "k3s takes etcd snapshots only of its embedded etcd; with "
+                "k3s.datastoreEndpoint the data lives in the external datastore, which k3s "
+                "neither snapshots nor restores.",
+                "back up the external datastore with its own tools and remove k3s.etcdSnapshots, "
+                "or remove k3s.datastoreEndpoint to use embedded etcd.")
         return self
 
     @model_validator(mode="after")
@@ -262,17 +304,23 @@ class ClusterSpec(StrictModel):
     def _servers_fit_one_network(self) -> "ClusterSpec":
         if self.server_count > hetzner.MAX_SERVERS_PER_NETWORK:
             raise KeyedValueError(
-                "workerPools", f"{self.server_count} servers exceed the "
-                f"~{hetzner.MAX_SERVERS_PER_NETWORK} servers one Hetzner network can attach.",
-                "split the workload over several clusters (one stack each).")
+                "workerPools", f"{self.server_count} servers (autoscaled pools counted at "
+                f"autoscaling.max) exceed the ~{hetzner.MAX_SERVERS_PER_NETWORK} servers one "
+                "Hetzner network can attach.",
+                "lower autoscaling.max or count, or split the workload over several clusters "
+                "(one stack each).")
         return self
 
     @model_validator(mode="after")
     def _cilium_values_accepted(self) -> "ClusterSpec":
         # The values the release will get (defaults included), checked the way the chart and the
         # agent check them; the policy pack runs the same checks on the registered release.
+        # The chart's schema first: the other rules read values as the types it promises.
         findings = check_helm_values(self.cilium_helm_values, self.cilium.version,
-                                     pod_cidr=self.k3s.cluster_cidr)
+                                     rules=[VALUES_SCHEMA_RULE])
+        if not findings:
+            findings = check_helm_values(self.cilium_helm_values, self.cilium.version,
+                                         pod_cidr=self.k3s.cluster_cidr)
         if findings:
             raise KeyedValueErrors([
                 KeyedValueError(f"cilium.values.{f.path}", _effect_text(f.effect) + f.message,
@@ -355,13 +403,23 @@ class ClusterSpec(StrictModel):
     def _placement_groups_within_project_limit(self) -> "ClusterSpec":
         needed = placement.groups_needed(self.control_plane.count, self.control_plane_locations,
                                          [pool.count for pool in self.worker_pools])
+        needed += autoscaler_placement_groups(self.worker_pools)
         if needed > hetzner.MAX_PLACEMENT_GROUPS:
             raise KeyedValueError(
                 "workerPools", f"the servers need {needed} spread placement groups (one per "
-                f"{hetzner.MAX_SERVERS_PER_PLACEMENT_GROUP} servers of a pool, and of the control "
-                f"plane per location); a Hetzner project holds at most "
-                f"{hetzner.MAX_PLACEMENT_GROUPS}.",
+                f"{hetzner.MAX_SERVERS_PER_PLACEMENT_GROUP} servers of a pool, of the control "
+                f"plane per location, and one per autoscaled node group); a Hetzner project "
+                f"holds at most {hetzner.MAX_PLACEMENT_GROUPS}.",
                 "use fewer, larger worker pools. Other stacks in the same project count too.")
+        return self
+
+    @model_validator(mode="after")
+    def _autoscaled_pools_are_possible(self) -> "ClusterSpec":
+        problems = autoscaling_problems(
+            self.cluster_name, self.worker_pools, ccm=self.addons.ccm.enabled,
+            kubernetes_minor=self.k3s.parsed_version.kubernetes_minor)
+        if problems:
+            raise KeyedValueErrors(problems)
         return self
 
     @model_validator(mode="after")
@@ -375,6 +433,96 @@ class ClusterSpec(StrictModel):
                 f"{self.control_plane.count} (one per control-plane server).",
                 "pick a larger type or run fewer control-plane servers.")
         return self
+
+
+    @model_validator(mode="after")
+    def _server_types_offered(self) -> "ClusterSpec":
+        servers = [("controlPlane.serverType", self.control_plane.server_type, location)
+                   for location in self.control_plane_locations]
+        servers += [(f"workerPools[{index}].serverType", pool.server_type,
+                     self.pool_location(pool)) for index, pool in enumerate(self.worker_pools)]
+        if self.bastion.enabled:
+            servers.append(("bastion.serverType", self.bastion.server_type,
+                            self.bastion_location))
+        problems: dict[str, KeyedValueError] = {}
+        for key, server_type, location in servers:
+            found = hetzner.server_type_problem(server_type, location)
+            if found and key not in problems:
+                problems[key] = KeyedValueError(key, *found)
+        if problems:
+            raise KeyedValueErrors(list(problems.values()))
+        return self
+
+    @model_validator(mode="after")
+    def _derived_names_fit(self) -> "ClusterSpec":
+        problems: dict[str, KeyedValueError] = {}
+        pools = [PoolNames(f"workerPools[{index}].name", pool.name, pool.count)
+                 for index, pool in enumerate(self.worker_pools)]
+        for key, name in derived_names(self.cluster_name, self.control_plane.count,
+                                       self.control_plane_locations, self.bastion.enabled, pools):
+            if len(name) > hetzner.MAX_RESOURCE_NAME and key not in problems:
+                problems[key] = KeyedValueError(
+                    key, f"the derived name '{name}' has {len(name)} characters; Hetzner and "
+                    f"Kubernetes take at most {hetzner.MAX_RESOURCE_NAME}.",
+                    "shorten clusterName" + (" or this pool's name." if key != "clusterName"
+                                             else "."))
+        if problems:
+            raise KeyedValueErrors(list(problems.values()))
+        return self
+
+    @model_validator(mode="after")
+    def _gateway_load_balancer_in_the_network_zone(self) -> "ClusterSpec":
+        gateway = self.addons.gateway
+        location = gateway.load_balancer.location
+        if gateway.enabled and location and hetzner.network_zone(location) != self.network_zone:
+            raise KeyedValueError(
+                "addons.gateway.loadBalancer.location",
+                f"{location} is in {hetzner.network_zone(location)}, the network in "
+                f"{self.network_zone}: the load balancer could not attach to it.",
+                f"use a location in {self.network_zone}, or remove the key (default: "
+                f"{self.location}).")
+        return self
+
+    @model_validator(mode="after")
+    def _native_routing_has_its_routes(self) -> "ClusterSpec":
+        # Hetzner networks are routed (L3): with native routing, pod CIDRs reach other nodes only
+        # through network routes, which hcloud-ccm's route controller creates.
+        line = line_of(self.cilium.version)
+        if line is None or self.addons.ccm.enabled:
+            return self
+        if HelmValues(self.cilium_helm_values, line).routing_mode == "native":
+            raise KeyedValueError(
+                "addons.ccm.enabled", "Cilium routes natively (routingMode: native), and only "
+                "hcloud-ccm creates the Hetzner network routes that carry pod traffic between "
+                "nodes.", "set addons.ccm.enabled: true, or cilium.values.routingMode: tunnel.")
+        return self
+
+    @model_validator(mode="after")
+    def _pod_range_has_a_block_per_node(self) -> "ClusterSpec":
+        mask = _node_cidr_mask(self.k3s.server_config)
+        prefix = self.k3s.cluster_cidr.prefixlen
+        blocks = 2 ** (mask - prefix) if mask >= prefix else 0
+        nodes = self.control_plane.count + sum(pool.count for pool in self.worker_pools)
+        if blocks < nodes:
+            raise KeyedValueError(
+                "k3s.clusterCidr", f"{self.k3s.cluster_cidr} holds {blocks} /{mask} pod "
+                f"block(s), one per node, for {nodes} nodes: nodes without a block get no pods.",
+                f"use a larger range (a /{max(0, mask - (nodes - 1).bit_length())} or larger), "
+                "e.g. 10.42.0.0/16.")
+        return self
+
+
+def _node_cidr_mask(server_config: dict) -> int:
+    """kube-controller-manager's per-node block size, as serverConfig may set it."""
+    args = server_config.get("kube-controller-manager-arg", [])
+    args = args if isinstance(args, list) else [args]
+    mask = k3s.DEFAULT_NODE_CIDR_MASK
+    for arg in args:
+        name, _, value = str(arg).partition("=")
+        if name.lstrip("-") in ("node-cidr-mask-size", "node-cidr-mask-size-ipv4") and \
+                value.isdigit():
+            mask = int(value)
+    return mask if 0 < mask <= 32 else k3s.DEFAULT_NODE_CIDR_MASK
 
 
 def _k8s_in_range(spec: ClusterSpec) -> bool:

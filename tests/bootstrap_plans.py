@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,12 @@ NODE = "k3s-hcloud:bootstrap:K3sNode"
 
 
 def plan_harness(stack_file: Path, stack: str | None = None,
-                 extra: dict[str, str] | None = None) -> Plan:
+                 extra: dict[str, str] | None = None,
+                 reveal: Callable[[dict[str, str]], None] | None = None) -> Plan:
+    """``reveal`` may rewrite the loaded values (decrypting planted secrets as the CLI would)."""
     config = load_stack_config(PROJECT_DIR, stack_file, stack)
+    if reveal is not None:
+        reveal(config.values)
     config.values.update(extra or {})
     return run_program(HARNESS_DIR, config)
 
@@ -29,9 +34,10 @@ def example_plan(stack: str) -> Plan:
 
 
 def plan_config(directory: Path, config: dict[str, Any], stack: str = "test",
-                extra: dict[str, str] | None = None) -> Plan:
+                extra: dict[str, str] | None = None,
+                reveal: Callable[[dict[str, str]], None] | None = None) -> Plan:
     directory.mkdir(parents=True, exist_ok=True)
-    return plan_harness(write_stack_file(directory, config, stack), stack, extra)
+    return plan_harness(write_stack_file(directory, config, stack), stack, extra, reveal)
 
 
 def commands(plan: Plan) -> dict[str, RecordedResource]:

@@ -99,7 +99,9 @@ def test_the_ccm_switches_off_k3s_cloud_controller_and_sets_external_kubelets() 
     for place in (FIRST, WORKER):
         assert "cloud-provider=external" in render(place)["kubelet-arg"]
     assert render(FIRST)["disable-cloud-controller"] is True
-    without = spec(addons={"ccm": {"enabled": False}})
+    # Without the CCM's routes, Cilium must tunnel (the config model refuses native routing).
+    without = spec(addons={"ccm": {"enabled": False}},
+                   cilium={"values": {"routingMode": "tunnel", "tunnelProtocol": "vxlan"}})
     assert "disable-cloud-controller" not in render(FIRST, without)
     assert "kubelet-arg" not in render(WORKER, without)
 

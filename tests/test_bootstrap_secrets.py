@@ -2,8 +2,8 @@
 prove none of them appears in clear anywhere a plan shows in clear.
 
 Planted: the k3s cluster and agent tokens (through the mock of random.RandomPassword), the SSH
-private key (through the mock of tls.PrivateKey), the external datastore endpoint (stack config)
-and the hcloud token (stack config). Searched: every resource input that is not secret (also
+private key (through the mock of tls.PrivateKey), the external datastore endpoint and an S3
+secret key under k3s.serverConfig (stack config, set --secret) and the hcloud token. Searched: every resource input that is not secret (also
 inside base64 blobs, since bundles are base64), every plain stack output, every log line.
 """
 
@@ -16,8 +16,9 @@ import pytest
 
 from tests.bootstrap_plans import commands, plan_config
 from tests.helpers import EXAMPLE_STACKS, example_config
-from tests.sentinels import (AGENT_TOKEN, CLUSTER_TOKEN, DATASTORE_PASSWORD, HCLOUD_TOKEN,
-                             SENTINELS, leaks, planted_secrets, with_planted_datastore)
+from tests.sentinels import (AGENT_TOKEN, CLUSTER_TOKEN, DATASTORE_PASSWORD, ETCD_S3_SECRET_KEY,
+                             HCLOUD_TOKEN, SENTINELS, leaks, planted_secrets, reveal_planted,
+                             with_planted_datastore)
 from tools.lib.engine import Plan
 
 
@@ -28,7 +29,7 @@ def planted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         config["hcloud:token"] = {"secure": "v1:stand-in"}
         directory = tmp_path_factory.mktemp(request.param)
         plan = plan_config(directory, config, stack=request.param,
-                           extra={"hcloud:token": HCLOUD_TOKEN})
+                           extra={"hcloud:token": HCLOUD_TOKEN}, reveal=reveal_planted)
     return plan
 
 
@@ -56,7 +57,7 @@ def test_the_sentinels_really_flowed_into_the_plan(planted: Plan) -> None:
     assert missing == []
     first = next(name for name in cmds if name.endswith("-cp-1-secrets"))
     assert "stdin" in cmds[first].secret_input_paths()
-    assert {CLUSTER_TOKEN, AGENT_TOKEN, DATASTORE_PASSWORD} <= {
+    assert {CLUSTER_TOKEN, AGENT_TOKEN, DATASTORE_PASSWORD, ETCD_S3_SECRET_KEY} <= {
         s.removesuffix(" (base64)") for s in leaks(cmds[first].plain_inputs()["stdin"])}
 
 

@@ -285,7 +285,9 @@ def test_numbers_recorded_by_the_engine_as_floats_are_still_whole_numbers() -> N
     # The policy pack sees registered inputs, where Pulumi sends every number as a float.
     assert paths({"cluster.name": "a", "cluster.id": 12.0, "maglev.tableSize": 65521.0,
                   "clustermesh.maxConnectedClusters": 511.0}) == []
-    assert paths({"cluster.name": "a", "cluster.id": 12.5}) == ["cluster.id"]
+    # 12.5 is refused twice: the chart's schema wants an integer, and the id range needs one.
+    assert [(f.rule, f.path) for f in findings({"cluster.name": "a", "cluster.id": 12.5})] == [
+        ("values-schema", "cluster.id"), ("cluster-identity", "cluster.id")]
 
 
 def test_rules_can_be_run_by_id_and_unknown_ids_are_an_error() -> None:

@@ -51,7 +51,10 @@ def test_operator_replicas_follow_the_control_plane(servers: int, replicas: int)
 
 def test_lb_ipam_steps_aside_only_when_the_ccm_provisions_load_balancers() -> None:
     assert spec_values()["defaultLBServiceIPAM"] == "none"
-    assert "defaultLBServiceIPAM" not in spec_values(addons={"ccm": {"enabled": False}})
+    # Without the CCM, Cilium must tunnel: the config model refuses native routing then.
+    assert "defaultLBServiceIPAM" not in spec_values(
+        addons={"ccm": {"enabled": False}},
+        cilium={"values": {"routingMode": "tunnel", "tunnelProtocol": "vxlan"}})
 
 
 def test_gateway_class_is_created_when_gateway_api_is_on() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from cluster_plan.bastion_admission import ssh_admission
 from components.infrastructure import cloud_init
 from components.infrastructure.cloud_init import (
     HostKey,
@@ -40,13 +41,16 @@ def directives(content: str) -> dict[str, str]:
     return dict(line.split(" ", 1) for line in lines)
 
 
+ADMISSION = ssh_admission(99)
+
 VARIANTS = {
     "node-public-ubuntu": node_user_data(KEY, ubuntu=True, egress=None),
     "node-private-ubuntu": node_user_data(KEY, ubuntu=True, egress=EGRESS),
     "node-public-other-image": node_user_data(KEY, ubuntu=False, egress=None),
-    "bastion-nat": bastion_user_data(KEY, ubuntu=True, private_network="10.0.0.0/16", nat=True),
+    "bastion-nat": bastion_user_data(KEY, ubuntu=True, private_network="10.0.0.0/16", nat=True,
+                                     admission=ADMISSION),
     "bastion-jump-only": bastion_user_data(KEY, ubuntu=True, private_network="10.0.0.0/16",
-                                           nat=False),
+                                           nat=False, admission=ADMISSION),
 }
 
 
@@ -106,7 +110,10 @@ def test_bastion_nat_is_persistent_forwarding_plus_masquerade() -> None:
     assert "PRIVATE_NETWORK=10.0.0.0/16" in written[cloud_init.BASTION_ENV]
     ruleset = written[cloud_init.BASTION_RULESET_PATH]
     assert "ip saddr $private_network ip daddr != $private_network masquerade" in ruleset
-    assert "limit rate over 10/minute" in ruleset  # SSH brute-force rate limit
+    # The SSH rate limit, sized for the bootstrap's fan-out (cluster_plan/bastion_admission.py).
+    assert (f"limit rate over {ADMISSION.per_minute}/minute burst {ADMISSION.burst} packets"
+            in ruleset)
+    assert "@SSH_" not in ruleset
     runcmd = parsed(VARIANTS["bastion-nat"])["runcmd"]
     assert ["systemctl", "enable", "--now", cloud_init.BASTION_FIREWALL_SERVICE] in runcmd
 
@@ -144,9 +151,11 @@ def test_cloud_init_schema_accepts_the_user_data(variant: str, tmp_path: Path) -
     assert "Valid cloud-config" in result.stdout
 
 
-def test_nft_accepts_the_bastion_ruleset() -> None:
+def test_nft_accepts_the_bastion_ruleset(tmp_path: Path) -> None:
+    ruleset = tmp_path / "bastion.nft"
+    ruleset.write_text(files(VARIANTS["bastion-nat"])[cloud_init.BASTION_RULESET_PATH])
     result = subprocess.run([executable("nft"), "-c", "-D", "private_network=10.0.0.0/16",
-                             "-f", str(cloud_init.BASTION_RULESET)],
+                             "-f", str(ruleset)],
                             capture_output=True, text=True, timeout=60)
     if result.returncode != 0 and "Operation not permitted" in result.stderr:
         pytest.skip("nft needs CAP_NET_ADMIN even to check a ruleset here")

@@ -60,8 +60,9 @@ def test_more_than_50_placement_groups_are_refused() -> None:
                                                               "serviceCidr": "172.21.0.0/16"},
                          workerPools=pools)) == [
         "workerPools: the servers need 52 spread placement groups (one per 10 servers of a pool, "
-        "and of the control plane per location); a Hetzner project holds at most 50. Fix: use "
-        "fewer, larger worker pools. Other stacks in the same project count too."]
+        "of the control plane per location, and one per autoscaled node group); a Hetzner "
+        "project holds at most 50. Fix: use fewer, larger worker pools. Other stacks in the same "
+        "project count too."]
 
 
 def test_50_placement_groups_are_accepted() -> None:

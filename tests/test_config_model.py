@@ -8,6 +8,7 @@ import pytest
 
 from stack_config import validate_cluster_spec
 from tests.helpers import config_problems, minimal_config
+from upstream.k3s import DEFAULT_VERSION
 
 
 problems = config_problems
@@ -35,14 +36,14 @@ def test_cluster_name_is_required() -> None:
 
 def test_unknown_key_is_named_with_its_path() -> None:
     assert problems(base(controlPlane={"cuont": 3})) == [
-        "controlPlane.cuont: unknown key. Fix: check the spelling against the config reference "
-        "in docs/configuration.md."]
+        "controlPlane.cuont: unknown key. Fix: did you mean 'count'? Known keys here: count, "
+        "serverType, image, locations, loadBalancer, protect."]
 
 
 def test_unknown_top_level_key_is_refused() -> None:
-    assert problems(base(workerPool=[])) == [
-        "workerPool: unknown key. Fix: check the spelling against the config reference in "
-        "docs/configuration.md."]
+    [message] = problems(base(workerPool=[]))
+    assert message.startswith("workerPool: unknown key. Fix: did you mean 'workerPools'? Known "
+                              "keys here: clusterName, location, network,")
 
 
 def test_location_must_be_a_hetzner_location() -> None:
@@ -101,7 +102,7 @@ def test_cidrs_are_parsed_with_a_clear_message() -> None:
 
 def test_ssh_public_keys_must_be_openssh_lines() -> None:
     [message] = problems(base(access={"sshPublicKeys": ["AAAAC3Nz"]}))
-    assert message.startswith("access.sshPublicKeys: entry [0] is not an OpenSSH public key.")
+    assert message.startswith("access.sshPublicKeys[0]: is not an OpenSSH public key.")
     spec = validate_cluster_spec(base(access={"sshPublicKeys": ["ssh-ed25519 AAAAC3Nz me@x"]}))
     assert spec.access.ssh_public_keys == ["ssh-ed25519 AAAAC3Nz me@x"]
 
@@ -141,13 +142,15 @@ def test_embedded_registry_mirror_is_refused_on_k3s_that_lacks_it() -> None:
 
 def test_k3s_version_must_be_a_release_tag() -> None:
     [message] = problems(base(k3s={"version": "1.35"}))
-    assert message == "k3s.version: '1.35' is not a k3s release tag like 'v1.35.3+k3s1'"
+    assert message == ("k3s.version: '1.35' is not a k3s release tag. Fix: write it like "
+                       f"{DEFAULT_VERSION} (see github.com/k3s-io/k3s/releases).")
 
 
 def test_k3s_extra_config_may_not_override_computed_keys() -> None:
     assert problems(base(k3s={"serverConfig": {"cluster-init": True, "flannel-backend": "vxlan"}})) == [
-        "k3s.serverConfig: sets cluster-init, flannel-backend, which the program computes. Fix: "
-        "remove them; use the dedicated k3s.* / cilium.* keys instead."]
+        f"k3s.serverConfig.{key}: '{key}' is computed by the program; a second value would "
+        "silently fight it. Fix: remove it; use the dedicated k3s.* / cilium.* keys instead."
+        for key in ("cluster-init", "flannel-backend")]
     spec = validate_cluster_spec(base(k3s={"serverConfig": {"etcd-snapshot-retention": 10}}))
     assert spec.k3s.server_config == {"etcd-snapshot-retention": 10}
 
@@ -197,13 +200,15 @@ def test_kubernetes_api_server_must_be_an_https_url_with_port() -> None:
 
 def test_cluster_size_is_capped_at_one_network() -> None:
     assert problems(base(workerPools=[{"name": "big", "count": 100}])) == [
-        "workerPools: 101 servers exceed the ~100 servers one Hetzner network can attach. Fix: "
-        "split the workload over several clusters (one stack each)."]
+        "workerPools: 101 servers (autoscaled pools counted at autoscaling.max) exceed the ~100 "
+        "servers one Hetzner network can attach. Fix: lower autoscaling.max or count, or split "
+        "the workload over several clusters (one stack each)."]
 
 
 def test_registry_credentials_are_refused() -> None:
     [message] = problems(base(k3s={"registries": {"configs": {"r.example": {"auth": {"username": "u"}}}}}))
-    assert message.startswith("k3s.registries.configs.r.example.auth: unknown key.")
+    assert message.startswith("k3s.registries.configs.r.example.auth: registry credentials are "
+                              "not supported")
 
 
 def test_cilium_resource_names_are_unique() -> None:

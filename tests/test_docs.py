@@ -16,7 +16,11 @@ PAGES = sorted(DOCS.glob("*.md"))
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 # `python tools/x.py`, `python bench/x.py` in prose and code blocks.
 SCRIPT = re.compile(r"\bpython3? ((?:tools|bench)/[\w/]+\.py)")
-MAKE = re.compile(r"\bmake ([a-z][\w-]*)")
+# `make x` in a code span, or a code-block line starting with it.
+MAKE = re.compile(r"(?:`|^)make ([a-z][\w-]*)", re.MULTILINE)
+# Targets a page documents ahead of the Makefile change that adds them (strict xfail: the test
+# fails once the target exists, so this list cannot go stale).
+PENDING_TARGETS = {"cilium.md": "`make engine` arrives with the real-engine build"}
 
 
 def heading_anchor(heading: str) -> str:
@@ -59,7 +63,10 @@ def test_relative_links_resolve(page: Path) -> None:
     assert not broken, f"{page.name}: links to nothing: {broken}"
 
 
-@pytest.mark.parametrize("page", [README, *PAGES], ids=lambda p: p.name)
+@pytest.mark.parametrize("page", [
+    pytest.param(page, marks=pytest.mark.xfail(strict=True, reason=PENDING_TARGETS[page.name]))
+    if page.name in PENDING_TARGETS else page for page in [README, *PAGES]],
+    ids=lambda p: p.name)
 def test_documented_commands_exist(page: Path) -> None:
     text = page.read_text()
     makefile = (PROJECT_DIR / "Makefile").read_text()
@@ -76,3 +83,4 @@ def test_the_checks_can_fail(tmp_path: Path) -> None:
     assert heading_anchor("What is verified here, and what only a real `pulumi up` shows") == (
         "what-is-verified-here-and-what-only-a-real-pulumi-up-shows")
     assert SCRIPT.findall("run python tools/nope.py --x") == ["tools/nope.py"]
+    assert MAKE.findall("to make the chart; `make plan`\nmake test\n") == ["plan", "test"]

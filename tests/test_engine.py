@@ -109,3 +109,17 @@ def test_two_runs_in_one_process_are_independent(tmp_path: Path, plan: Plan) -> 
     again = run_program(tmp_path, StackConfig(stack="s", project="p"))
     assert [r.urn for r in again.resources] == [r.urn for r in plan.resources]
     assert again.outputs["ip"].value == plan.outputs["ip"].value
+
+
+DUPLICATE_PROGRAM = '''
+import pulumi_random as random
+random.RandomPassword("same", length=8)
+random.RandomPassword("same", length=9)
+'''
+
+
+def test_a_urn_registered_twice_is_refused_as_the_engine_refuses_it(tmp_path: Path) -> None:
+    (tmp_path / "__main__.py").write_text(DUPLICATE_PROGRAM)
+    with pytest.raises(Exception, match=r"Duplicate resource URN 'urn:pulumi:s::p::"
+                                        r"random:index/randomPassword:RandomPassword::same'"):
+        run_program(tmp_path, StackConfig(stack="s", project="p"))

@@ -21,6 +21,8 @@ from tests.kubernetes_harness import (
 )
 from tools.lib.engine import Plan, RecordedResource
 from tools.lib.stack_files import SECRET_PLACEHOLDER
+from upstream.hetzner import CSI_CHART_VERSION
+from upstream.k3s import SYSTEM_UPGRADE_CONTROLLER_VERSION
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
@@ -214,7 +216,8 @@ def test_maglev_without_a_seed_gets_a_generated_secret_one(tmp_path: Path) -> No
     [seed] = plan.by_type("random:index/randomBytes:RandomBytes")
     assert seed.inputs["length"] == 12
     release = one(plan, RELEASE, "-cilium")
-    assert release.secret_input_paths() == ["values"], "the seed makes the values secret"
+    # Only the seed is secret; every other value stays reviewable.
+    assert release.secret_input_paths() == ["values.maglev.hashSeed"]
     values = release.plain_inputs()["values"]
     assert values["maglev"]["tableSize"] == 65521
     assert len(values["maglev"]["hashSeed"]) == 16  # base64 of 12 bytes
@@ -335,7 +338,7 @@ def addons_plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
 
 def test_csi_driver_is_a_pinned_release_after_cilium_and_the_credentials(addons_plan: Plan) -> None:
     csi = one(addons_plan, RELEASE, "-csi")
-    assert (csi.inputs["chart"], csi.inputs["version"]) == ("hcloud-csi", "2.19.0")
+    assert (csi.inputs["chart"], csi.inputs["version"]) == ("hcloud-csi", CSI_CHART_VERSION)
     assert csi.inputs["repositoryOpts"] == {"repo": "https://charts.hetzner.cloud"}
     assert one(addons_plan, RELEASE, "-cilium").urn in csi.dependencies
     assert one(addons_plan, SECRET, "-hcloud-credentials").urn in csi.dependencies
@@ -344,7 +347,8 @@ def test_csi_driver_is_a_pinned_release_after_cilium_and_the_credentials(addons_
 def test_upgrade_controller_manifests_are_pinned_and_plans_follow_them(addons_plan: Plan) -> None:
     crd = one(addons_plan, CONFIG_FILE, "-upgrade-crd")
     controller = one(addons_plan, CONFIG_FILE, "-upgrade-controller")
-    base = "https://github.com/rancher/system-upgrade-controller/releases/download/v0.19.1/"
+    base = ("https://github.com/rancher/system-upgrade-controller/releases/download/"
+            f"{SYSTEM_UPGRADE_CONTROLLER_VERSION}/")
     assert crd.inputs["file"] == base + "crd.yaml"
     assert controller.inputs["file"] == base + "system-upgrade-controller.yaml"
     plans = addons_plan.by_type("kubernetes:upgrade.cattle.io/v1:Plan")

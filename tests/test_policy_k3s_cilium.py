@@ -106,3 +106,30 @@ def test_unknown_node_config_during_preview_raises() -> None:
     unknown = stack_resource(K3S_NODE, {"role": "server", "k3sConfig": UNKNOWN}, "cp-1")
     with pytest.raises(UnknownValueError):
         check_stack(kube_proxy_agreement, [cilium(), unknown])
+
+
+def agent(name: str = "workers-1") -> Any:
+    # Agents carry no cluster-cidr: it is a server flag.
+    return stack_resource(K3S_NODE, {"role": "agent", "k3sVersion": "v1.35.3+k3s1",
+                                     "k3sConfig": {"server": "https://10.0.1.2:6443"}}, name)
+
+
+def test_a_non_default_pod_range_is_read_from_servers_not_defaulted_on_agents() -> None:
+    # cluster-cidr 10.50.0.0/16 on the servers, agents without it: a correct stack.
+    stack = [cilium(ipv4NativeRoutingCIDR="10.50.0.0/16"),
+             server(**{"cluster-cidr": "10.50.0.0/16"}), agent(), network("10.42.0.0/16")]
+    assert check_stack(native_routing_contains_pods, stack) == []
+    assert check_stack(k3s_ranges_outside_network, stack) == []
+
+
+def test_a_server_without_cluster_cidr_still_gets_the_k3s_default() -> None:
+    stack = [cilium(ipv4NativeRoutingCIDR="10.50.0.0/16"), server(), agent()]
+    assert check_stack(native_routing_contains_pods, stack) != []
+
+
+def test_a_hand_written_node_is_read_through_k3s_aliases_and_append_keys() -> None:
+    from policies.rules.k3s_nodes import K3sNode
+
+    node = K3sNode("n", "urn", "server", None, {"cluster-cidr+": "10.50.0.0/16", "t": "x"})
+    assert node.flag("cluster-cidr") == "10.50.0.0/16" and node.flag("token") == "x"
+    assert node.flag("service-cidr") is None

@@ -11,7 +11,8 @@ import pytest
 
 from tests.helpers import EXAMPLE_STACKS, PROJECT_DIR, example_config, plan_config, write_stack_file
 from tests.sentinels import (AGENT_TOKEN, CLUSTER_TOKEN, DATASTORE_PASSWORD, HCLOUD_TOKEN, SSH_KEY,
-                             leaks, planted_secrets, with_planted_datastore)
+                             leaks, planted_secrets, reveal_planted,
+                             with_planted_datastore)
 from tools.lib.critical_path import longest_chain
 from tools.lib.engine import Plan, run_program
 from tools.lib.stack_files import load_stack_config
@@ -29,6 +30,7 @@ def planted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         stack_file = write_stack_file(tmp_path_factory.mktemp(request.param), config,
                                       request.param)
         stack_config = load_stack_config(PROJECT_DIR, stack_file, request.param)
+        reveal_planted(stack_config.values)
         stack_config.values["hcloud:token"] = HCLOUD_TOKEN
         stack_config.secret_keys.add("hcloud:token")
         return run_program(PROJECT_DIR, stack_config)

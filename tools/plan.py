@@ -2,6 +2,7 @@
 
     python tools/plan.py [--stack NAME | --stack-file PATH] [--json] [--out DIR]
                          [--policy-config FILE] [--program DIR]
+                         [--diff BASE_STACK_FILE] [--markdown FILE] [--diagram FILE.svg]
 
 Exit codes: 0 fine (advisories allowed) · 1 invalid config (key path, no traceback) ·
 2 a mandatory policy violation · 3 the program itself failed (a bug: traceback shown).
@@ -15,7 +16,7 @@ import sys
 import traceback
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 if str(PROJECT_DIR) not in sys.path:
@@ -24,6 +25,10 @@ if str(PROJECT_DIR) not in sys.path:
 from stack_config.errors import ConfigError  # noqa: E402
 from tools.lib.engine import SECRET_MASK, Plan, mask_secrets, run_program  # noqa: E402
 from tools.lib.machine_files import write_machine_files  # noqa: E402
+from tools.lib.diagram import render_svg  # noqa: E402
+from tools.lib.plan_report import render_summary_markdown, render_summary_text, summarize  # noqa: E402, E501
+from tools.lib.plan_review import Review, render_markdown, review  # noqa: E402
+from tools.lib.plan_review import render_text as render_review_text  # noqa: E402
 from tools.lib.policy_gate import Violation, evaluate, load_pack_config  # noqa: E402
 from tools.lib.stack_files import StackFileError, load_stack_config  # noqa: E402
 
@@ -98,16 +103,42 @@ def render_text(plan: Plan, violations: list[Violation], notes: list[str]) -> st
         shown = SECRET_MASK if recorded.secret else json.dumps(mask_secrets(recorded.value))
         out.append(f"  {name}: {shown}")
     out.append("")
-    findings = [f"  warning: {w}" for w in plan.warnings()]
-    findings += [f"  {v.enforcement_level}: [{v.policy}] {v.message} ({v.urn})" for v in violations]
-    findings += [f"  note: {n}" for n in notes]
-    out.append("Findings:" if findings else "Findings: none")
-    out.extend(findings)
+    # Which inputs are hidden, down to the nested value: a secret seed inside Helm values hides
+    # only itself (the values are in --json and --out).
+    secret_inputs = [f"  {r.name}: {', '.join(r.secret_input_paths())}"
+                     for r in plan.resources if r.secret_input_paths()]
+    out.append("Secret inputs:" if secret_inputs else "Secret inputs: none")
+    out.extend(secret_inputs)
+    out.append("")
+    out.append(render_findings(plan, violations, notes))
     return "\n".join(out)
 
 
+def render_findings(plan: Plan, violations: list[Violation], notes: list[str]) -> str:
+    findings = [f"  warning: {w}" for w in plan.warnings()]
+    findings += [f"  {v.enforcement_level}: [{v.policy}] {v.message} ({v.urn})" for v in violations]
+    findings += [f"  note: {n}" for n in notes]
+    return "\n".join(["Findings:" if findings else "Findings: none", *findings])
+
+
+class UsageError(Exception):
+    """A command-line argument that cannot be used; exit 1 with the message, no traceback."""
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse exits 2 on bad arguments, which this tool's contract reserves for policy
+    # violations: report the problem and exit 1 instead.
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}. Fix: see `python tools/plan.py --help`.")
+
+
+ENFORCEMENT_LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+# The list of files a previous `--out` run wrote: the only files a later run may replace.
+OUT_MANIFEST = ".k3s-hcloud-plan-files.json"
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = _Parser(description=__doc__.split("\n\n")[0])
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--stack", default=None, help="stack name: reads Pulumi.<NAME>.yaml")
     which.add_argument("--stack-file", type=Path, help="path to a stack config file")
@@ -118,15 +149,102 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--program", type=Path, default=PROJECT_DIR,
                         help="directory of the Pulumi program to run (default: this project); "
                              "e.g. a hand-written program to check against the policy pack")
+    parser.add_argument("--diff", type=Path, metavar="BASE_STACK_FILE",
+                        help="compare with this stack file (e.g. the pull request's base): what "
+                             "would be created, updated, replaced, deleted")
+    parser.add_argument("--markdown", type=Path, metavar="FILE",
+                        help="also write the summary (or with --diff, the change) as Markdown")
+    parser.add_argument("--diagram", type=Path, metavar="FILE.svg",
+                        help="also draw the planned cluster as an SVG picture")
     return parser.parse_args(argv)
 
 
+def read_policy_config(path: Path | None) -> dict[str, Any]:
+    """The policy pack config (``--policy-pack-config`` format), checked before the plan runs."""
+    if path is None:
+        return {}
+    try:
+        document = load_pack_config(path)
+    except OSError as error:
+        raise UsageError(f"--policy-config {path}: cannot be read ({error.strerror or error}). "
+                         "Fix: pass an existing JSON file.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise UsageError(f"--policy-config {path}: not valid JSON ({error}). Fix: write a JSON "
+                         'object such as {"all": "mandatory"}.') from None
+    if not isinstance(document, dict):
+        raise UsageError(f"--policy-config {path}: expected a JSON object of policy names. Fix: "
+                         'write e.g. {"all": "mandatory"}.')
+    for name, entry in document.items():
+        level = entry.get("enforcementLevel") if isinstance(entry, dict) else entry
+        if not isinstance(entry, (str, dict)) or (level is not None
+                                                  and level not in ENFORCEMENT_LEVELS):
+            raise UsageError(f"--policy-config {path}: entry '{name}' is {entry!r}. Fix: use one "
+                             f"of {', '.join(ENFORCEMENT_LEVELS)}, or an object with "
+                             "enforcementLevel and the policy's settings.")
+    return document
+
+
+def check_program(program: Path) -> None:
+    if not (program / "__main__.py").is_file():
+        raise UsageError(f"--program {program}: no Pulumi program (__main__.py) there. Fix: "
+                         "pass the directory that holds the program's __main__.py.")
+
+
+def prepare_out_dir(out: Path) -> list[Path]:
+    """Check ``--out`` and remove what an earlier run wrote there (and nothing else).
+
+    The folder must be new, empty, or hold this tool's manifest of the files it wrote before;
+    a folder with other content is refused rather than mixed with or overwritten.
+    """
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file. Fix: pass a folder (new or empty).")
+    if not out.exists():
+        return []
+    manifest = out / OUT_MANIFEST
+    previous: list[Path] = []
+    if manifest.is_file():
+        try:
+            previous = [out / name for name in json.loads(manifest.read_text())]
+        except (json.JSONDecodeError, TypeError, UnicodeDecodeError):
+            raise UsageError(f"--out {out}: {OUT_MANIFEST} is damaged. Fix: empty the folder "
+                             "or pick another one.") from None
+    elif any(out.iterdir()):
+        raise UsageError(f"--out {out}: the folder is not empty and was not written by this "
+                         "tool. Fix: pass a new or empty folder.")
+    root = out.resolve()
+    for path in previous:
+        if root in path.resolve().parents and path.is_file():
+            path.unlink()
+    return previous
+
+
+def write_out_dir(plan: Plan, out: Path) -> list[Path]:
+    prepare_out_dir(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = write_machine_files(plan, out)
+    names = sorted(str(path.relative_to(out)) for path in written)
+    (out / OUT_MANIFEST).write_text(json.dumps(names, indent=1) + "\n")
+    for directory in sorted({p for p in out.rglob("*") if p.is_dir()}, reverse=True):
+        if not any(directory.iterdir()):
+            directory.rmdir()  # left empty by a file the previous run wrote and this one did not
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parse_args(sys.argv[1:] if argv is None else argv)
+        pack_config = read_policy_config(args.policy_config)
+        check_program(args.program)
+        if args.out:
+            prepare_out_dir(args.out)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     stack_file = args.stack_file or PROJECT_DIR / f"Pulumi.{args.stack or 'dev'}.yaml"
     try:
         config = load_stack_config(PROJECT_DIR, stack_file, args.stack)
         plan = run_program(args.program, config)
+        base = _plan_base(args, config.stack) if args.diff else None
     except (ConfigError, StackFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG
@@ -134,17 +252,55 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         return EXIT_PROGRAM
 
-    violations = evaluate(plan, load_pack_config(args.policy_config))
+    violations = evaluate(plan, pack_config)
     if args.out:
-        written = write_machine_files(plan, args.out)
+        try:
+            written = write_out_dir(plan, args.out)
+        except (UsageError, OSError) as error:
+            print(f"error: --out {args.out}: {error}", file=sys.stderr)
+            return EXIT_CONFIG
         print(f"wrote {len(written)} file(s) under {args.out}", file=sys.stderr)
+    change = review(base, plan) if base is not None else None
+    try:
+        _write_extras(args, plan, change, stack_file,
+                      [f"{v.enforcement_level}: [{v.policy}] {v.message}" for v in violations])
+    except OSError as error:
+        print(f"error: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+        return EXIT_CONFIG
     if args.json:
         print(json.dumps(plan_to_json(plan, violations), indent=2, sort_keys=True, default=str))
+    elif change is not None:
+        print(render_review_text(change, str(args.diff)))
+        print()
+        print(render_findings(plan, violations, config.notes))
     else:
         print(render_text(plan, violations, config.notes))
+        print()
+        print(render_summary_text(summarize(plan)))
     if any(v.enforcement_level == "mandatory" for v in violations):
         return EXIT_POLICY
     return EXIT_OK
+
+
+def _plan_base(args: argparse.Namespace, stack: str) -> Plan:
+    """The base stack file, planned under the head's stack name so resource URNs line up."""
+    try:
+        return run_program(args.program, load_stack_config(PROJECT_DIR, args.diff, stack))
+    except (ConfigError, StackFileError) as error:
+        raise StackFileError(f"in the base stack file {args.diff}: {error}") from None
+
+
+def _write_extras(args: argparse.Namespace, plan: Plan, change: Review | None,
+                  stack_file: Path, findings: list[str]) -> None:
+    if args.markdown:
+        text = (render_markdown(change, str(args.diff), str(stack_file), findings)
+                if change is not None
+                else render_summary_markdown(summarize(plan)) + "\n")
+        args.markdown.write_text(text)
+        print(f"wrote {args.markdown}", file=sys.stderr)
+    if args.diagram:
+        args.diagram.write_text(render_svg(summarize(plan)))
+        print(f"wrote {args.diagram}", file=sys.stderr)
 
 
 if __name__ == "__main__":

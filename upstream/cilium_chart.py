@@ -21,6 +21,8 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Any, Literal
 
 from upstream.cilium import CiliumLine, line_of
+from upstream.cilium_chart_templates import template_problems
+from upstream.cilium_schema import schema_problems
 
 Effect = Literal["reject", "silent"]
 """``reject``: ``helm template`` or the agent refuses. ``silent``: the feature is quietly off."""
@@ -63,12 +65,24 @@ class HelmValues:
         self._values = values
         self._line = line
 
+    @property
+    def as_set(self) -> Mapping[str, Any]:
+        """The values as given, without chart defaults."""
+        return self._values
+
+    @property
+    def line(self) -> CiliumLine:
+        return self._line
+
     def is_set(self, path: str) -> bool:
-        return _lookup(self._values, path)[0]
+        # A value set to null is removed by Helm's coalescing: the chart default applies.
+        # Ref: helm pkg/chart/common/util/coalesce.go
+        found, value = _lookup(self._values, path)
+        return found and value is not None
 
     def get(self, path: str) -> Any:
         found, value = _lookup(self._values, path)
-        return value if found else self._line.chart_defaults.get(path)
+        return value if found and value is not None else self._line.chart_defaults.get(path)
 
     def on(self, path: str) -> bool:
         return go_truthy(self.get(path))
@@ -117,6 +131,10 @@ def go_truthy(value: Any) -> bool:
     return value not in (None, False, 0, "")
 
 
+def _is_list(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
 def whole_number(value: Any) -> int | None:
     """An integer, also when it arrives as 12.0 (Pulumi sends every number as a float)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -138,6 +156,19 @@ def helm_string(value: Any) -> str:
 
 
 Rule = Callable[[HelmValues, CiliumLine], Iterator[ChartFinding]]
+
+
+# -- the chart's values.schema.json ----------------------------------------------------------------
+def _values_schema(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
+    # Helm validates the coalesced values against the chart's schema before rendering anything.
+    for problem in schema_problems(v.as_set, line.newest_verified_patch):
+        yield ChartFinding(problem.path, problem.message, problem.fix, "reject")
+
+
+def _chart_templates(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
+    # The template calls not restated by a named rule below (see MIRRORED_BY_NAMED_RULES).
+    for path, message, fix in template_problems(v.as_set, line):
+        yield ChartFinding(path, message, fix, "reject")
 
 
 # -- the chart's validate.yaml ---------------------------------------------------------------------
@@ -186,7 +217,9 @@ def _cluster_identity(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]
 
 
 def _hubble_chain(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
-    if v.on("hubble.ui.enabled") and not v.on("hubble.relay.enabled"):
+    # A standalone UI brings its own backend connection (validate.yaml).
+    if v.on("hubble.ui.enabled") and not v.on("hubble.ui.standalone.enabled") \
+            and not v.on("hubble.relay.enabled"):
         yield ChartFinding("hubble.ui.enabled", "Hubble UI needs Hubble Relay.",
                            "set hubble.relay.enabled: true (and hubble.enabled: true).", "reject")
     if v.on("hubble.relay.enabled") and not v.on("hubble.enabled"):
@@ -362,7 +395,9 @@ def encryption_methods(v: HelmValues) -> set[str]:
     if v.on("encryption.enabled"):
         methods.add(helm_string(v.get("encryption.type")))
     extra_config = v.get("extraConfig")
-    extra_args = [helm_string(arg) for arg in v.get("extraArgs") or ()]
+    # The schema wants a list; a hand-written release in the policy pack may still hold anything.
+    raw_args = v.get("extraArgs")
+    extra_args = [helm_string(arg) for arg in raw_args] if _is_list(raw_args) else []
     for method in ("ipsec", "wireguard"):
         flag = f"enable-{method}"
         if isinstance(extra_config, Mapping) and helm_string(extra_config.get(flag)) == "true":
@@ -440,8 +475,28 @@ def _l2_announcements_need_kpr(v: HelmValues, line: CiliumLine) -> Iterator[Char
                            "replacement.", "set kubeProxyReplacement: true.", "silent")
 
 
+VALUES_SCHEMA_RULE = "values-schema"
+CHART_TEMPLATES_RULE = "chart-templates"
+# The chart's own `fail` calls (start of the message) that the named rules here restate, with
+# the cases and fixes this project cares about; every other call is in upstream.cilium_chart_templates.
+MIRRORED_BY_NAMED_RULES: dict[str, str] = {
+    "ipv4NativeRoutingCIDR must be set when routingMode is native": "native-routing-cidr",
+    "kubeProxyReplacement must be explicitly set to a valid value":
+        "kube-proxy-replacement-boolean",
+    "Cilium GatewayAPI needs an externalTrafficPolicy": "gateway-traffic-policy",
+    "Hubble Relay requires .Values.hubble.enabled=true": "hubble-chain",
+    "Hubble UI requires .Values.hubble.relay.enabled=true": "hubble-chain",
+    "Ingress or Gateway API controller or Envoy L7 Load Balancer": "l7-proxy-required",
+    "The cluster name is invalid: cannot be empty": "cluster-identity",
+    "The cluster name is invalid: cannot use default value with cluster.id": "cluster-identity",
+    "The cluster name is invalid: must consist of lower case": "cluster-identity",
+    "The cluster name is invalid: must not be more than 32 characters": "cluster-identity",
+    "max-connected-clusters must be set to 255 or 511": "cluster-identity",
+}
 # Stable ids: the policy pack groups findings into its policies by these.
 RULES: dict[str, Rule] = {
+    VALUES_SCHEMA_RULE: _values_schema,
+    CHART_TEMPLATES_RULE: _chart_templates,
     "l7-proxy-required": _envoy_features_need_l7_proxy,
     "gateway-traffic-policy": _gateway_traffic_policy,
     "cluster-identity": _cluster_identity,

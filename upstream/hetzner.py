@@ -48,6 +48,54 @@ RECURSIVE_RESOLVERS = ("185.12.64.1", "185.12.64.2")
 MAX_USER_DATA_BYTES = 32 * 1024
 
 
+# -- server types --------------------------------------------------------------------------------
+# Checked 2026-11-30 against Hetzner's server-type pages and changelog (not against the API: no
+# token here). With a token, `GET /v1/server_types` (its `deprecation` field) and
+# `GET /v1/datacenters` (`server_types.supported`) are the authority; re-check this table then.
+# Ref: https://docs.hetzner.com/cloud/servers/overview (families, architectures, locations)
+# Ref: https://docs.hetzner.cloud/changelog (new CX/CPX generations, deprecations of the old ones)
+# Ref: domain notes §4 ("cx22 → cx23, cpx21 → cpx22")
+EU_CENTRAL = ("fsn1", "nbg1", "hel1")
+SERVER_TYPE_FAMILIES: dict[str, tuple[str, ...]] = {
+    "cx": EU_CENTRAL,            # shared vCPU, Intel/AMD x86, cost-optimised: EU only
+    "cax": EU_CENTRAL,           # shared vCPU, Ampere arm64: EU only
+    "cpx": tuple(NETWORK_ZONE_BY_LOCATION),  # shared vCPU, AMD x86: every location
+    "ccx": tuple(NETWORK_ZONE_BY_LOCATION),  # dedicated vCPU, AMD x86: every location
+}
+# Types Hetzner no longer sells for new servers → the type that replaced them.
+REMOVED_SERVER_TYPES: dict[str, str] = {
+    "cx11": "cx23", "cx21": "cx23", "cx31": "cx33", "cx41": "cx43", "cx51": "cx53",
+    "cx22": "cx23", "cx32": "cx33", "cx42": "cx43", "cx52": "cx53",
+    "cpx11": "cpx12", "cpx21": "cpx22", "cpx31": "cpx32", "cpx41": "cpx42", "cpx51": "cpx52",
+    "ccx11": "ccx13", "ccx21": "ccx23", "ccx31": "ccx33", "ccx41": "ccx43", "ccx51": "ccx53",
+    "ccx61": "ccx63",
+}
+
+
+def server_type_family(server_type: str) -> str:
+    """``cax21`` → ``cax``: the letters before the size digits."""
+    return server_type.rstrip("abcdefghijklmnopqrstuvwxyz").rstrip("0123456789")
+
+
+def server_type_problem(server_type: str, location: str) -> tuple[str, str] | None:
+    """(problem, fix) when Hetzner would refuse this type here, else None."""
+    if server_type in REMOVED_SERVER_TYPES:
+        return (f"Hetzner no longer offers {server_type} for new servers.",
+                f"use {REMOVED_SERVER_TYPES[server_type]}, its successor.")
+    family = server_type_family(server_type)
+    locations = SERVER_TYPE_FAMILIES.get(family)
+    if locations is None:
+        return (f"'{server_type}' is not of a known Hetzner family "
+                f"({', '.join(sorted(SERVER_TYPE_FAMILIES))}).", "use e.g. cx23, cpx22 or cax21.")
+    if location not in locations:
+        offered = ", ".join(f for f, where in sorted(SERVER_TYPE_FAMILIES.items())
+                            if location in where)
+        return (f"{family} types are not offered in {location} (only in "
+                f"{', '.join(locations)}).", f"use a type offered in {location} ({offered}), "
+                "or another location.")
+    return None
+
+
 def network_zone(location: str) -> str:
     return NETWORK_ZONE_BY_LOCATION[location]
 
@@ -63,9 +111,10 @@ CCM_CHART = "hcloud-cloud-controller-manager"
 # chart/Chart.yaml of hcloud-cloud-controller-manager, 2026-08-11 (../shared/reference).
 CCM_CHART_VERSION = "1.35.0"
 CSI_CHART = "hcloud-csi"
-# chart/Chart.yaml of hetznercloud/csi-driver; its release notes add Kubernetes v1.35 support
-# (2.18.3 → 2.19.0, 2026-02). Newer releases may exist: not verifiable offline.
-CSI_CHART_VERSION = "2.19.0"
+# chart/Chart.yaml of hetznercloud/csi-driver at its newest tag v2.22.1 (checked 2026-11-30 in a
+# mirror of the repository, last commit 2026-08-21). docs/kubernetes/reference/version-policy.md
+# lists Kubernetes 1.33–1.36 as supported; CHANGELOG v2.21.0: "support Kubernetes v1.36".
+CSI_CHART_VERSION = "2.22.1"
 # The Secret both charts read: key `token` (API token) and, for the CCM, `network` (id or name).
 CREDENTIALS_SECRET = "hcloud"
 

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from functools import total_ordering
 
 # Verified tag (`k3s version v1.35.3+k3s1 (be38e884)`); inside Cilium 1.20's tested k8s range.
+# Checked 2026-11-30: not refreshed. Newer 1.35 patches are named in third-party pins (up to
+# v1.35.8+k3s1), but k3s's own release assets cannot be read here (the repository is too large to
+# mirror, the Go module proxy does not serve it), and the only Kubernetes minor every supported
+# Cilium line tests (1.18: 1.30–1.33, 1.19: 1.31–1.34, 1.20: 1.33–1.36) is 1.33, which reached
+# end of life in 2026-06.
 DEFAULT_VERSION = "v1.35.3+k3s1"
 
 # The installer is fetched from the k3s project's own URL, pinned by INSTALL_K3S_VERSION (the
@@ -49,6 +54,51 @@ CRITICAL_SERVER_KEYS = frozenset({
     "disable-kube-proxy",
 })
 
+# -- config.yaml keys ------------------------------------------------------------------------------
+# k3s reads config.yaml keys as its CLI flags (pkg/configfilearg): a key may be a flag's short
+# alias, and ``key+: value`` appends to a repeatable flag set earlier (config.yaml.d drop-ins).
+# Short aliases as registered in pkg/cli/cmds/server.go and agent.go ("name,alias" in urfave/cli),
+# read 2026-11-30 through the code search (github.com/k3s-io/k3s; the repository is too large to
+# mirror here and the Go module proxy does not serve it, so this is transcribed, not generated).
+FLAG_ALIASES: dict[str, str] = {
+    "c": "config",
+    "d": "data-dir",
+    "t": "token",
+    "s": "server",
+    "o": "write-kubeconfig",
+    "i": "node-ip",
+}
+# Flags k3s removed: a config.yaml key k3s no longer knows is not an error to k3s, so the setting
+# would silently do nothing. Ref: k3s-io/k3s#6574 ("Remove deprecated flags in v1.26"),
+# docs.k3s.io/reference/flag-deprecation.
+REMOVED_FLAGS: dict[str, str] = {
+    "no-deploy": "use k3s.disable (k3s's `disable`)",
+    "no-flannel": "Cilium is the CNI here; flannel is always off",
+    "cluster-secret": "the program generates the cluster token",
+}
+# Keys whose value is a credential: given in plain stack config they would sit in config.yaml,
+# in the plan and in Pulumi state in clear text.
+# Ref: docs.k3s.io/cli/server (etcd-s3-*), docs.k3s.io/cli/agent (vpn-auth).
+SECRET_FLAGS = frozenset({"etcd-s3-access-key", "etcd-s3-secret-key", "etcd-s3-session-token",
+                          "vpn-auth", "token", "agent-token", "datastore-endpoint"})
+# Server flags that switch off a part of the control plane. The program gives every server the
+# same serverConfig, so any of them would leave the cluster without that part altogether (k3s's
+# split-role servers need per-server config). Ref: docs.k3s.io/installation/server-roles
+CONTROL_PLANE_SWITCHES = frozenset({"disable-etcd", "disable-apiserver",
+                                    "disable-controller-manager", "disable-scheduler"})
+# Pods get one block per node from cluster-cidr; kube-controller-manager's default block for IPv4
+# is a /24 (--node-cidr-mask-size-ipv4). Ref: kubernetes.io/docs/reference/command-line-tools-
+# reference/kube-controller-manager/
+DEFAULT_NODE_CIDR_MASK = 24
+
+
+def flag_name(config_key: str) -> str:
+    """The flag a config.yaml key sets: ``t`` → ``token``, ``tls-san+`` → ``tls-san``."""
+    key = config_key.strip()
+    key = key[:-1] if key.endswith("+") else key
+    return FLAG_ALIASES.get(key, key)
+
+
 # Secure ("full") token: K10<sha256 of the cluster's server CA PEM>::<user>:<password>. Joiners
 # holding it verify the server's CA before sending credentials; a bare password skips that check.
 # Servers join as user `server`, agents as user `node` (the agent token's user).
@@ -70,9 +120,10 @@ class K3sVersion:
 
     @classmethod
     def parse(cls, tag: str) -> "K3sVersion":
-        match = _VERSION.match(tag)
+        match = _VERSION.fullmatch(tag)
         if not match:
-            raise ValueError(f"'{tag}' is not a k3s release tag like '{DEFAULT_VERSION}'")
+            raise ValueError(f"{tag!r} is not a k3s release tag. Fix: write it like "
+                             f"{DEFAULT_VERSION} (see github.com/k3s-io/k3s/releases).")
         return cls(*(int(part) for part in match.groups()))
 
     def __lt__(self, other: "K3sVersion") -> bool:
@@ -116,6 +167,26 @@ def has_embedded_registry(version: K3sVersion) -> bool:
     return version >= EMBEDDED_REGISTRY_MIN_BY_MINOR[version.kubernetes_minor]
 
 
+# The embedded mirror's "*" entry (mirror every registry) came later than the mirror itself:
+# "Wildcard support is available as of the March 2024 releases".
+# Ref: https://docs.k3s.io/installation/registry-mirror (Version Gate, "Enabling Registry Mirroring")
+WILDCARD_MIRROR_MIN_BY_MINOR: dict[tuple[int, int], K3sVersion] = {
+    (1, 26): K3sVersion.parse("v1.26.15+k3s1"),
+    (1, 27): K3sVersion.parse("v1.27.12+k3s1"),
+    (1, 28): K3sVersion.parse("v1.28.8+k3s1"),
+    (1, 29): K3sVersion.parse("v1.29.3+k3s1"),
+}
+
+
+def has_wildcard_mirror(version: K3sVersion) -> bool:
+    """True when this release's embedded mirror accepts the ``"*"`` registry entry."""
+    if version.kubernetes_minor < min(WILDCARD_MIRROR_MIN_BY_MINOR):
+        return False
+    if version.kubernetes_minor > max(WILDCARD_MIRROR_MIN_BY_MINOR):
+        return True
+    return version >= WILDCARD_MIRROR_MIN_BY_MINOR[version.kubernetes_minor]
+
+
 def embedded_registry_minimums() -> str:
     """Human-readable list of the first releases with the embedded registry mirror."""
     return ", ".join(str(v) for v in EMBEDDED_REGISTRY_MIN_BY_MINOR.values())
@@ -127,9 +198,10 @@ def embedded_registry_ga_releases() -> str:
 
 
 # -- automated upgrades ----------------------------------------------------------------------------
-# A release tag seen in Rancher's image lists (rancher/system-upgrade-controller:v0.19.1); newer
-# releases may exist: not verifiable offline.
-SYSTEM_UPGRADE_CONTROLLER_VERSION = "v0.19.1"
+# The newest release tag of rancher/system-upgrade-controller (v0.20.1, tagged 2026-07-22; checked
+# 2026-11-30 in a mirror of the repository). Its scripts/package-controller still publishes the
+# two assets used below (crd.yaml, system-upgrade-controller.yaml).
+SYSTEM_UPGRADE_CONTROLLER_VERSION = "v0.20.1"
 SYSTEM_UPGRADE_NAMESPACE = "system-upgrade"
 SYSTEM_UPGRADE_SERVICE_ACCOUNT = "system-upgrade"
 # The image that replaces the k3s binary on a node; the controller tags it from Plan.spec.version.

@@ -26,10 +26,10 @@ from collections.abc import Sequence
 
 import pulumi
 import pulumi_command as command
-import yaml
 
-from components.bootstrap import hardening, k3s_config, kubeconfig, paths
-from components.bootstrap.bundle import NodeFile, StagedFile
+from components import yaml_text
+from components.bootstrap import etcd_snapshots, k3s_config, kubeconfig, node_files, paths
+from components.bootstrap.bundle import StagedFile
 from components.bootstrap.connection import node_connection
 from components.bootstrap.join_tokens import join_tokens, secure_token
 from components.bootstrap.node import K3sNode, NodeBootstrap
@@ -39,6 +39,9 @@ from components.handles import ApiEndpoint, NodeHandle, SshAccess
 from stack_config import ClusterSpec
 
 BOOTSTRAP_TYPE = "k3s-hcloud:bootstrap:K3sBootstrap"
+# Names of staged secrets (stage-secrets.sh) beside the tokens and the datastore drop-in.
+USER_DROPIN = "k3s-user.yaml"
+REGISTRIES = "registries.yaml"
 READER_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m")
 
 
@@ -52,6 +55,8 @@ class K3sBootstrap(pulumi.ComponentResource):
     cluster is initialised and keeps it in the datastore, so it changes exactly when the cluster
     is a new one, whatever address the kubeconfig points at."""
     nodes: dict[str, K3sNode]
+    agent_join_token: pulumi.Output[str]
+    """Secret. The agent token in its CA-pinning ``K10<hash>::node:<password>`` form."""
 
     def __init__(self, name: str, spec: ClusterSpec, nodes: Sequence[NodeHandle],
                  ssh: SshAccess, api: ApiEndpoint, depends_on: Sequence[pulumi.Resource] = (),
@@ -72,7 +77,21 @@ class K3sBootstrap(pulumi.ComponentResource):
         first_connection = node_connection(first, ssh)
         join_url = pulumi.Output.from_input(api.join_address).apply(k3s_config.join_url)
         datastore = (pulumi.Output.secret(spec.k3s.datastore_endpoint)
-                     if spec.k3s.datastore_endpoint else None)
+                     if spec.k3s.datastore_endpoint is not None else None)
+        # With part of `k3s` set --secret, registries.yaml may hold it too: stage it as a secret.
+        registries_secret = spec.is_secret("k3s")
+        registries = registries_yaml(spec.k3s)
+
+        def user_secrets(role: str) -> dict[str, pulumi.Input[str]]:
+            parts: dict[str, pulumi.Input[str]] = {}
+            dropin = k3s_config.user_secret_dropin(spec, role)
+            if dropin is not None:
+                parts[USER_DROPIN] = dropin
+            if registries_secret:
+                parts[REGISTRIES] = registries
+            return parts
+
+        snapshot_credentials = etcd_snapshots.credentials_dropin(spec)
 
         def plan(node: NodeHandle, secrets: pulumi.Output[dict]) -> NodeBootstrap:
             place = k3s_config.NodePlace(node.key, node.role, node.private_ip,
@@ -82,30 +101,43 @@ class K3sBootstrap(pulumi.ComponentResource):
             config = pulumi.Output.all(join_url, *sans).apply(
                 lambda resolved, place=place: k3s_config.render_config(
                     spec, place, join_url=resolved[0], tls_sans=resolved[1:]))
-            staged = [StagedFile(paths.AGENT_TOKEN_FILE, "agent-token")]
+            staged = [node_files.AGENT_TOKEN]
             if node.role == "server":
                 staged.insert(0, StagedFile(paths.CLUSTER_TOKEN_FILE, "cluster-token"))
                 if datastore is not None:
                     staged.append(StagedFile(paths.DATASTORE_DROPIN, "datastore.yaml"))
+                if snapshot_credentials is not None:
+                    staged.append(StagedFile(paths.ETCD_S3_DROPIN, "etcd-s3.yaml"))
+            if k3s_config.user_secret_dropin(spec, node.role) is not None:
+                staged.append(StagedFile(paths.USER_SECRETS_DROPIN, USER_DROPIN))
+            if registries_secret:
+                staged.append(StagedFile(paths.REGISTRIES_FILE, REGISTRIES))
             return NodeBootstrap(
                 handle=node, k3s_version=spec.k3s.version, config=config,
-                files=[NodeFile(paths.REGISTRIES_FILE, registries_yaml(spec.k3s)),
-                       *hardening.node_files(spec.k3s.hardening, node.role)],
+                files=node_files.plain_files(spec, node.role,
+                                             registries_staged=registries_secret),
                 staged=staged, secrets=pulumi.Output.secret(secrets),
                 connection=node_connection(node, ssh),
                 first_server_connection=None if node is first else first_connection,
                 sudo=sudo)
 
         def server_secrets(cluster_token: pulumi.Input[str]) -> pulumi.Output[dict]:
-            parts = {"cluster-token": cluster_token, "agent-token": tokens.agent}
+            parts = {"cluster-token": cluster_token, "agent-token": tokens.agent,
+                     **user_secrets("server")}
             if datastore is not None:
                 parts["datastore.yaml"] = datastore.apply(
-                    lambda endpoint: yaml.safe_dump({"datastore-endpoint": endpoint}))
+                    lambda endpoint: yaml_text.dump({"datastore-endpoint": endpoint}, sort_keys=True))
+            if snapshot_credentials is not None:
+                parts["etcd-s3.yaml"] = snapshot_credentials
             return pulumi.Output.all(**parts)
+
+        snapshots = _PreChangeSnapshots(name, spec, snapshot_credentials, first_connection,
+                                        sudo, list(depends_on), self)
 
         self.nodes = {}
         first_node = K3sNode(first.key, plan(first, server_secrets(tokens.cluster)),
-                             after=[], boot_after=list(depends_on), opts=child)
+                             after=snapshots.before(first, first_connection, after=[]),
+                             boot_after=list(depends_on), opts=child)
         self.nodes[first.key] = first_node
 
         on_first = pulumi.ResourceOptions(parent=self, depends_on=[first_node.k3s],
@@ -132,6 +164,9 @@ class K3sBootstrap(pulumi.ComponentResource):
             return pulumi.Output.secret(pulumi.Output.all(ca_hash.stdout, password).apply(
                 lambda values: secure_token(values[0], role, values[1])))
 
+        # For the nodes the cluster-autoscaler creates (they join without this bootstrap).
+        self.agent_join_token = pinned("agent", tokens.agent)
+
         previous = first_node
         previous_membership: list[pulumi.Resource] = []
         for server in servers[1:]:
@@ -139,14 +174,18 @@ class K3sBootstrap(pulumi.ComponentResource):
             # join through a supervisor and use the bare token like the first server.
             token = pinned("server", tokens.cluster) if spec.uses_embedded_etcd else tokens.cluster
             node = K3sNode(server.key, plan(server, server_secrets(token)),
-                           after=[previous.k3s], membership_after=previous_membership,
+                           after=snapshots.before(server, first_connection,
+                                                  after=[previous.k3s]),
+                           membership_after=previous_membership + snapshots.members(
+                               servers, first_node.k3s),
                            boot_after=list(depends_on), opts=child)
             self.nodes[server.key] = node
             previous = node
             previous_membership = [node.membership] if node.membership else []
         last_server = previous
         for agent in agents:
-            secrets = pulumi.Output.all(**{"agent-token": pinned("agent", tokens.agent)})
+            secrets = pulumi.Output.all(**{"agent-token": pinned("agent", tokens.agent),
+                                           **user_secrets("agent")})
             self.nodes[agent.key] = K3sNode(agent.key, plan(agent, secrets),
                                             after=[last_server.k3s],
                                             boot_after=list(depends_on), opts=child)
@@ -162,6 +201,49 @@ class K3sBootstrap(pulumi.ComponentResource):
         self.register_outputs({"kubeconfig": self.kubeconfig,
                                "clusterCaHash": self.cluster_ca_hash,
                                "nodeNames": list(self.nodes)})
+
+
+class _PreChangeSnapshots:
+    """The named snapshot each server's k3s step waits for (see etcd_snapshots)."""
+
+    def __init__(self, name: str, spec: ClusterSpec, credentials: pulumi.Output[str] | None,
+                 first_connection: command.remote.ConnectionArgs, sudo: bool,
+                 depends_on: list[pulumi.Resource], parent: pulumi.Resource) -> None:
+        self.name, self.spec, self.sudo, self.parent = name, spec, sudo, parent
+        self.enabled = etcd_snapshots.takes_pre_change_snapshots(spec)
+        self.first_connection = first_connection
+        self.depends_on = depends_on
+        self.etcd_digest = etcd_snapshots.etcd_config_digest(spec, credentials)
+        self._members: command.remote.Command | None = None
+
+    def before(self, server: NodeHandle, connection: command.remote.ConnectionArgs,
+               after: list[pulumi.Resource]) -> list[pulumi.Resource]:
+        """``after`` plus this server's pre-change snapshot. It runs on the first server (the
+        only one whose etcd is certain to hold the data when another server is replaced)."""
+        if not self.enabled:
+            return after
+        snapshot = etcd_snapshots.pre_change_snapshot(
+            f"{server.key}-etcd-snapshot",
+            snapshot=etcd_snapshots.snapshot_name(server.key, self.spec.k3s.version),
+            connection=connection, sudo=self.sudo,
+            triggers=[self.spec.k3s.version, server.server.id, self.etcd_digest],
+            depends_on=[server.server, *self.depends_on, *after], parent=self.parent)
+        return [*after, snapshot]
+
+    def members(self, servers: Sequence[NodeHandle],
+                first_k3s: pulumi.Resource) -> list[pulumi.Resource]:
+        """The snapshot before the set of servers changes (one, shared by every membership)."""
+        if not self.enabled or len(servers) < 2:
+            return []
+        if self._members is None:
+            keys = [server.key for server in servers]
+            self._members = etcd_snapshots.pre_change_snapshot(
+                f"{self.name}-etcd-snapshot-members",
+                snapshot=etcd_snapshots.snapshot_name("control-plane-change",
+                                                      self.spec.k3s.version),
+                connection=self.first_connection, sudo=self.sudo, triggers=keys,
+                depends_on=[first_k3s], parent=self.parent)
+        return [self._members]
 
 
 def check_node_order(nodes: Sequence[NodeHandle]) -> None:

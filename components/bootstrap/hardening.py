@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
+from components import yaml_text
 
 from components.bootstrap import paths
 from components.bootstrap.bundle import NodeFile
@@ -96,4 +96,4 @@ def node_files(hardening: Hardening, role: Role) -> list[NodeFile]:
 
 
 def _yaml(document: dict[str, Any]) -> str:
-    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+    return yaml_text.dump(document)

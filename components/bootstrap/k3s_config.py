@@ -1,4 +1,4 @@
-"""The k3s ``config.yaml`` of every node: typed data, serialised with ``yaml.safe_dump``.
+"""The k3s ``config.yaml`` of every node: typed data, serialised as safe YAML.
 
 A node's config is assembled from three typed parts, so the keys that must agree across servers
 can only come from one place:
@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any, Literal
 
-import yaml
+from components import yaml_text
 from pydantic import BaseModel, ConfigDict, Field
 
-from components.bootstrap import hardening, paths
+from components.bootstrap import etcd_snapshots, hardening, paths
 from components.handles import Role
 from stack_config import ClusterSpec
+from stack_config.k3s import APPENDED_K3S_KEYS
 from upstream import k3s as upstream_k3s
 
 
@@ -67,8 +68,10 @@ class ClusterWideServerConfig(FlagModel):
 class NodeConfig(FlagModel):
     """What every node, server or agent, sets for itself."""
 
-    node_name: str
-    node_ip: IPv4Address
+    # None for nodes the cluster-autoscaler creates: the name is the hostname Hetzner gives the
+    # server, and the address is read from the private interface at boot (join_user_data.py).
+    node_name: str | None = None
+    node_ip: IPv4Address | None = None
     token_file: str
     server: str | None = None
     node_label: list[str] = Field(default_factory=list)
@@ -89,9 +92,11 @@ class ServerOnlyConfig(FlagModel):
 class NodePlace:
     """A node's place in the cluster, as the renderer needs it (plain values only)."""
 
-    key: str
+    key: str | None
+    """None: k3s uses the hostname."""
     role: Role
-    private_ip: str
+    private_ip: str | None
+    """None: set at boot by a ``config.yaml.d`` drop-in."""
     first_server: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
     taints: Sequence[str] = ()
@@ -138,7 +143,7 @@ def render_config(spec: ClusterSpec, place: NodePlace, *, join_url: str | None,
                                                    or not spec.uses_embedded_etcd))
     node = NodeConfig(
         node_name=place.key,
-        node_ip=IPv4Address(place.private_ip),
+        node_ip=IPv4Address(place.private_ip) if place.private_ip else None,
         token_file=paths.CLUSTER_TOKEN_FILE if is_server else paths.AGENT_TOKEN_FILE,
         server=join_url if joins_through_supervisor else None,
         node_label=[f"{key}={value}" for key, value in sorted(place.labels.items())],
@@ -147,7 +152,6 @@ def render_config(spec: ClusterSpec, place: NodePlace, *, join_url: str | None,
         protect_kernel_defaults=True if spec.k3s.hardening.enabled else None,
     )
     config = node.flags()
-    extra = spec.k3s.agent_config
     if is_server:
         server = ServerOnlyConfig(
             cluster_init=True if place.first_server and spec.uses_embedded_etcd else None,
@@ -156,8 +160,33 @@ def render_config(spec: ClusterSpec, place: NodePlace, *, join_url: str | None,
         )
         config.update(cluster_wide_config(spec).flags())
         config.update(server.flags())
-        extra = spec.k3s.server_config
-    return merge_extra(config, extra)
+        config.update(etcd_snapshots.server_flags(spec))
+    if spec.is_secret("k3s"):
+        return config  # the user's keys travel in the secret drop-in (user_secret_dropin)
+    return merge_extra(config, user_config(spec, place.role))
+
+
+def user_config(spec: ClusterSpec, role: Role) -> Mapping[str, Any]:
+    return spec.k3s.server_config if role == "server" else spec.k3s.agent_config
+
+
+def user_secret_dropin(spec: ClusterSpec, role: Role) -> str | None:
+    """The user's serverConfig/agentConfig as a secret config.yaml.d drop-in, or None.
+
+    Used when the CLI marks ``k3s`` secret: the program cannot tell which of its values was set
+    with ``--secret``, so every user key stays out of config.yaml (which the plan shows) and
+    travels with the staged secrets. k3s reads drop-ins after config.yaml; a later file replaces
+    a key, and ``key+`` appends to it, which keeps the program's own list values.
+    Ref: https://docs.k3s.io/installation/configuration#multiple-config-files
+    """
+    extra = user_config(spec, role)
+    if not spec.is_secret("k3s") or not extra:
+        return None
+    dropin = {}
+    for key, value in extra.items():
+        appended = upstream_k3s.flag_name(key) in APPENDED_K3S_KEYS and not key.endswith("+")
+        dropin[f"{key}+" if appended else key] = value
+    return config_yaml(dropin)
 
 
 def merge_extra(config: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -175,7 +204,7 @@ def merge_extra(config: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str
 
 
 def config_yaml(config: Mapping[str, Any]) -> str:
-    return yaml.safe_dump(dict(config), sort_keys=True, default_flow_style=False)
+    return yaml_text.dump(dict(config), sort_keys=True)
 
 
 def _unique(values: Sequence[str]) -> list[str]:

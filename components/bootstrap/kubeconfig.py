@@ -20,6 +20,7 @@ from typing import Any
 import pulumi
 import yaml
 
+from components import yaml_text
 from upstream.k3s import API_PORT
 
 
@@ -85,7 +86,7 @@ def render_kubeconfig(credentials: AdminCredentials, cluster_name: str,
         "current-context": servers[0].name,
         "preferences": {},
     }
-    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+    return yaml_text.dump(document)
 
 
 def with_api_server(text: str, server_url: str) -> str:
@@ -98,4 +99,4 @@ def with_api_server(text: str, server_url: str) -> str:
     document = yaml.safe_load(text)
     for cluster in document["clusters"]:
         cluster["cluster"]["server"] = server_url
-    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+    return yaml_text.dump(document)

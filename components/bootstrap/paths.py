@@ -12,6 +12,10 @@ CONFIG_FILE = f"{K3S_ETC}/config.yaml"
 # k3s merges config.yaml.d/*.yaml after config.yaml; the secret datastore endpoint lives in a
 # drop-in so config.yaml itself stays free of secrets (and readable in the plan).
 DATASTORE_DROPIN = f"{K3S_ETC}/config.yaml.d/50-datastore.yaml"
+# k3s.serverConfig / agentConfig when part of `k3s` is a secret: staged like the datastore.
+USER_SECRETS_DROPIN = f"{K3S_ETC}/config.yaml.d/60-user.yaml"
+# The S3 credentials of etcd snapshots, the same way (servers only).
+ETCD_S3_DROPIN = f"{K3S_ETC}/config.yaml.d/50-etcd-s3.yaml"
 REGISTRIES_FILE = f"{K3S_ETC}/registries.yaml"
 CLUSTER_TOKEN_FILE = f"{K3S_ETC}/cluster-token"
 AGENT_TOKEN_FILE = f"{K3S_ETC}/agent-token"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
+from components import yaml_text
 
 from stack_config.k3s import K3sConfig
 
@@ -29,7 +29,7 @@ def render_registries(k3s: K3sConfig) -> dict[str, Any]:
 
 
 def registries_yaml(k3s: K3sConfig) -> str:
-    return yaml.safe_dump(render_registries(k3s), sort_keys=True, default_flow_style=False)
+    return yaml_text.dump(render_registries(k3s), sort_keys=True)
 
 
 def _without_root_slash(entry: dict[str, Any]) -> dict[str, Any]:

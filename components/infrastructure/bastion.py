@@ -26,6 +26,7 @@ from components.infrastructure.server import (
     create_cluster_server,
     server_labels,
 )
+from cluster_plan.bastion_admission import BASTION_ADMISSION
 from stack_config import ClusterSpec
 from upstream.hetzner import is_ubuntu_image
 
@@ -55,7 +56,8 @@ class Bastion(pulumi.ComponentResource):
         ubuntu = is_ubuntu_image(config.image)
 
         def user_data(host_key: HostKey) -> str:
-            return bastion_user_data(host_key, ubuntu=ubuntu, private_network=network, nat=nat)
+            return bastion_user_data(host_key, ubuntu=ubuntu, private_network=network, nat=nat,
+                                     admission=BASTION_ADMISSION)
 
         built = create_cluster_server(shape, attachments, user_data, parent=self)
         self.server = built.server

@@ -1,6 +1,6 @@
 """First-boot configuration (cloud-init user data) for k3s nodes and the bastion.
 
-Built as data and serialised with ``yaml.safe_dump``; the small config files it writes are built
+Built as data and serialised with ``components.yaml_text`` (safe YAML); the small config files it writes are built
 from key/value data as well. Shell and static units live in real files beside this module
 (``scripts/``, ``files/``) and are embedded verbatim.
 
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from components import yaml_text
+from cluster_plan.bastion_admission import SshAdmission
 from upstream.hetzner import MAX_USER_DATA_BYTES
 
 HERE = Path(__file__).resolve().parent
@@ -96,13 +96,26 @@ def node_user_data(host_key: HostKey, *, ubuntu: bool, egress: PrivateEgress | N
 
 
 def bastion_user_data(host_key: HostKey, *, ubuntu: bool, private_network: str,
-                      nat: bool) -> str:
+                      nat: bool, admission: SshAdmission) -> str:
     return render(bastion_cloud_config(host_key, ubuntu=ubuntu, private_network=private_network,
-                                       nat=nat))
+                                       nat=nat, admission=admission))
 
 
-def node_cloud_config(host_key: HostKey, *, ubuntu: bool,
+def bastion_ruleset(admission: SshAdmission) -> str:
+    """``bastion.nft`` with the per-source SSH admission written in (nft takes no variables there)."""
+    text = BASTION_RULESET.read_text()
+    for placeholder, value in (("@SSH_PER_MINUTE@", admission.per_minute),
+                               ("@SSH_BURST@", admission.burst)):
+        if placeholder not in text or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"cannot write {placeholder}={value!r} into {BASTION_RULESET.name}")
+        text = text.replace(placeholder, str(value))
+    return text
+
+
+def node_cloud_config(host_key: HostKey | None, *, ubuntu: bool,
                       egress: PrivateEgress | None) -> dict[str, Any]:
+    """``host_key`` None: the node generates its own host keys (nodes the autoscaler creates;
+    nothing connects to them over SSH to pin a key)."""
     files = [_file(SSHD_DROP_IN, _directives(SSHD_NODE, " "), "0600")]
     commands: list[list[str]] = []
     if ubuntu:
@@ -126,11 +139,11 @@ def node_cloud_config(host_key: HostKey, *, ubuntu: bool,
 
 
 def bastion_cloud_config(host_key: HostKey, *, ubuntu: bool, private_network: str,
-                         nat: bool) -> dict[str, Any]:
+                         nat: bool, admission: SshAdmission) -> dict[str, Any]:
     files = [
         _file(SSHD_DROP_IN, _directives(SSHD_BASTION, " "), "0600"),
         _file(BASTION_ENV, _directives({"PRIVATE_NETWORK": private_network}, "=")),
-        _file(BASTION_RULESET_PATH, BASTION_RULESET.read_text(), "0600"),
+        _file(BASTION_RULESET_PATH, bastion_ruleset(admission), "0600"),
         _file(f"/etc/systemd/system/{BASTION_FIREWALL_SERVICE}",
               BASTION_FIREWALL_UNIT.read_text()),
     ]
@@ -149,22 +162,9 @@ def bastion_cloud_config(host_key: HostKey, *, ubuntu: bool, private_network: st
     return config
 
 
-class _CloudConfigDumper(yaml.SafeDumper):
-    """Safe YAML with multi-line strings (files, keys) as literal blocks, readable on the node."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_CloudConfigDumper.add_representer(str, _represent_str)
-
-
 def render(config: Mapping[str, Any]) -> str:
     """``#cloud-config`` user data; refuses what Hetzner would reject for size."""
-    body = yaml.dump(dict(config), Dumper=_CloudConfigDumper, sort_keys=False,
-                     default_flow_style=False, width=1000)
+    body = yaml_text.dump(dict(config), literal_blocks=True, width=1000)
     text = "#cloud-config\n" + body
     if len(text.encode()) > MAX_USER_DATA_BYTES:
         raise ValueError(f"user data is {len(text.encode())} bytes; Hetzner accepts at most "
@@ -172,7 +172,7 @@ def render(config: Mapping[str, Any]) -> str:
     return text
 
 
-def _base(host_key: HostKey, files: list[dict[str, str]], commands: list[list[str]], *,
+def _base(host_key: HostKey | None, files: list[dict[str, str]], commands: list[list[str]], *,
           ubuntu: bool) -> dict[str, Any]:
     if ubuntu:
         # sshd may already run (socket activation) when the drop-in lands: make it re-read it.
@@ -182,14 +182,16 @@ def _base(host_key: HostKey, files: list[dict[str, str]], commands: list[list[st
         # Root logs in with keys (Hetzner images); never the "please log in as ubuntu" stub.
         "disable_root": False,
         # Drop the image's host keys; with ``ssh_keys`` given, cc_ssh writes those and generates
-        # none (Ref: cloudinit/config/cc_ssh.py, the ``if "ssh_keys" in cfg`` branch).
+        # none, without it fresh ones per server (Ref: cloudinit/config/cc_ssh.py, the
+        # ``if "ssh_keys" in cfg`` branch).
         "ssh_deletekeys": True,
-        "ssh_keys": {
-            "ed25519_private": host_key.private_openssh,
-            "ed25519_public": host_key.public_openssh.strip(),
-        },
         "write_files": files,
     }
+    if host_key is not None:
+        config["ssh_keys"] = {
+            "ed25519_private": host_key.private_openssh,
+            "ed25519_public": host_key.public_openssh.strip(),
+        }
     if commands:  # the schema refuses an empty runcmd
         config["runcmd"] = commands
     return config

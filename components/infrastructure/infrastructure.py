@@ -8,7 +8,7 @@ Creates, as child components (each file lists its own resources):
 - ``Firewalls`` ``<name>-firewall``: one firewall per kind of server with a public interface;
 - ``Bastion`` ``<name>-bastion`` when ``bastion.enabled`` (NAT + egress route in private mode);
 - ``ControlPlane`` ``<name>-cp`` (with the optional ``ApiLoadBalancer``);
-- ``WorkerPool`` ``<name>-<pool>`` per worker pool.
+- ``WorkerPool`` ``<name>-<pool>`` per worker pool (with the spread group of its autoscaled part).
 
 Exposes the contract of ``components.handles``: ``nodes`` (control-plane servers first, then each
 pool's nodes in config order), ``ssh``, ``api``, ``network`` and ``ready``.
@@ -19,7 +19,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_hcloud as hcloud
 
-from components.handles import ApiEndpoint, JumpHost, NodeHandle, SshAccess
+from components.handles import ApiEndpoint, AutoscalingTargets, JumpHost, NodeHandle, SshAccess
 from components.infrastructure.bastion import Bastion
 from components.infrastructure.cloud_init import PrivateEgress
 from components.infrastructure.control_plane import ControlPlane
@@ -31,6 +31,7 @@ from components.infrastructure.server import ServerAttachments
 from components.infrastructure.ssh_keys import SshKeys
 from components.infrastructure.worker_pool import WorkerPool
 from stack_config import ClusterSpec
+from stack_config.autoscaling import node_group_name
 from upstream.hetzner import RECURSIVE_RESOLVERS
 
 SSH_USER = "root"
@@ -54,6 +55,8 @@ class HetznerInfrastructure(pulumi.ComponentResource):
     """What the k3s bootstrap must wait for: the subnet, every server (with its network
     attachment), and in private mode the bastion and its 0.0.0.0/0 route; the API LB's parts."""
     bastion: Bastion | None
+    autoscaling: AutoscalingTargets | None
+    """What the cluster-autoscaler's servers join; None without autoscaled pools."""
 
     def __init__(self, name: str, spec: ClusterSpec, provider: hcloud.Provider,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -87,6 +90,7 @@ class HetznerInfrastructure(pulumi.ComponentResource):
                  for pool in spec.worker_pools]
 
         self.network = network.network
+        self.autoscaling = self._autoscaling_targets(spec, network, keys, firewalls, pools)
         self.nodes = control_plane.nodes + [node for pool in pools for node in pool.nodes]
         self.ssh = SshAccess(user=SSH_USER, private_key=keys.private_key,
                              jump_host=self._jump_host(private_only))
@@ -107,6 +111,23 @@ class HetznerInfrastructure(pulumi.ComponentResource):
             "joinAddress": self.api.join_address,
             "loadBalanced": self.api.load_balanced,
         })
+
+    @staticmethod
+    def _autoscaling_targets(spec: ClusterSpec, network: PrivateNetwork, keys: SshKeys,
+                             firewalls: Firewalls,
+                             pools: list[WorkerPool]) -> AutoscalingTargets | None:
+        if not any(pool.autoscaling for pool in spec.worker_pools):
+            return None
+        private_only = spec.network.private_only
+        groups = {node_group_name(spec.cluster_name, config.name):
+                  pool.autoscaler_placement_group.id.apply(int)
+                  for config, pool in zip(spec.worker_pools, pools, strict=True)
+                  if pool.autoscaler_placement_group is not None}
+        return AutoscalingTargets(
+            network_id=network.network_id, ssh_key_id=keys.ids[0],
+            firewall_id=None if private_only else firewalls.ids["nodes"],
+            placement_group_ids=groups, private_only=private_only,
+            network_gateway=spec.address_plan.gateway)
 
     def _jump_host(self, private_only: bool) -> JumpHost | None:
         if not private_only or self.bastion is None:

@@ -63,8 +63,7 @@ class NodeRequest:
 
 def taint_text(taint: Taint) -> str:
     """``key=value:Effect`` (``key:Effect`` without a value), as k3s ``node-taint`` takes it."""
-    return f"{taint.key}={taint.value}:{taint.effect}" if taint.value else \
-        f"{taint.key}:{taint.effect}"
+    return taint.k3s_text()
 
 
 def create_node(environment: NodeEnvironment, request: NodeRequest,

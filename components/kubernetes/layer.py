@@ -12,9 +12,11 @@ bootstrap's kubeconfig, never the ambient ``KUBECONFIG``):
 - the default Gateway (and its Namespace when not built in), when ``addons.gateway.enabled``;
 - hcloud-csi (Helm release), when ``addons.csi.enabled``;
 - system-upgrade-controller manifests and the k3s server/agent Plans, when
-  ``addons.systemUpgradeController.enabled``.
+  ``addons.systemUpgradeController.enabled``;
+- the cluster-autoscaler (Secret, RBAC, Deployment; ``autoscaler_install.py``), when a worker
+  pool has ``autoscaling``.
 
-Order: CRDs → CCM → Cilium → (Cilium resources, Gateway, CSI, upgrade controller). The CRDs must
+Order: CRDs → CCM → Cilium → (Cilium resources, Gateway, CSI, upgrade controller, autoscaler). The CRDs must
 exist when the Cilium operator starts; the CCM must run before Cilium because, with
 ``cloud-provider=external``, nodes get their addresses from the CCM and Cilium needs them.
 """
@@ -27,6 +29,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as kubernetes
 
+from components.kubernetes.autoscaler_install import AutoscalerInputs, install_cluster_autoscaler
 from components.kubernetes.ccm import install_ccm
 from components.kubernetes.cilium import install_cilium
 from components.kubernetes.cilium_resources import install_cilium_resources
@@ -50,6 +53,7 @@ class KubernetesLayer(pulumi.ComponentResource):
     cilium_resources: list[kubernetes.apiextensions.CustomResource]
     csi_release: kubernetes.helm.v3.Release | None
     upgrade_controller: list[pulumi.Resource]
+    cluster_autoscaler: list[pulumi.Resource]
     gateway_name: pulumi.Output[str] | None
     """Name of the default Gateway, for HTTPRoute ``parentRefs``; None when it is off."""
     gateway_namespace: pulumi.Output[str] | None
@@ -58,6 +62,7 @@ class KubernetesLayer(pulumi.ComponentResource):
                  hcloud_token: pulumi.Output[str], network_id: pulumi.Input[Any],
                  cluster_identity: pulumi.Input[str],
                  depends_on: Sequence[pulumi.Resource] = (),
+                 autoscaler: AutoscalerInputs | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         """
         :param kubeconfig: admin kubeconfig from the k3s bootstrap (made secret here as well).
@@ -67,6 +72,7 @@ class KubernetesLayer(pulumi.ComponentResource):
             k3s bootstrap's cluster CA hash); becomes the provider's ``clusterIdentifier``.
         :param depends_on: what must be finished before anything is applied to the cluster
             (the bootstrap's last step), on top of what the kubeconfig Output already implies.
+        :param autoscaler: what the cluster-autoscaler needs; None without autoscaled pools.
         """
         super().__init__("k3s-hcloud:kubernetes:KubernetesLayer", name, {
             "ciliumVersion": spec.cilium.version,
@@ -131,6 +137,12 @@ class KubernetesLayer(pulumi.ComponentResource):
         if spec.addons.system_upgrade_controller.enabled:
             self.upgrade_controller = install_upgrade_controller(
                 name, spec, after(self.cilium_release))
+
+        # 5. The cluster-autoscaler: its nodes need the CCM (provider ids) and a network.
+        self.cluster_autoscaler = []
+        if autoscaler is not None:
+            self.cluster_autoscaler = install_cluster_autoscaler(
+                name, spec, autoscaler, after(self.cilium_release, self.ccm_release))
 
         self.register_outputs({
             "ciliumRelease": self.cilium_release.name,

@@ -18,7 +18,11 @@ from pulumi_policy import (
 
 from policies.rules.cilium_release import chart_rule_policy, release_of
 from upstream.cilium import DEFAULT_VERSION, supported_lines_text
-from upstream.cilium_chart import NATIVE_ROUTING_CIDR_RULE
+from upstream.cilium_chart import (
+    CHART_TEMPLATES_RULE,
+    NATIVE_ROUTING_CIDR_RULE,
+    VALUES_SCHEMA_RULE,
+)
 
 _DOCS = "https://docs.cilium.io/en/stable"
 
@@ -92,10 +96,13 @@ l2_announcements_need_kpr = chart_rule_policy(
 
 valid_enums = chart_rule_policy(
     "cilium-values-valid-enums",
-    "loadBalancer.mode, dsrDispatch, algorithm, acceleration, tunnelProtocol, routingMode and "
-    "kubeProxyReplacement hold values Cilium accepts.",
-    ("enumerations", "kube-proxy-replacement-boolean"), severity=Severity.HIGH,
-    remediation="Use one of the values the message lists.",
+    "Every value has the type and value the chart's values.schema.json allows and passes the "
+    "chart's own template checks (Helm refuses to install otherwise); loadBalancer.mode, dsrDispatch, algorithm, acceleration, "
+    "tunnelProtocol, routingMode and kubeProxyReplacement hold values Cilium accepts.",
+    (VALUES_SCHEMA_RULE, CHART_TEMPLATES_RULE, "enumerations", "kube-proxy-replacement-boolean"),
+    severity=Severity.HIGH,
+    remediation="Use one of the values the message lists; write booleans and numbers without "
+                "quotes and lists as lists.",
     url=f"{_DOCS}/helm-reference/")
 
 maglev_valid = chart_rule_policy(

@@ -10,7 +10,7 @@ chart defaults of its line, by the same functions the config validator calls
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Any
@@ -23,12 +23,22 @@ from pulumi_policy import (
     ResourceValidationPolicy,
     Severity,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 from policies.rules.types import HELM_CHART_V4, HELM_RELEASE
 from upstream.cilium import CHART, CiliumLine, line_of
-from upstream.cilium_chart import RULE_IDS, ChartFinding, HelmValues, check_helm_values
+from upstream.cilium_chart import (
+    CHART_TEMPLATES_RULE,
+    RULE_IDS,
+    VALUES_SCHEMA_RULE,
+    ChartFinding,
+    HelmValues,
+    check_helm_values,
+)
 
 CHART_RESOURCE_TYPES = (HELM_RELEASE, HELM_CHART_V4)
+# Rules that read every value of the release, not a few named ones.
+WHOLE_VALUES_RULES = frozenset({VALUES_SCHEMA_RULE, CHART_TEMPLATES_RULE})
 _CHART_ARCHIVE = re.compile(rf"^{CHART}-(?P<version>\d+\.\d+\.\d+)\.tgz$")
 
 # In a k3s-hcloud stack every Helm value below lives under `cilium.values`; the config validator
@@ -66,7 +76,15 @@ class CiliumRelease:
                  ) -> list[ChartFinding]:
         if self.line is None:
             return []  # cilium-chart-version-supported reports it
-        return check_helm_values(self.values, self.version, pod_cidr=pod_cidr, rules=rules)
+        rules = list(rules)
+        whole = [rule for rule in rules if rule in WHOLE_VALUES_RULES]
+        named = [rule for rule in rules if rule not in WHOLE_VALUES_RULES]
+        found = check_helm_values(self.values, self.version, pod_cidr=pod_cidr, rules=named)
+        if whole:
+            # These read every value: one unknown in a preview (a generated seed) must not stop
+            # them; it is checked when it is known, at `pulumi up`.
+            found += check_helm_values(known_part(self.values), self.version, rules=whole)
+        return found
 
     def describe(self, finding: ChartFinding) -> str:
         # A silent finding installs fine, which is why it must be said.
@@ -77,6 +95,28 @@ class CiliumRelease:
     @property
     def label(self) -> str:
         return f"Helm release '{self.name}' (Cilium {self.version or 'unpinned'})"
+
+
+def known_part(value: Any) -> Any:
+    """The value without the parts that are unknown during a preview."""
+    if isinstance(value, Mapping):
+        known = {}
+        for key in value:
+            try:
+                item = value[key]
+            except UnknownValueError:
+                continue
+            known[key] = known_part(item)
+        return known
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        items = []
+        for index in range(len(value)):
+            try:
+                items.append(known_part(value[index]))
+            except UnknownValueError:
+                continue
+        return items
+    return value
 
 
 def chart_version_of(chart: str, version: str) -> tuple[bool, str]:

@@ -32,7 +32,17 @@ CNI_CHARTS = ("cilium", "calico", "tigera-operator", "canal", "antrea", "kube-ro
 
 
 def _cidr_of(node: K3sNode, key: str) -> IPv4Network | None:
-    value = node.flag(key) or K3S_DEFAULT_CIDRS[key]
+    """The node's cluster-cidr / service-cidr, or None where the node does not decide it.
+
+    Both are server flags (docs.k3s.io/cli/server): agents never carry them and take the
+    cluster's ranges from the servers, so an agent's missing key is not k3s's default. A node of
+    unknown role counts only when it sets the key itself.
+    """
+    value = node.flag(key)
+    if not value:
+        if node.role != "server":
+            return None
+        value = K3S_DEFAULT_CIDRS[key]
     try:
         network = ip_network(str(value).split(",")[0].strip(), strict=False)
     except ValueError:

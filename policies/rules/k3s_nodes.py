@@ -20,6 +20,7 @@ import yaml
 from pulumi_policy import PolicyResource
 
 from policies.rules.types import K3S_NODE, REMOTE_COMMAND
+from upstream.k3s import flag_name
 
 _RELEASE_TAG = re.compile(r"v\d+\.\d+\.\d+\+k3s\d+")
 _INSTALLS_K3S = re.compile(r"get\.k3s\.io|INSTALL_K3S_|K3S_VERSION=|\bk3s (server|agent)\b")
@@ -39,7 +40,12 @@ class K3sNode:
     """config.yaml keys (flag names without ``--``); absent = k3s's default."""
 
     def flag(self, key: str) -> Any:
-        return self.config.get(key)
+        """The value of flag ``key``, however config.yaml spells it: under its name, a short
+        alias (``t`` for ``token``) or the append form (``tls-san+``), as k3s reads it."""
+        if key in self.config:
+            return self.config[key]
+        return next((value for written, value in self.config.items()
+                     if flag_name(str(written)) == key), None)
 
 
 def k3s_nodes(resources: Iterable[PolicyResource]) -> list[K3sNode]:

@@ -14,6 +14,9 @@ from functools import lru_cache
 from tools.lib.engine import Plan, RecordedResource
 
 Latency = Callable[[RecordedResource], float]
+# Constraints that are not dependency edges: "r finishes no earlier than `seconds` after the
+# resource `urn` finished" (an atomic Helm release waiting for every node registered meanwhile).
+FinishAfter = Callable[[RecordedResource], list[tuple[str, float]]]
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,8 @@ class Chain:
         return sum(1 for r in self.resources if r.type == resource_type)
 
 
-def longest_chain(plan: Plan, latency: Latency = lambda _: 1.0) -> Chain:
+def longest_chain(plan: Plan, latency: Latency = lambda _: 1.0,
+                  finish_after: FinishAfter = lambda _: []) -> Chain:
     """The dependency chain with the largest total latency (ties: the longer chain)."""
     by_urn = {r.urn: r for r in plan.resources if r.custom}
 
@@ -38,7 +42,11 @@ def longest_chain(plan: Plan, latency: Latency = lambda _: 1.0) -> Chain:
         resource = by_urn[urn]
         upstream = [best(dep) for dep in set(resource.dependencies) if dep in by_urn]
         cost, length, path = max(upstream, default=(0.0, 0, ()))
-        return cost + latency(resource), length + 1, path + (urn,)
+        own = (cost + latency(resource), length + 1, path + (urn,))
+        waits = [(done + seconds, length + 1, path + (urn,))
+                 for other, seconds in finish_after(resource) if other in by_urn
+                 for done, length, path in [best(other)]]
+        return max([own, *waits])
 
     if not by_urn:
         return Chain([], 0.0)

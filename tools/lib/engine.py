@@ -7,6 +7,7 @@ parent, inputs with their secret markers, dependencies and resource options), wh
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import runpy
@@ -18,13 +19,20 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import struct_pb2
+from pulumi.output import Unknown
+from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import rpc, settings
-from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
+from pulumi.runtime.proto import resource_pb2
 
 from tools.lib.mock_provider import OfflineProviders
 from tools.lib.stack_files import StackConfig
 
 SECRET_MASK = "[secret]"
+# How the SDK marks a secret on the wire (pulumi/runtime/rpc.py).
+_SIGNATURE = rpc._special_sig_key  # noqa: SLF001 (the SDK exports no public name for these)
+_SECRET_SIGNATURE = rpc._special_secret_sig  # noqa: SLF001
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
@@ -41,6 +49,11 @@ class RecordedResource:
     property_dependencies: dict[str, list[str]]
     provider: str | None
     options: dict[str, Any]
+
+    @property
+    def provider_urn(self) -> str | None:
+        """The explicit provider's URN (the reference is ``<urn>::<id>``)."""
+        return self.provider.rsplit("::", 1)[0] if self.provider else None
 
     def plain_inputs(self) -> dict[str, Any]:
         """Inputs with every secret value unwrapped (for tests that look for leaks)."""
@@ -119,21 +132,63 @@ def secret_paths(value: Any, path: str = "") -> Iterator[str]:
             yield from secret_paths(item, f"{path}[{index}]")
 
 
+class DuplicateUrnError(Exception):
+    """Two registrations with one URN: the real engine refuses the second one, and so do we."""
+
+
 class RecordingMonitor(MockMonitor):
-    """A mock monitor that keeps every registration request, options included."""
+    """A mock monitor that keeps every registration request, options included.
+
+    It deserialises each request once (the SDK's ``MockMonitor`` would decode the same inputs a
+    second time for the mocks) and refuses a URN registered twice, as the engine's step generator
+    does ("Duplicate resource URN '<urn>'; try giving it a unique name") — the SDK's mock monitor
+    would silently overwrite the first registration.
+    """
 
     def __init__(self, mocks: OfflineProviders) -> None:
         super().__init__(mocks)
         self.recorded: list[RecordedResource] = []
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The engine qualifies a child's type with its parent's, except under the root stack:
+        # top-level resources are ``urn:pulumi:<stack>::<project>::<type>::<name>`` in a real
+        # preview, where the SDK's mock monitor would write ``pulumi:pulumi:Stack$<type>``.
+        if parent and parent.split("::")[2] == STACK_TYPE:
+            parent = ""
+        return super().make_urn(parent, type_, name)
+
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
-        if request.type != STACK_TYPE:
-            self.recorded.append(_record(request, response.urn))
-        return response
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == STACK_TYPE:
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        if urn in self.resources:
+            raise DuplicateUrnError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
+        sdk_mocks._ensure_event_loop()  # deserialising resource references needs a loop
+        # Secrets stay where they are on the wire (nested), not promoted to the whole value.
+        inputs = deserialize_keeping_nested_secrets(request.object)
+        self.recorded.append(_record(request, urn, inputs))
+        resource_id, state = self.mocks.new_resource(MockResourceArgs(
+            typ=request.type, name=request.name, inputs=_without_unknowns(inputs),
+            provider=request.provider, resource_id=request.importId,
+            custom=request.custom or False,
+            transforms=sdk_mocks._resolve_callbacks(request.transforms)))
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
+        body = sdk_mocks._sync_await(rpc.serialize_properties(state, {}))
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=body)
 
 
-def _record(request, urn: str) -> RecordedResource:
+def _without_unknowns(value: Any) -> Any:
+    """What the SDK's mock monitor hands the mocks: unknown inputs as ``None``."""
+    if isinstance(value, Unknown):
+        return None
+    if isinstance(value, dict):
+        return {k: _without_unknowns(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_unknowns(v) for v in value]
+    return value
+
+
+def _record(request, urn: str, inputs: dict[str, Any]) -> RecordedResource:
     timeouts = request.customTimeouts
     options = {
         "protect": bool(request.protect),
@@ -153,13 +208,33 @@ def _record(request, urn: str) -> RecordedResource:
         name=request.name,
         parent=_parent(request.parent),
         custom=bool(request.custom),
-        inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+        inputs=inputs,
         # Sorted: the SDK collects dependencies in sets, so their order varies between runs.
         dependencies=sorted(request.dependencies),
         property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items()},
         provider=request.provider or None,
         options=options,
     )
+
+
+def deserialize_keeping_nested_secrets(value: Any) -> Any:
+    """Like ``rpc.deserialize_properties``, but a secret inside a map or list stays where it is.
+
+    The SDK's deserializer marks a whole map or list secret when one element is (it was written
+    for outputs, where only top-level properties carry a secret flag); the request on the wire,
+    and the engine's state, keep the secret nested. A values map with one secret seed must show
+    every other value.
+    """
+    if isinstance(value, struct_pb2.Struct):
+        if _SIGNATURE in value.fields:
+            if value[_SIGNATURE] == _SECRET_SIGNATURE:
+                return rpc.wrap_rpc_secret(deserialize_keeping_nested_secrets(value["value"]))
+            return rpc.deserialize_property(value, keep_unknowns=True)
+        items = ((key, deserialize_keeping_nested_secrets(item)) for key, item in value.items())
+        return {key: item for key, item in items if item is not None}
+    if isinstance(value, struct_pb2.ListValue):
+        return [deserialize_keeping_nested_secrets(item) for item in value]
+    return rpc.deserialize_property(value, keep_unknowns=True)
 
 
 def _parent(parent_urn: str) -> str | None:
@@ -191,6 +266,18 @@ def _program_environment(project_dir: Path) -> Iterator[None]:
         sys.path[:] = old_path
 
 
+@contextmanager
+def _collector_restored() -> Iterator[None]:
+    """The program tunes the garbage collector for its own process; the offline engine runs it
+    inside a longer-lived one (tests, tools), which gets its own settings back afterwards."""
+    thresholds = gc.get_threshold()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 def run_program(project_dir: Path, config: StackConfig) -> Plan:
     """Run ``project_dir/__main__.py`` for one stack config and return what it registered.
 
@@ -218,7 +305,7 @@ def run_program(project_dir: Path, config: StackConfig) -> Plan:
         exported = dict(root.outputs) if root is not None else {}
         return _collect_outputs(exported, outputs)
 
-    with _program_environment(project_dir):
+    with _program_environment(project_dir), _collector_restored():
         run()
     # Registration order depends on async scheduling; sort so two plans of one config are equal.
     resources = sorted(monitor.recorded, key=lambda r: r.urn)

@@ -5,7 +5,9 @@ Files come from recorded resource inputs, never from re-rendering: the table bel
 input of which resource type holds which file. A secret value is never written. A secret file
 with a redaction step (cloud-init user data: secret because it carries the server's SSH host
 private key) is written with its secret parts replaced, and only if no known secret survives the
-redaction; every other secret file is listed in ``SKIPPED-SECRETS.txt`` instead.
+redaction; structured values with secrets nested inside (Helm values with a generated seed) are
+written with each secret replaced where it sits; every other secret file is listed in
+``SKIPPED-SECRETS.txt`` instead.
 """
 
 from __future__ import annotations
@@ -117,6 +119,16 @@ def _touches_secret(resource: RecordedResource, dotted: str) -> bool:
     return False
 
 
+def _redact_secret_leaves(value: Any) -> Any:
+    if is_secret(value):
+        return REDACTED
+    if isinstance(value, dict):
+        return {key: _redact_secret_leaves(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact_secret_leaves(item) for item in value]
+    return value
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", name)
 
@@ -184,7 +196,14 @@ def write_machine_files(plan: Plan, out_dir: Path) -> list[Path]:
             if value is None:
                 continue
             target = out_dir / spec.target.format(name=_safe(resource.name))
-            if _touches_secret(resource, spec.input_path):
+            if spec.as_yaml and not is_secret(value) and _touches_secret(resource, spec.input_path):
+                # Structured values with secrets inside (a generated Maglev seed): every other
+                # value stays readable, each secret is replaced where it sits.
+                text = yaml.safe_dump(_redact_secret_leaves(value), sort_keys=True)
+                if any(secret in text for secret in known_secrets):
+                    skipped.append(f"{target.relative_to(out_dir)} ({resource.urn}: secret)")
+                    continue
+            elif _touches_secret(resource, spec.input_path):
                 text = _redacted(spec, unwrap_secrets(value), known_secrets)
                 if text is None:
                     skipped.append(f"{target.relative_to(out_dir)} ({resource.urn}: secret)")

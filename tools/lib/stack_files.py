@@ -16,8 +16,15 @@ from typing import Any
 
 import yaml
 
+from tools.lib import cli_yaml
+
 HCLOUD_TOKEN_KEY = "hcloud:token"
 SECRET_PLACEHOLDER = "offline-placeholder-secret"
+# A placeholder must pass the model's checks where the key has a shape (a URL): keyed by the
+# last part of the config path; "{placeholder}" is replaced by the usual placeholder text.
+SHAPED_PLACEHOLDERS = {
+    "datastoreEndpoint": "postgres://k3s:{placeholder}@offline-placeholder.invalid:5432/k3s",
+}
 
 
 @dataclass
@@ -35,11 +42,15 @@ class StackFileError(Exception):
 
 def read_yaml(path: Path) -> dict[str, Any]:
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        document = cli_yaml.load(path.read_text()) or {}
+    except cli_yaml.CliYamlError as error:
+        raise StackFileError(f"{path.name}: {error}") from None
     except yaml.YAMLError as error:
         raise StackFileError(f"{path.name}: not valid YAML ({error})") from None
+    except UnicodeDecodeError:
+        raise StackFileError(f"{path.name}: not UTF-8 text. Fix: save the file as UTF-8.") from None
     except OSError as error:
-        raise StackFileError(f"{path}: cannot be read ({error.strerror})") from None
+        raise StackFileError(f"{path}: cannot be read ({error.strerror or error})") from None
     if not isinstance(document, dict):
         raise StackFileError(f"{path.name}: expected a mapping at the top level")
     return document
@@ -48,12 +59,17 @@ def read_yaml(path: Path) -> dict[str, Any]:
 def load_stack_config(project_dir: Path, stack_file: Path, stack: str | None = None,
                       *, token_placeholder: bool = True) -> StackConfig:
     project_doc = read_yaml(project_dir / "Pulumi.yaml")
-    project = str(project_doc["name"])
+    if not isinstance(project_doc.get("name"), str):
+        raise StackFileError("Pulumi.yaml: 'name' (the project name) is missing.")
+    project = project_doc["name"]
     stack = stack or _stack_name(stack_file)
     config = StackConfig(stack=stack, project=project)
 
-    for key, declaration in (project_doc.get("config") or {}).items():
-        full_key = _qualify(key, project)
+    declarations = project_doc.get("config") or {}
+    if not isinstance(declarations, dict):
+        raise StackFileError("Pulumi.yaml: 'config' must be a mapping of keys to declarations")
+    for key, declaration in declarations.items():
+        full_key = _qualify(str(key), project)
         if isinstance(declaration, dict):
             if "default" in declaration:
                 _set(config, full_key, declaration["default"])
@@ -104,7 +120,9 @@ def _set(config: StackConfig, full_key: str, value: Any) -> None:
 def _replace_secure(value: Any, path: str) -> tuple[Any, bool]:
     if isinstance(value, dict):
         if set(value) == {"secure"}:
-            return f"{SECRET_PLACEHOLDER}:{path}", True
+            placeholder = f"{SECRET_PLACEHOLDER}:{path}"
+            shape = SHAPED_PLACEHOLDERS.get(path.rsplit(".", 1)[-1].rsplit(":", 1)[-1])
+            return (shape.format(placeholder=placeholder) if shape else placeholder), True
         items = {k: _replace_secure(v, f"{path}.{k}") for k, v in value.items()}
         return {k: v for k, (v, _) in items.items()}, any(s for _, s in items.values())
     if isinstance(value, list):

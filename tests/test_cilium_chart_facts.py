@@ -1,0 +1,67 @@
+"""upstream/cilium_charts/<line>.json is what tools/cilium_chart_facts.py derives from the real chart.
+
+The regeneration test needs a copy of each chart (toolchain cache, Go module cache, or the
+reference data beside the repo) and skips with the reason when there is none.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tools import cilium_chart_facts as generator
+from upstream.cilium import SUPPORTED_LINES
+from upstream.cilium_schema import FACTS_DIR, chart_facts
+
+
+def _chart_or_skip(version: str) -> Path:
+    try:
+        return generator.find_chart(version)
+    except generator.ChartSourceMissing as missing:
+        pytest.skip(str(missing))
+
+
+@pytest.mark.parametrize("minor", SUPPORTED_LINES)
+def test_the_committed_facts_are_what_the_real_chart_gives(minor: str) -> None:
+    version = SUPPORTED_LINES[minor].newest_verified_patch
+    derived = generator.chart_facts(version, _chart_or_skip(version))
+    committed = json.loads((FACTS_DIR / f"{minor}.json").read_text())
+    assert generator.differences(committed, derived) == [], (
+        f"run: python tools/cilium_chart_facts.py --line {minor}")
+
+
+@pytest.mark.parametrize("minor", SUPPORTED_LINES)
+def test_every_line_has_facts_of_its_pinned_patch(minor: str) -> None:
+    # A refreshed pin without regenerated facts would check values against another chart.
+    assert chart_facts(minor)["version"] == SUPPORTED_LINES[minor].newest_verified_patch
+
+
+def test_a_difference_is_reported() -> None:
+    committed = chart_facts("1.20")
+    changed = {**committed, "schema": {"properties": {}}}
+    assert generator.differences(committed, changed) == ["schema"]
+    # A source without templates cannot contradict the committed template rules.
+    assert generator.differences(committed, {**committed, "templateRules": None}) == []
+
+
+def test_a_schema_keyword_the_validator_does_not_implement_stops_the_generator() -> None:
+    with pytest.raises(ValueError, match="patternProperties"):
+        generator.compact_schema({"properties": {"a": {"patternProperties": {}}}})
+
+
+def test_template_rules_are_read_from_actions_not_comments(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "validate.yaml").write_text(
+        '{{/* fail "only a comment" */}}\n'
+        '# required here is prose\n'
+        '{{- if .Values.x }}{{ fail "x is gone" }}{{ end }}\n'
+        '{{ .Values.y | required "missing y" }}\n'
+        '{{- fail (printf "bad %s" .Values.z) }}\n')
+    assert generator.template_rules(tmp_path) == [
+        {"file": "templates/validate.yaml", "kind": "fail", "message": "bad %s"},
+        {"file": "templates/validate.yaml", "kind": "fail", "message": "x is gone"},
+        {"file": "templates/validate.yaml", "kind": "required", "message": "missing y"}]
+    assert generator.template_rules(tmp_path / "no-chart") is None
