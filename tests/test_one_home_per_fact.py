@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import PROJECT_DIR
+from tests.source_tree import parse
 from upstream import k3s
 
 CODE_DIRS = ("cluster_plan", "stack_config", "components", "policies", "tools", "upstream")
@@ -38,7 +39,7 @@ def docstring_nodes(tree: ast.AST) -> set[int]:
 @functools.cache
 def literals(path: Path) -> tuple[tuple[int, object], ...]:
     """(line, value) of every int and str literal in code, docstrings left out."""
-    tree = ast.parse(path.read_text(), str(path))
+    tree = parse(path)
     skip = docstring_nodes(tree)
     return tuple((node.lineno, node.value) for node in ast.walk(tree)
                  if isinstance(node, ast.Constant) and id(node) not in skip

@@ -44,7 +44,7 @@ class GatewayApiBundle:
     channel: Literal["standard", "experimental"]
     required_kinds: tuple[tuple[str, str], ...]
     """(kind, served version) pairs the Cilium operator checks for at start-up; a missing one
-    leaves Gateway support silently off (domain notes §2)."""
+    leaves Gateway support silently off (https://docs.cilium.io/en/stable/network/servicemesh/gateway-api/gateway-api/)."""
     min_kubernetes: tuple[int, int]
     """Oldest Kubernetes the bundle's CRDs validate on (v1.5+ TLSRoute CEL needs 1.31)."""
 
@@ -58,7 +58,7 @@ class GatewayApiBundle:
 
         Same minor release: patch releases only fix bugs, while each minor moves kinds between
         versions and channels (v1.5 serves TLSRoute and ReferenceGrant as v1 and drops the
-        v1alpha2 TLSRoute Cilium ≤ 1.19 reads; domain notes §2).
+        v1alpha2 TLSRoute Cilium ≤ 1.19 reads; Gateway API release notes for v1.5).
         """
         return _minor_of(tag) is not None and _minor_of(tag) == _minor_of(self.version)
 
@@ -156,7 +156,7 @@ SUPPORTED_LINES: dict[str, CiliumLine] = {
         gateway_accepts_node_port=True),
     "1.19": CiliumLine(
         "1.19", "1.19.6", ((1, 31), (1, 34)),
-        # v1.3.0 per the 1.19 docs; v1.4.1 is reported but not verified here (domain notes §2).
+        # v1.3.0 per the 1.19 docs; v1.4.1 is reported to work but not verified here.
         GatewayApiBundle("v1.3.0", "standard", _CORE_KINDS + (("ReferenceGrant", "v1beta1"),),
                          (1, 26)),
         _V2_RESOURCES, _defaults()),
@@ -173,9 +173,9 @@ SUPPORTED_LINES: dict[str, CiliumLine] = {
 DEFAULT_VERSION = SUPPORTED_LINES["1.20"].newest_verified_patch
 
 
-# Node images that break Cilium in known ways, with the reason (seed material, domain notes §1.3
-# and §5): on Ubuntu 22.04 a k3s restart can drop node networking (systemd-networkd removes the
-# routes Cilium installed).
+# Node images that break Cilium in known ways, with the reason: on Ubuntu 22.04 a k3s restart
+# can drop node networking (systemd-networkd removes the routes Cilium installed; Cilium's
+# system requirements, "systemd-networkd": https://docs.cilium.io/en/stable/operations/system_requirements/).
 DISCOURAGED_NODE_IMAGES: dict[str, str] = {
     "ubuntu-22.04": "a k3s restart can drop node networking (systemd-networkd removes routes "
                     "Cilium installed)",

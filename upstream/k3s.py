@@ -45,7 +45,8 @@ SERVICE_BY_ROLE: dict[str, str] = {"server": "k3s", "agent": "k3s-agent"}
 # config.yaml keys that must hold the same value on every server, or a joining server fails with
 # "critical configuration value mismatch" (embedded etcd) or the cluster misbehaves (external
 # datastore). `disable` only matters for `servicelb`, but the whole list is kept identical.
-# `disable-kube-proxy` is not in k3s's list but domain notes §3 require it to agree cluster-wide.
+# `disable-kube-proxy` is not in k3s's list, but it must agree cluster-wide: Cilium replaces
+# kube-proxy on every node, and one server still running it would program Services beside it.
 CRITICAL_SERVER_KEYS = frozenset({
     "agent-token", "agent-token-file", "cluster-cidr", "cluster-dns", "cluster-domain",
     "disable-cloud-controller", "disable-helm-controller", "disable-network-policy", "disable",

@@ -126,7 +126,7 @@ def kubelet_args(spec: ClusterSpec) -> list[str]:
     args = []
     if spec.addons.ccm.enabled:
         # With k3s's cloud controller disabled, kubelets must wait for hcloud-ccm to initialise
-        # them. Ref: domain notes §4; https://docs.k3s.io/networking/networking-services
+        # them. Ref: https://docs.k3s.io/networking/networking-services
         args.append("cloud-provider=external")
     return args + hardening.kubelet_args(spec.k3s.hardening)
 

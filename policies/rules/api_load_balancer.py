@@ -1,8 +1,9 @@
 """A public load balancer in front of the Kubernetes API is not covered by any firewall.
 
-Hetzner firewalls attach to servers, never to load balancers (domain notes §4, §5): users of
-kube-hetzner and hetzner-k3s repeatedly believed their API LB was protected when it was not
-(kube-hetzner PR #1097, hetzner-k3s #124). This makes the seed's warning enforceable.
+Hetzner firewalls attach to servers, never to load balancers
+(https://docs.hetzner.com/cloud/firewalls/faq/): users of kube-hetzner and hetzner-k3s
+repeatedly believed their API LB was protected when it was not (kube-hetzner PR #1097,
+hetzner-k3s #124). This policy makes that warning enforceable.
 """
 
 from __future__ import annotations

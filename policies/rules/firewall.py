@@ -1,6 +1,6 @@
 """Hetzner firewall rules that open SSH or the Kubernetes API to the whole internet.
 
-Both anchors (kube-hetzner, hetzner-k3s) default SSH and 6443 to 0.0.0.0/0 (domain notes §5);
+kube-hetzner and hetzner-k3s both default SSH and the Kubernetes API to 0.0.0.0/0;
 this pack refuses it unless the pack config says the exposure is intended.
 """
 
