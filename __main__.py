@@ -2,6 +2,7 @@
 
 import pulumi
 
+from components import cluster_identity
 from components.cluster import K3sCluster
 from components.provider import hcloud_token
 from components.runtime_tuning import relax_garbage_collector
@@ -12,7 +13,9 @@ spec = load_cluster_spec()
 for advisory in spec.advisories():
     pulumi.log.warn(advisory)
 
-cluster = K3sCluster(spec.cluster_name, spec, hcloud_token())
+# Refuses destructive edits of a running cluster; no Hetzner call happens before it passed.
+identity = cluster_identity.checked_identity(spec)
+cluster = K3sCluster(spec.cluster_name, spec, cluster_identity.gated(hcloud_token(), identity))
 
 exports = {
     "kubeconfig": cluster.kubeconfig,
@@ -24,6 +27,7 @@ exports = {
     "sshPrivateKey": cluster.ssh_private_key,
     "gatewayName": cluster.gateway_name,
     "etcdSnapshots": cluster.etcd_snapshots,
+    cluster_identity.OUTPUT: identity,
 }
 for output_name, value in exports.items():
     if value is not None:

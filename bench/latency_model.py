@@ -52,6 +52,11 @@ STEPS: dict[str, Step] = {
     "k3s join (agent)": Step(30, "assumption: download, agent registered with the supervisor "
                                  "(private mode adds the shared NAT download, see Growth)"),
     "node registered": Step(5, "assumption: `kubectl get node` until the node appears"),
+    "rollout check": Step(2, "assumption: one SSH session; at creation the drain and uncordon "
+                             "steps find nothing to do (node not registered or not cordoned)"),
+    "registration file": Step(2, "assumption: one SSH session writing one small file"),
+    "node labels": Step(3, "assumption: one SSH session, `kubectl label`/`taint` on the first "
+                           "server"),
     "etcd snapshot": Step(5, "assumption: `k3s etcd-snapshot save` of a young cluster's few-MB "
                              "etcd, plus the upload when S3 is configured; nothing to do on a "
                              "server without etcd data yet"),
@@ -146,6 +151,10 @@ _SCRIPT_STEPS = {
     "wait-for-boot.sh": "boot + cloud-init",
     "stage-secrets.sh": "stage secrets",
     "await-node.sh": "node registered",
+    "drain-node.sh": "rollout check",
+    "uncordon-node.sh": "rollout check",
+    "write-registration.sh": "registration file",
+    "set-node-metadata.sh": "node labels",
     "read-ca-hash.sh": "read from first server",
     "read-kubeconfig.sh": "read from first server",
     "etcd-snapshot.sh": "etcd snapshot",

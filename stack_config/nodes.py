@@ -95,9 +95,13 @@ class WorkerPoolConfig(StrictModel):
     location: Location | None = None
     """Defaults to the top-level ``location``."""
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
-    """Kubernetes node labels, applied when a node registers."""
+    """Kubernetes node labels; an edit is applied through the API without restarting k3s."""
     taints: list[Taint] = Field(default_factory=list)
-    """Kubernetes node taints, applied when a node registers."""
+    """Kubernetes node taints; an edit is applied through the API without restarting k3s."""
+    max_unavailable: PositiveInt = 1
+    """How many of the pool's nodes a rolling change (a k3s restart: config, version, token)
+    drains and restarts at once. Raise it to roll big pools faster; the pool keeps
+    ``count - maxUnavailable`` nodes schedulable meanwhile."""
     address_block: NonNegativeInt | None = None
     """Which /24 of the network holds this pool's private addresses. Unset: derived from the
     name. Set it only to resolve a collision the plan reports, on the pool being added."""

@@ -24,6 +24,7 @@ from stack_config.base import SECRET_KEYS_CONTEXT, DnsLabel, Location, StrictMod
 from stack_config.cilium import CiliumConfig
 from cluster_plan.cilium_values import CiliumValueInputs, helm_values
 from stack_config.errors import KeyedValueError, KeyedValueErrors
+from stack_config.identity import Acknowledgement
 from stack_config.k3s import K3sConfig
 from stack_config.network import AccessConfig, BastionConfig, NetworkConfig
 from stack_config.nodes import ControlPlaneConfig, WorkerPoolConfig
@@ -66,6 +67,8 @@ class ClusterSpec(StrictModel):
     """The Cilium release: its version, Helm values and Cilium resources."""
     addons: AddonsConfig = AddonsConfig()
     """What runs in the cluster besides Cilium."""
+    acknowledge: list[Acknowledgement] = Field(default_factory=list)
+    """Destructive edits of a running cluster the user accepts (see stack_config/identity.py)."""
     _secret_keys: frozenset[str] = PrivateAttr(default_factory=frozenset)
 
     def is_secret(self, key: str) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 
 from tests.helpers import with_dotted_changes
 
-# What the program sends by default (stack_config/cilium_values.py).
+# What the program sends by default (cluster_plan/cilium_values.py).
 PROGRAM_VALUES: dict[str, Any] = {
     "kubeProxyReplacement": True, "k8sServiceHost": "127.0.0.1", "k8sServicePort": 6444,
     "routingMode": "native", "ipv4NativeRoutingCIDR": "10.42.0.0/16",

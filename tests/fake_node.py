@@ -20,7 +20,8 @@ from components.bootstrap.remote_script import SCRIPTS_DIR
 STUB_HEADER = f"#!{shutil.which('bash') or '/bin/bash'}\nset -euo pipefail\n"
 LOG = 'echo "${0##*/} $*" >>"$STUB_STATE/calls.log"\n'
 
-# k3s: version from the stub's own text; `kubectl` answers from state files.
+# k3s: version from the stub's own text; `kubectl` answers from state files (registered nodes
+# under nodes/, one annotation value per node under annotations/, `not-ready` fails a wait).
 K3S_STUB = LOG + r'''
 case "$1" in
   --version) echo "k3s version __VERSION__ (stub)"; echo "go version go1.24 (stub)" ;;
@@ -36,7 +37,18 @@ case "$1" in
           if ((left > 0)); then echo $((left - 1)) >"$STUB_STATE/appear-after"; exit 0; fi
           mkdir -p "$STUB_STATE/nodes"; touch "$STUB_STATE/nodes/$3"
         fi
+        if [[ "$*" == *jsonpath=* ]]; then
+          cat "$STUB_STATE/annotations/$3" 2>/dev/null || true
+          exit 0
+        fi
         if [[ -f "$STUB_STATE/nodes/$3" ]]; then echo "node/$3"; fi ;;
+      "annotate node")
+        mkdir -p "$STUB_STATE/annotations"
+        case "$4" in
+          *-) rm -f "$STUB_STATE/annotations/$3" ;;
+          *) printf '%s' "${4#*=}" >"$STUB_STATE/annotations/$3" ;;
+        esac ;;
+      "wait --for=condition=Ready") [[ ! -f "$STUB_STATE/not-ready" ]] ;;
       "drain "*) [[ ! -f "$STUB_STATE/drain-fails" ]] || { echo "drain: PDB" >&2; exit 1; } ;;
       "delete node") rm -f "$STUB_STATE/nodes/$3" ;;
       *) ;;

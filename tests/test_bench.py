@@ -7,10 +7,11 @@ from collections import Counter
 from pathlib import Path
 
 from bench.critical_path import plan_for
+from bench.sizes import private_cluster
 from bench.floor import write_floor_program
 from bench.latency_model import STEPS, first_server_commands, latency_for, step_of
 from bench.plan_cost import linear_fit
-from tests.helpers import EXAMPLE_STACKS, plan_example
+from tests.helpers import EXAMPLE_STACKS, plan_config, plan_example
 from tools.lib.critical_path import longest_chain
 from tools.lib.engine import run_program
 from tools.lib.stack_files import StackConfig
@@ -66,18 +67,31 @@ def test_the_latency_model_covers_every_resource_the_example_stacks_register() -
                 assert step_of(resource, first) in STEPS, resource.urn
 
 
-def test_the_timed_critical_path_does_not_grow_with_workers(tmp_path: Path) -> None:
-    def chain(workers: int) -> list[str]:
-        plan = plan_for(workers, tmp_path / str(workers))
-        timed = longest_chain(plan, latency_for(plan))
-        return [step_of(r, first_server_commands(plan)) for r in timed.resources]
+def timed_chain(tmp_path: Path, workers: int, batch: int | None = None) -> list[str]:
+    """Step kinds of the timed critical path; ``batch``: the pools' ``maxUnavailable``."""
+    config = private_cluster(workers)
+    for pool in config["k3s-hcloud:workerPools"]:
+        if batch is not None:
+            pool["maxUnavailable"] = batch
+    directory = tmp_path / f"{workers}-{batch}"
+    directory.mkdir()
+    plan = plan_config(directory, config, "bench")
+    timed = longest_chain(plan, latency_for(plan))
+    return [step_of(r, first_server_commands(plan)) for r in timed.resources]
 
-    small = chain(2)
-    assert small == chain(20)
+
+def test_the_timed_critical_path_does_not_grow_with_workers_rolled_all_at_once(
+        tmp_path: Path) -> None:
+    small = timed_chain(tmp_path, 2, batch=2)
+    assert small == timed_chain(tmp_path, 20, batch=20)
     # Servers join one at a time; Cilium, after the CCM, is the last step.
     assert small.count("k3s join (server)") == 2 and small[-1] == "helm: cilium"
 
 
+def test_one_node_at_a_time_makes_a_big_pool_join_in_sequence(tmp_path: Path) -> None:
+    # The price of rolling restarts one node at a time (maxUnavailable: 1, the default): the
+    # same chain orders the first installs, so a big pool joins one node after the other.
+    assert timed_chain(tmp_path, 20).count("k3s join (agent)") == 20
 def test_the_modelled_create_grows_with_what_grows_and_the_ssh_admission_removes_its_toll(
         tmp_path: Path) -> None:
     from bench.critical_path import FIXED_ADMISSION, simulate

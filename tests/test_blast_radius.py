@@ -23,16 +23,17 @@ def test_adding_a_worker_lists_only_the_new_node(capsys: pytest.CaptureFixture[s
     assert {c["kind"] for c in changes} == {"create"}
     assert sorted(c["name"] for c in changes) == sorted(
         ["dev-workers-3", "dev-workers-3-host-key"] +
-        [f"dev-workers-3-{step}" for step in ("boot", "secrets", "k3s", "membership")])
+        [f"dev-workers-3-{step}" for step in ("boot", "secrets", "registration", "drain", "k3s",
+                                              "uncordon", "membership", "node-metadata")])
 
 
 def test_the_text_view_says_what_runs_and_that_no_server_is_replaced(
         capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--stack", "dev", "--set", "k3s.version=v1.35.4+k3s1")
     assert code == 0
-    assert "+- replace command:remote:Command  dev-cp-1-k3s  (triggers: triggers | runs create)" \
+    assert "+- replace command:remote:Command  dev-cp-1-k3s  (provider: triggers | runs create)" \
         in out
-    assert out.rstrip().endswith("servers replaced: none")
+    assert out.rstrip().endswith("servers replaced: none; nodes re-addressed: none")
     assert "pulumi:providers:kubernetes" not in out
 
 
@@ -56,3 +57,31 @@ def test_a_bad_path_names_the_entries_there_are(capsys: pytest.CaptureFixture[st
     code, _, err = run(capsys, "--stack", "dev", "--unset", "workerPools[gpu]")
     assert code == 1
     assert err.strip() == "error: workerPools[gpu]: no entry named 'gpu' (entries: ['workers'])"
+
+
+def test_a_network_cidr_edit_replaces_network_and_subnet_and_re_addresses_every_node(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--stack", "dev", "--set", "network.cidr=10.1.0.0/16")
+    assert code == 0
+    assert "+- replace hcloud:index/network:Network  dev-network  (provider: ipRange)" in out
+    assert ("+- replace hcloud:index/networkSubnet:NetworkSubnet  dev-network-subnet  "
+            "(provider: ipRange; provider: networkId)") in out
+    assert out.rstrip().endswith("nodes re-addressed: dev-cp-1 (private), "
+                                 "dev-workers-1 (private), dev-workers-2 (private)")
+
+
+def test_leaving_private_only_mode_re_addresses_every_node(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--stack", "private-ha", "--set", "network.privateOnly=false")
+    assert code == 0
+    readdressed = out.rstrip().rpartition("nodes re-addressed: ")[2].split(", ")
+    assert len(readdressed) == 8 and all(n.endswith("(public)") for n in readdressed)
+
+
+def test_a_destructive_edit_is_shown_as_refused_with_what_acknowledging_would_do(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--stack", "dev", "--set", "clusterName=dev2")
+    assert code == 0
+    assert out.startswith("REFUSED on a running cluster without acknowledgement")
+    assert "clusterName: this cluster exists" in out and "['rename-cluster']" in out
+    assert "-  delete  hcloud:index/server:Server  dev-cp-1" in out

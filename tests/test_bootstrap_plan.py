@@ -73,18 +73,35 @@ def test_the_dev_stack_is_one_server_and_two_agents() -> None:
 
 # -- order ------------------------------------------------------------------------------------
 
-def test_servers_join_one_at_a_time_then_agents_after_the_last_server() -> None:
+def test_servers_roll_one_at_a_time_then_each_pool_one_node_at_a_time() -> None:
     plan = example_plan("private-ha")
     cmds = commands(plan)
-    k3s = {name: cmds[f"{name}-k3s"] for name in node_names(plan)}
-    cp1, cp2, cp3 = (k3s[f"prod-cp-{i}"] for i in (1, 2, 3))
-    assert cp1.urn in cp2.dependencies and cp2.urn in cp3.dependencies
-    assert not depends_on(plan, cp1, cp2)
-    for agent in agents(plan):
-        assert cp3.urn in k3s[agent].dependencies
-    for agent in agents(plan):
-        for other in agents(plan):
-            assert not depends_on(plan, k3s[agent], k3s[other]), "agents join in parallel"
+
+    def step(name: str, kind: str):
+        return cmds[f"{name}-{kind}"]
+
+    # Each node's drain waits for the previous node to be back (its uncordon).
+    for earlier, later in (("prod-cp-1", "prod-cp-2"), ("prod-cp-2", "prod-cp-3"),
+                           ("prod-cp-3", "prod-general-1"), ("prod-general-1", "prod-general-2"),
+                           ("prod-general-2", "prod-general-3"), ("prod-cp-3", "prod-arm-1"),
+                           ("prod-arm-1", "prod-arm-2")):
+        assert step(earlier, "uncordon").urn in step(later, "drain").dependencies, (earlier, later)
+    assert not depends_on(plan, step("prod-cp-1", "k3s"), step("prod-cp-2", "k3s"))
+    for one in ("prod-general-1", "prod-general-2", "prod-general-3"):
+        for other in ("prod-arm-1", "prod-arm-2"):
+            assert not depends_on(plan, step(one, "k3s"), step(other, "k3s")), "pools side by side"
+            assert not depends_on(plan, step(other, "k3s"), step(one, "k3s"))
+
+
+def test_a_pools_max_unavailable_sets_its_batch(tmp_path: Path) -> None:
+    config = example_config("private-ha")
+    config["k3s-hcloud:workerPools"][0]["maxUnavailable"] = 2
+    plan = plan_config(tmp_path, config)
+    cmds = commands(plan)
+    drains = {n: cmds[f"prod-general-{n}-drain"].dependencies for n in (1, 2, 3)}
+    last_server = cmds["prod-cp-3-uncordon"].urn
+    assert last_server in drains[1] and last_server in drains[2]
+    assert cmds["prod-general-1-uncordon"].urn in drains[3]
 
 
 def test_each_node_boots_then_stages_secrets_then_applies() -> None:
@@ -93,28 +110,32 @@ def test_each_node_boots_then_stages_secrets_then_applies() -> None:
     network = plan.get("hcloud:index/network:Network", "dev-network")
     for name in node_names(plan):
         boot, secrets, k3s = (cmds[f"{name}-{step}"] for step in STEPS)
-        assert boot.urn in secrets.dependencies and secrets.urn in k3s.dependencies
+        drain, registration = cmds[f"{name}-drain"], cmds[f"{name}-registration"]
+        assert boot.urn in secrets.dependencies and secrets.urn in drain.dependencies
+        assert secrets.urn in registration.dependencies
+        assert {drain.urn, registration.urn} <= set(k3s.dependencies)
+        assert k3s.urn in cmds[f"{name}-uncordon"].dependencies
         assert network.urn in boot.dependencies, "the bootstrap's depends_on is honoured"
         server = plan.get("hcloud:index/server:Server", name)
         assert server.urn in boot.dependencies
 
 
-def test_sequential_steps_do_not_grow_with_the_number_of_workers(tmp_path: Path) -> None:
-    def chain(workers: int) -> int:
+def test_sequential_steps_grow_with_servers_and_with_a_pool_over_its_batch(
+        tmp_path: Path) -> None:
+    def chain(workers: int, batch: int = 1) -> int:
         config = example_config("dev")
-        config["k3s-hcloud:workerPools"][0]["count"] = workers
-        config["k3s-hcloud:workerPools"].append({"name": "more", "count": workers})
-        return longest_chain(plan_config(tmp_path / str(workers), config))
+        config["k3s-hcloud:workerPools"][0].update(count=workers, maxUnavailable=batch)
+        config["k3s-hcloud:workerPools"].append({"name": "more", "count": workers,
+                                                  "maxUnavailable": batch})
+        return longest_chain(plan_config(tmp_path / f"{workers}-{batch}", config))
 
-    assert chain(1) == chain(12) == longest_chain(example_plan("dev"))
-
-
-def test_sequential_steps_grow_only_with_servers() -> None:
-    # dev: boot → secrets → k3s(cp-1) → ca-hash → agent secrets → agent k3s → membership.
-    assert longest_chain(example_plan("dev")) == 7
-    # private-ha adds one k3s step per joining server (cp-2, cp-3), and the pre-change etcd
-    # snapshot before cp-3's (cp-2's runs beside the CA-hash read, off the longest path).
-    assert longest_chain(example_plan("private-ha")) == 10
+    # Rolled all at once, pools of any size add nothing (pools roll side by side).
+    assert chain(1) == chain(12, batch=12) == chain(2, batch=2)
+    # One node at a time: each further node of the largest pool adds its drain, k3s, uncordon.
+    assert chain(12) - chain(1) == 11 * 3
+    # private-ha adds one rollout (drain → k3s → uncordon) per joining server (cp-2, cp-3),
+    # and the pre-change etcd snapshot before cp-3's (cp-2's runs beside the CA-hash read).
+    assert longest_chain(example_plan("private-ha")) - longest_chain(example_plan("dev")) == 10
 
 
 # -- connection ------------------------------------------------------------------------------
@@ -245,7 +266,11 @@ def test_node_props_match_what_the_command_sends(stack: str) -> None:
         k3s = cmds[f"{node.name}-k3s"].plain_inputs()
         bundle = decode_file_bundle(k3s["stdin"])
         assert node.inputs["configYaml"] == bundle[paths.CONFIG_FILE].content
-        assert yaml.safe_load(node.inputs["configYaml"]) == node.inputs["k3sConfig"]
+        registration = cmds[f"{node.name}-registration"].plain_inputs()["stdin"]
+        assert node.inputs["registrationYaml"] == registration
+        # config.yaml plus the registration drop-in are what k3s reads, nothing else.
+        assert {**yaml.safe_load(node.inputs["configYaml"]),
+                **yaml.safe_load(registration)} == node.inputs["k3sConfig"]
         assert node.inputs["registriesYaml"] == bundle[paths.REGISTRIES_FILE].content
         assert node.inputs["k3sVersion"] == "v1.35.3+k3s1"
         assert f"K3S_VERSION={node.inputs['k3sVersion']} " in k3s["create"]
@@ -316,7 +341,7 @@ def test_ready_covers_the_kubeconfig_every_join_and_every_registration() -> None
     plan = example_plan("private-ha")
     ready = set(plan.outputs["readyUrns"].value)
     expected = {r.urn for r in plan.by_type(COMMAND)
-                if r.name.endswith(("-k3s", "-membership", "-kubeconfig"))}
+                if r.name.endswith(("-uncordon", "-membership", "-node-metadata", "-kubeconfig"))}
     assert ready == expected
 
 
@@ -354,9 +379,10 @@ def test_removing_a_worker_removes_only_its_own_resources(tmp_path: Path) -> Non
     three = plan_config(tmp_path / "three", config, stack="dev")
     two = example_plan("dev")
     gone = sorted(r.name for r in three.resources if r.urn not in two.by_urn())
-    assert gone == ["dev-workers-3", "dev-workers-3", "dev-workers-3-boot",
-                    "dev-workers-3-host-key", "dev-workers-3-k3s", "dev-workers-3-membership",
-                    "dev-workers-3-secrets"]
+    assert gone == sorted(["dev-workers-3", "dev-workers-3", "dev-workers-3-host-key",
+                           *(f"dev-workers-3-{step}" for step in (
+                               "boot", "secrets", "registration", "drain", "k3s", "uncordon",
+                               "membership", "node-metadata"))])
     assert _inputs_by_urn(two).items() <= _inputs_by_urn(three).items()
 
 
@@ -429,7 +455,9 @@ def test_plan_out_writes_each_nodes_k3s_files(tmp_path: Path) -> None:
     for name in node_names(plan):
         assert {f"k3s/{name}/config.yaml", f"k3s/{name}/registries.yaml"} <= written
         config = yaml.safe_load((tmp_path / "k3s" / name / "config.yaml").read_text())
-        assert config == plan.get(NODE, name).inputs["k3sConfig"]
+        registration = yaml.safe_load(
+            (tmp_path / "k3s" / name / "config.yaml.d" / "40-registration.yaml").read_text())
+        assert {**config, **registration} == plan.get(NODE, name).inputs["k3sConfig"]
     registries = yaml.safe_load((tmp_path / "k3s/prod-arm-1/registries.yaml").read_text())
     assert set(registries["mirrors"]) == {"docker.io", "ghcr.io", "quay.io", "registry.k8s.io"}
     assert "SKIPPED-SECRETS.txt" not in written

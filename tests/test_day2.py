@@ -1,11 +1,13 @@
 """Blast radius of the common day-2 changes: each one's exact, minimal effect.
 
 Each change of ``tools.lib.day2_changes`` is planned on its example stack before and after and
-diffed as ``pulumi up`` applies it. The expectation lists every custom resource created,
-updated (with the changed input paths), replaced (with why) and deleted; anything more is a
-regression in day-2 safety. Remote commands that are "replaced" by changed triggers run their
-script again (``-k3s`` is idempotent: compare, back up, restart, roll back); no server is ever
-replaced. docs/day2.md's table is rendered from the same diffs (checked at the end).
+diffed as ``pulumi up`` applies it, as an update of the running cluster (the program reads the
+"before" plan's outputs back). The expectation lists every custom resource created, updated
+(with the changed input paths), replaced (with why) and deleted; anything more is a regression
+in day-2 safety. Remote commands that are "replaced" by changed triggers run their script
+again (the rollout: drain → ``-k3s``, idempotent: compare, back up, restart, roll back →
+uncordon); no applied change replaces a server. Destructive changes are refused, naming their
+key. docs/day2.md's tables are rendered from the same diffs (checked at the end).
 """
 
 from __future__ import annotations
@@ -14,37 +16,48 @@ from typing import Any
 
 import pytest
 
-from bench.day2_matrix import PAGE, page_block, render_matrix
-from tools.lib.day2_changes import BY_KEY, CHANGES, Day2Matrix
-from tools.lib.plan_diff import PlanDiff
+from bench.day2_matrix import DAY2_PAGE, page_block, render_matrix
+from tools.lib.day2_changes import BY_KEY, CHANGES, Day2Matrix, verdict
+from tools.lib.plan_diff import PlanDiff, readdressed_servers
 
 SERVER = "hcloud:index/server:Server"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
-TRIGGERS = ["triggers: triggers"]
+TRIGGERS = ["provider: triggers"]
+
+
+ROLLOUT = ("drain", "k3s", "uncordon")
 
 
 def node(key: str) -> list[str]:
     """A node's custom resources: server, host key and its bootstrap commands."""
-    return [key, f"{key}-host-key", f"{key}-boot", f"{key}-secrets", f"{key}-k3s"]
+    return [key, f"{key}-host-key", f"{key}-boot", f"{key}-secrets", f"{key}-registration",
+            *(f"{key}-{step}" for step in ROLLOUT)]
 
 
-def joiner(key: str) -> list[str]:
-    return node(key) + [f"{key}-membership"]
+def joiner(key: str, agent: bool = True) -> list[str]:
+    return node(key) + [f"{key}-membership"] + ([f"{key}-node-metadata"] if agent else [])
 
 
-NODES_RE_APPLIED = {name: TRIGGERS for name in ("dev-cp-1-k3s", "dev-workers-1-k3s",
-                                                "dev-workers-2-k3s")}
+def rolled(*keys: str) -> dict[str, list[str]]:
+    """Each node's rollout re-run: drain, k3s, uncordon replaced by their triggers."""
+    return {f"{key}-{step}": TRIGGERS for key in keys for step in ROLLOUT}
+
+
+DEV_NODES = ("dev-cp-1", "dev-workers-1", "dev-workers-2")
+NODES_RE_APPLIED = rolled(*DEV_NODES)
 API_LB = ["dev-cp-api", "dev-cp-api-network", "dev-cp-api-6443", "dev-cp-api-target-1"]
+METADATA = ["create", "update"]
 
 EXPECTED: dict[str, dict[str, Any]] = {
     "add-worker": {"create": joiner("dev-workers-3")},
     "remove-worker": {"delete": joiner("dev-workers-2")},
     "add-pool": {"create": joiner("dev-batch-1") + joiner("dev-batch-2") + ["dev-batch-pg-1"]},
     "remove-pool": {"delete": joiner("prod-arm-1") + joiner("prod-arm-2") + ["prod-arm-pg-1"]},
-    "resize-pool": {"update": {"dev-workers-1": ["serverType"], "dev-workers-2": ["serverType"]}},
+    "resize-pool": {"refused": ["workerPools[workers].serverType"]},
+    "resize-control-plane": {"refused": ["controlPlane.serverType"]},
     "add-control-plane-pair": {
         # Each joining server's k3s step waits for a snapshot; so do the new memberships.
-        "create": joiner("dev-cp-2") + joiner("dev-cp-3") + [
+        "create": joiner("dev-cp-2", agent=False) + joiner("dev-cp-3", agent=False) + [
             "dev-cp-2-etcd-snapshot", "dev-cp-3-etcd-snapshot", "dev-etcd-snapshot-members"],
         # The kubeconfig gains the new servers' contexts; the operator gets a second replica.
         "update": {"dev-k8s": ["kubeconfig"], "dev-cilium": ["values.operator.replicas"]},
@@ -67,14 +80,32 @@ EXPECTED: dict[str, dict[str, Any]] = {
     # The upgrade of the (only) server is preceded by a snapshot named after it.
     "k3s-version": {"replace": {**NODES_RE_APPLIED, "dev-kubeconfig": TRIGGERS,
                                 "dev-cp-1-etcd-snapshot": TRIGGERS}},
+    # With the controller the Plans change and nothing restarts: the only command is the
+    # pre-change etcd snapshot (k3s etcd-snapshot save), taken before the Plans change.
+    "k3s-version-controller": {"update": {"dev-k3s-server-plan": ["spec.version"],
+                                          "dev-k3s-agent-plan": ["spec.version"]},
+                               "replace": {"dev-cp-1-etcd-snapshot": TRIGGERS}},
+    "pool-labels": {"update": {
+        **{f"dev-workers-{n}-registration": ["stdin"] for n in (1, 2)},
+        **{f"dev-workers-{n}-node-metadata": METADATA for n in (1, 2)}}},
+    "pool-taints": {"update": {
+        **{f"prod-arm-{n}-registration": ["stdin"] for n in (1, 2)},
+        **{f"prod-arm-{n}-node-metadata": METADATA for n in (1, 2)}}},
     "api-allowed-cidrs": {"update": {"dev-firewall-nodes": ["rules[1].sourceIps"]}},
     "cloud-init-image": {},
     "cloud-init-release": {},
     "rotate-k3s-token": {
         "update": {f"prod-cp-{n}-secrets": ["stdin"] for n in (1, 2, 3)},
-        "replace": {f"prod-cp-{n}-k3s": TRIGGERS for n in (1, 2, 3)},
+        "replace": rolled("prod-cp-1", "prod-cp-2", "prod-cp-3"),
     },
+    "network-cidr": {"refused": ["network.cidr"]},
+    "private-only": {"refused": ["network.privateOnly"]},
+    "rename-cluster": {"refused": ["clusterName"]},
+    "pool-location": {"refused": ["workerPools[workers].location"]},
+    "hardening": {"refused": ["k3s.hardening.enabled"]},
 }
+REFUSED = sorted(key for key, expected in EXPECTED.items() if "refused" in expected)
+APPLIED = [change.key for change in CHANGES if change.key not in REFUSED]
 
 
 def effect(diff: PlanDiff) -> dict[str, Any]:
@@ -107,12 +138,22 @@ def test_every_change_has_an_expectation() -> None:
     assert set(EXPECTED) == set(BY_KEY)
 
 
-@pytest.mark.parametrize("key", [change.key for change in CHANGES])
+@pytest.mark.parametrize("key", APPLIED)
 def test_each_change_has_exactly_its_minimal_effect(matrix: Day2Matrix, key: str) -> None:
+    assert matrix.refusal(BY_KEY[key]) is None
     assert effect(matrix.diff(BY_KEY[key])) == normalised(EXPECTED[key])
 
 
-@pytest.mark.parametrize("key", [change.key for change in CHANGES])
+@pytest.mark.parametrize("key", REFUSED)
+def test_each_destructive_change_is_refused_on_the_running_cluster(matrix: Day2Matrix,
+                                                                   key: str) -> None:
+    refusal = matrix.refusal(BY_KEY[key])
+    assert refusal is not None, f"{key} must be refused without its acknowledgement"
+    assert sorted({p.key for p in refusal.problems}) == EXPECTED[key]["refused"]
+    assert verdict(matrix, BY_KEY[key]).startswith("refused on a running cluster")
+
+
+@pytest.mark.parametrize("key", APPLIED)
 def test_no_change_replaces_a_server_or_the_kubernetes_provider(matrix: Day2Matrix,
                                                                 key: str) -> None:
     for preview in (False, True):
@@ -120,7 +161,7 @@ def test_no_change_replaces_a_server_or_the_kubernetes_provider(matrix: Day2Matr
         assert not replaced & {SERVER, K8S_PROVIDER}, (key, preview)
 
 
-@pytest.mark.parametrize("key", [change.key for change in CHANGES])
+@pytest.mark.parametrize("key", APPLIED)
 def test_a_preview_shows_no_replacement_that_pulumi_up_would_not_do(matrix: Day2Matrix,
                                                                     key: str) -> None:
     change = BY_KEY[key]
@@ -143,6 +184,7 @@ def test_a_k3s_upgrade_re_runs_the_installer_on_every_node_and_nothing_else(
                                                    "dev-cp-1-etcd-snapshot"]}
     assert all(c.changed_paths == ["create", "triggers[1]"]
                for c in diff.replaced if c.name.endswith("-k3s"))
+    assert verdict(matrix, BY_KEY["k3s-version"]).startswith("rolling: k3s restarts on 3 node(s)")
 
 
 def test_a_k3s_upgrade_preview_updates_the_provider_without_replacing_anything_in_the_cluster(
@@ -165,6 +207,32 @@ def test_cloud_init_edits_reach_the_plan_but_no_running_server(matrix: Day2Matri
     assert matrix.diff(change).changes == []
 
 
+def test_with_the_upgrade_controller_a_version_bump_runs_nothing_on_the_nodes(
+        matrix: Day2Matrix) -> None:
+    change = BY_KEY["k3s-version-controller"]
+    for preview in (False, True):
+        runs = [c.name for c in matrix.diff(change, preview=preview).commands_run()]
+        assert runs == ["dev-cp-1-etcd-snapshot"], (preview, runs)
+    # ... and the Plans exist only with the controller: never both upgrade paths.
+    plain = matrix.after(BY_KEY["k3s-version"])
+    assert not [r for r in plain.resources if r.name.endswith("-plan")]
+
+
+def test_labels_and_taints_never_restart_k3s(matrix: Day2Matrix) -> None:
+    for key in ("pool-labels", "pool-taints"):
+        runs = {c.name for c in matrix.diff(BY_KEY[key]).commands_run()}
+        assert runs and not [name for name in runs if name.rsplit("-", 1)[1] in ROLLOUT], key
+
+
+def test_acknowledged_network_change_shows_the_replacement_and_the_re_addressing(
+        matrix: Day2Matrix) -> None:
+    change = BY_KEY["network-cidr"]
+    replaced = {c.name for c in matrix.diff(change).replaced}
+    assert {"dev-network", "dev-network-subnet"} <= replaced
+    assert readdressed_servers(matrix.before(change), matrix.after(change)) == {
+        name: ["private"] for name in DEV_NODES}
+
+
 def test_the_day2_page_shows_the_measured_matrix(matrix: Day2Matrix) -> None:
-    assert page_block(PAGE.read_text()) == render_matrix(matrix), \
+    assert page_block(DAY2_PAGE.read_text()) == render_matrix(matrix), \
         "docs/day2.md's day-2 table is stale: run python bench/day2_matrix.py"

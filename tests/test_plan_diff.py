@@ -60,7 +60,7 @@ def test_ignore_changes_hides_a_forcing_change(tmp_path: Path) -> None:
 def test_changed_triggers_replace_a_command(tmp_path: Path) -> None:
     diff = diff_plans(plan(tmp_path), plan(tmp_path, trigger="b"))
     [change] = diff.replaced
-    assert change.name == "step" and change.replace_reasons == ["triggers: triggers"]
+    assert change.name == "step" and change.replace_reasons == ["provider: triggers"]
 
 
 # -- the Kubernetes provider, preview unknowns, command scripts ------------------------------------
@@ -121,10 +121,10 @@ def test_a_fixed_cluster_identifier_makes_a_new_address_an_update(tmp_path: Path
 def test_preview_treats_outputs_of_a_rerun_command_as_unknown(tmp_path: Path) -> None:
     before, after = cluster_plan(tmp_path), cluster_plan(tmp_path, readerTrigger="b")
     # pulumi up: the re-read kubeconfig is the same text, nothing else changes.
-    assert by_name(diff_plans(before, after)) == {"reader": ("replace", ["triggers: triggers"])}
+    assert by_name(diff_plans(before, after)) == {"reader": ("replace", ["provider: triggers"])}
     # pulumi preview: the kubeconfig is unknown, and the provider's heuristic replaces it all.
     assert by_name(diff_plans(before, after, preview=True)) == {
-        "reader": ("replace", ["triggers: triggers"]),
+        "reader": ("replace", ["provider: triggers"]),
         "k8s": ("replace", ["provider: kubeconfig unknown during preview"]),
         "settings": ("replace", ["provider replaced: k8s"]),
     }
@@ -133,7 +133,7 @@ def test_preview_treats_outputs_of_a_rerun_command_as_unknown(tmp_path: Path) ->
 def test_preview_with_a_cluster_identifier_only_updates_the_provider(tmp_path: Path) -> None:
     diff = diff_plans(cluster_plan(tmp_path, identity="ca-1"),
                       cluster_plan(tmp_path, identity="ca-1", readerTrigger="b"), preview=True)
-    assert by_name(diff) == {"reader": ("replace", ["triggers: triggers"]),
+    assert by_name(diff) == {"reader": ("replace", ["provider: triggers"]),
                              "k8s": ("update", [])}
 
 

@@ -94,10 +94,12 @@ def test_cilium_waits_for_the_control_plane_but_not_for_workers(stack: str) -> N
     assert workers and not workers & upstream
 
 
-def test_the_critical_path_does_not_grow_with_workers(tmp_path: Path) -> None:
+def test_the_critical_path_does_not_grow_with_workers_rolled_all_at_once(tmp_path: Path) -> None:
+    # With the default maxUnavailable: 1 a pool's nodes roll (and first join) one after the
+    # other; tests/test_bootstrap_plan.py measures that price.
     def chain(count: int) -> list[str]:
         config = example_config("dev")
-        config["k3s-hcloud:workerPools"][0]["count"] = count
+        config["k3s-hcloud:workerPools"][0].update(count=count, maxUnavailable=count)
         directory = tmp_path / str(count)
         directory.mkdir()
         plan = plan_config(directory, config, stack="dev")

@@ -29,6 +29,7 @@ if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
 from stack_config.errors import ConfigError  # noqa: E402
+from stack_config.identity import DestructiveEditError  # noqa: E402
 from tools.lib.config_edits import (  # noqa: E402
     ConfigEditError,
     parse_assignment,
@@ -37,7 +38,13 @@ from tools.lib.config_edits import (  # noqa: E402
     unset_value,
 )
 from tools.lib.engine import Plan, run_program  # noqa: E402
-from tools.lib.plan_diff import KINDS, PlanDiff, ResourceChange, diff_plans  # noqa: E402
+from tools.lib.plan_diff import (  # noqa: E402
+    KINDS,
+    PlanDiff,
+    ResourceChange,
+    diff_plans,
+    readdressed_servers,
+)
 from tools.lib.stack_files import StackFileError, load_stack_config, read_yaml  # noqa: E402
 
 EXIT_OK, EXIT_CONFIG, EXIT_PROGRAM = 0, 1, 3
@@ -55,8 +62,26 @@ def edited_config(stack_file: Path, sets: list[str], unsets: list[str]) -> dict:
     return config
 
 
-def plan_file(stack_file: Path, stack: str) -> Plan:
-    return run_program(PROJECT_DIR, load_stack_config(PROJECT_DIR, stack_file, stack))
+def plan_file(stack_file: Path, stack: str, previous: Plan | None = None) -> Plan:
+    """``previous``: plan as an update of the cluster ``previous`` describes (its outputs)."""
+    outputs = {name: out.value for name, out in previous.outputs.items()} if previous else None
+    return run_program(PROJECT_DIR, load_stack_config(PROJECT_DIR, stack_file, stack), outputs)
+
+
+def plan_edit(stack_file: Path, stack: str, config: dict, before: Plan, directory: Path
+              ) -> tuple[Plan, DestructiveEditError | None]:
+    """The edited stack planned as an update of ``before``; when the program refuses the edit
+    as destructive, the refusal and the plan with its acknowledgements (what it would do)."""
+    edited = directory / f"Pulumi.{stack}.yaml"
+    document = read_yaml(stack_file)
+    edited.write_text(yaml.safe_dump({**document, "config": config}, sort_keys=False))
+    try:
+        return plan_file(edited, stack, before), None
+    except DestructiveEditError as refusal:
+        key = "k3s-hcloud:acknowledge"
+        acknowledged = {**config, key: sorted({*config.get(key, []), *refusal.acknowledgements})}
+        edited.write_text(yaml.safe_dump({**document, "config": acknowledged}, sort_keys=False))
+        return plan_file(edited, stack, before), refusal
 
 
 def describe(change: ResourceChange) -> str:
@@ -72,7 +97,7 @@ def describe(change: ResourceChange) -> str:
 
 
 def render_text(diff: PlanDiff, stack: str, edits: list[str], preview: bool,
-                show_components: bool) -> str:
+                show_components: bool, readdressed: dict[str, list[str]] | None = None) -> str:
     shown = diff.changes if show_components else diff.actions()
     view = "pulumi preview would show it" if preview else "pulumi up would apply it"
     lines = [f"Blast radius of {', '.join(edits)} on stack {stack} (as {view}):"]
@@ -81,7 +106,9 @@ def render_text(diff: PlanDiff, stack: str, edits: list[str], preview: bool,
     servers = [c.name for c in diff.replaced if c.type == SERVER]
     lines += ["", "Summary: " + ", ".join(f"{n} to {kind}" for kind, n in counts.items()) +
               f"; {len(diff.commands_run())} remote script(s) run; servers replaced: "
-              + (", ".join(servers) or "none")]
+              + (", ".join(servers) or "none") + "; nodes re-addressed: "
+              + (", ".join(f"{name} ({'+'.join(what)})" for name, what in
+                           sorted((readdressed or {}).items())) or "none")]
     return "\n".join(lines)
 
 
@@ -115,11 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     stack_file = args.stack_file or PROJECT_DIR / f"Pulumi.{stack}.yaml"
     try:
         config = edited_config(stack_file, args.sets, args.unsets)
+        before = plan_file(stack_file, stack)
         with tempfile.TemporaryDirectory() as directory:
-            edited = Path(directory) / f"Pulumi.{stack}.yaml"
-            edited.write_text(yaml.safe_dump({**read_yaml(stack_file), "config": config},
-                                             sort_keys=False))
-            before, after = plan_file(stack_file, stack), plan_file(edited, stack)
+            after, refusal = plan_edit(stack_file, stack, config, before, Path(directory))
     except (ConfigError, StackFileError, ConfigEditError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG
@@ -127,11 +152,15 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         return EXIT_PROGRAM
     diff = diff_plans(before, after, preview=args.preview)
+    if refusal is not None:
+        print(f"REFUSED on a running cluster without acknowledgement — {refusal}\n"
+              f"Below: what it would do with acknowledge: {refusal.acknowledgements}\n",
+              file=sys.stderr if args.json else sys.stdout)
     if args.json:
         print(json.dumps(to_json(diff), indent=2))
     else:
         print(render_text(diff, stack, [*args.sets, *(f"unset {p}" for p in args.unsets)],
-                          args.preview, args.components))
+                          args.preview, args.components, readdressed_servers(before, after)))
     return EXIT_OK
 
 

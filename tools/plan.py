@@ -3,6 +3,11 @@
     python tools/plan.py [--stack NAME | --stack-file PATH] [--json] [--out DIR]
                          [--policy-config FILE] [--program DIR]
                          [--diff BASE_STACK_FILE] [--markdown FILE] [--diagram FILE.svg]
+                         [--previous-outputs FILE]
+
+``--previous-outputs`` plans the stack as an update of a cluster that exists: the file holds the
+stack's outputs from its last update (``pulumi stack output --json``), which the program reads
+back to refuse destructive edits (``clusterIdentity``; see stack_config/identity.py).
 
 Exit codes: 0 fine (advisories allowed) · 1 invalid config (key path, no traceback) ·
 2 a mandatory policy violation · 3 the program itself failed (a bug: traceback shown).
@@ -149,6 +154,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--program", type=Path, default=PROJECT_DIR,
                         help="directory of the Pulumi program to run (default: this project); "
                              "e.g. a hand-written program to check against the policy pack")
+    parser.add_argument("--previous-outputs", type=Path,
+                        help="JSON of the stack's last outputs (pulumi stack output --json): "
+                             "plan as an update of the existing cluster")
     parser.add_argument("--diff", type=Path, metavar="BASE_STACK_FILE",
                         help="compare with this stack file (e.g. the pull request's base): what "
                              "would be created, updated, replaced, deleted")
@@ -157,6 +165,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--diagram", type=Path, metavar="FILE.svg",
                         help="also draw the planned cluster as an SVG picture")
     return parser.parse_args(argv)
+
+
+def read_previous_outputs(path: Path | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        outputs = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise StackFileError(f"--previous-outputs {path}: not a JSON file of stack outputs "
+                             f"({error}). Fix: pulumi stack output --json > {path.name}") from None
+    if not isinstance(outputs, dict):
+        raise StackFileError(f"--previous-outputs {path}: expected a JSON object of outputs")
+    return outputs
 
 
 def read_policy_config(path: Path | None) -> dict[str, Any]:
@@ -243,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     stack_file = args.stack_file or PROJECT_DIR / f"Pulumi.{args.stack or 'dev'}.yaml"
     try:
         config = load_stack_config(PROJECT_DIR, stack_file, args.stack)
-        plan = run_program(args.program, config)
+        plan = run_program(args.program, config, read_previous_outputs(args.previous_outputs))
         base = _plan_base(args, config.stack) if args.diff else None
     except (ConfigError, StackFileError) as error:
         print(f"error: {error}", file=sys.stderr)

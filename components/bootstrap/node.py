@@ -4,8 +4,20 @@ Creates, as children (names start with the node's key, e.g. ``dev-workers-3``):
 - ``<key>-boot`` (command:remote:Command): waits for cloud-init and the package lock;
 - ``<key>-secrets`` (command:remote:Command): stages the token files and, with an external
   datastore, the datastore drop-in from **stdin** (secret stdin, stderr-only logging, secret stdout);
-- ``<key>-k3s`` (command:remote:Command): applies config.yaml, registries.yaml and hardening files
-  and installs or upgrades k3s (``apply-k3s.sh``: compare, back up, restart, check, roll back);
+- the **rollout** of a change that restarts k3s, as a sequence of named steps (``ROLLOUT``),
+  each a command:remote:Command re-run exactly when k3s must restart (``restart_triggers``):
+  ``<key>-drain`` (on the first server: cordon and drain, ``drain-node.sh``; a no-op before the
+  node registered) → ``<key>-k3s`` (on the node: applies config.yaml, registries.yaml and
+  hardening files and installs or upgrades k3s, ``apply-k3s.sh``: compare, back up, restart,
+  check, roll back) → ``<key>-uncordon`` (on the first server: waits for Ready, uncordons what
+  the drain cordoned, ``uncordon-node.sh``). K3sBootstrap chains nodes' rollouts (servers one at
+  a time, agents in bounded batches per pool), so the next node drains only after this one is
+  back and Ready. A "before" step (an etcd snapshot on servers) slots in ahead of ``drain``;
+- ``<key>-registration`` (command:remote:Command): writes the node's labels and taints to a
+  config.yaml.d drop-in, which k3s reads when the node registers; an edit rewrites it without
+  a restart (``write-registration.sh``);
+- ``<key>-node-metadata`` (agents; on the first server): labels and taints applied through the
+  API (``set-node-metadata.sh``) — no restart; removed ones removed;
 - ``<key>-membership`` (command:remote:Command, every node but the first server): runs on the
   first server; create waits until the node is registered, **delete drains the node and deletes
   it from Kubernetes** before its server is destroyed.
@@ -37,6 +49,16 @@ K3S_TIMEOUTS = pulumi.CustomTimeouts(create="30m", update="30m")
 # Delete covers the drain (DRAIN_TIMEOUT) plus the node deletion.
 MEMBERSHIP_TIMEOUTS = pulumi.CustomTimeouts(create="15m", update="15m", delete="15m")
 DRAIN_TIMEOUT = "300s"
+READY_TIMEOUT = "600s"
+# Drain: DRAIN_TIMEOUT plus cordon; uncordon: READY_TIMEOUT plus the uncordon itself.
+DRAIN_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m")
+UNCORDON_TIMEOUTS = pulumi.CustomTimeouts(create="15m", update="15m")
+METADATA_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m")
+
+ROLLOUT = ("drain", "k3s", "uncordon")
+"""The steps of a change that restarts k3s on a node, in order (resource name suffixes)."""
+# k3s applies these only when a node registers; on a running node the metadata step sets them.
+REGISTRATION_ONLY_KEYS = ("node-label", "node-taint")
 
 
 @dataclass(frozen=True)
@@ -56,22 +78,40 @@ class NodeBootstrap:
     first_server_connection: command.remote.ConnectionArgs | None
     """Where membership commands run; None for the first server itself."""
     sudo: bool
+    upgrades_by_controller: bool = False
+    """system-upgrade-controller owns k3s upgrades: a version bump must not re-run the rollout;
+    a new node still installs ``k3s_version``."""
 
     @property
     def role(self) -> Role:
         return self.handle.role
 
 
+def restart_config(config: dict) -> dict:
+    """config.yaml: everything k3s restarts for (the registration-only keys go elsewhere)."""
+    return {key: value for key, value in config.items() if key not in REGISTRATION_ONLY_KEYS}
+
+
+def registration_config(config: dict) -> dict:
+    return {key: config[key] for key in REGISTRATION_ONLY_KEYS if key in config}
+
+
 class K3sNode(pulumi.ComponentResource):
+    drain: command.remote.Command
     k3s: command.remote.Command
+    uncordon: command.remote.Command
+    node_metadata: command.remote.Command | None
     membership: command.remote.Command | None
     config_digest: pulumi.Output[str]
+    """Of every file k3s restarts for (labels and taints are not among them)."""
 
     def __init__(self, name: str, node: NodeBootstrap, *, after: Sequence[pulumi.Resource],
                  membership_after: Sequence[pulumi.Resource] = (),
                  boot_after: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        config_yaml = node.config.apply(k3s_config.config_yaml)
+        config_yaml = node.config.apply(lambda c: k3s_config.config_yaml(restart_config(c)))
+        registration_yaml = node.config.apply(
+            lambda c: k3s_config.config_yaml(registration_config(c)))
         registries = next((f.content for f in node.files if f.path == paths.REGISTRIES_FILE), None)
         # Also registered as outputs: a stack policy in a real preview sees outputs, not props.
         described = {
@@ -82,6 +122,7 @@ class K3sNode(pulumi.ComponentResource):
             "k3sConfig": node.config,
             "configYaml": config_yaml,
             "registriesYaml": registries,
+            "registrationYaml": registration_yaml,
         }
         super().__init__(NODE_TYPE, name, described, opts)
 
@@ -108,6 +149,37 @@ class K3sNode(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, custom_timeouts=SECRETS_TIMEOUTS,
                                         depends_on=[self.boot],
                                         additional_secret_outputs=["stdout"]))
+        # Re-run the rollout only when what k3s runs with changes: the files (less the
+        # registration-only keys), the version (unless the upgrade controller owns it), or the
+        # staged secrets (by a digest that stays secret).
+        restart_triggers: list[pulumi.Input] = [self.config_digest]
+        if not node.upgrades_by_controller:
+            restart_triggers.append(node.k3s_version)
+        restart_triggers.append(pulumi.Output.secret(secret_bundle.apply(bundle.digest)))
+        # Drain and uncordon need the API: they run on the first server (on itself for it).
+        api_connection = node.first_server_connection or node.connection
+        node_env = {"NODE_NAME": node.handle.key}
+
+        self.drain = command.remote.Command(
+            f"{name}-drain",
+            connection=api_connection,
+            create=remote_script("drain-node.sh", node_env | {"DRAIN_TIMEOUT": DRAIN_TIMEOUT},
+                                 sudo=node.sudo),
+            triggers=restart_triggers,
+            logging=command.remote.Logging.STDOUT_AND_STDERR,
+            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=DRAIN_TIMEOUTS,
+                                        depends_on=[self.secrets, *after]))
+        # Labels and taints for the node's registration; an edit rewrites the file only.
+        registration = remote_script("write-registration.sh", {
+            "REGISTRATION_FILE": paths.REGISTRATION_DROPIN}, sudo=node.sudo)
+        self.registration = command.remote.Command(
+            f"{name}-registration",
+            connection=node.connection,
+            create=registration, update=registration,
+            stdin=registration_yaml,
+            logging=command.remote.Logging.STDOUT_AND_STDERR,
+            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=SECRETS_TIMEOUTS,
+                                        depends_on=[self.secrets]))
         self.k3s = command.remote.Command(
             f"{name}-k3s",
             connection=node.connection,
@@ -117,15 +189,26 @@ class K3sNode(pulumi.ComponentResource):
                 "K3S_SERVICE": upstream_k3s.SERVICE_BY_ROLE[node.role],
                 "INSTALL_SCRIPT_URL": upstream_k3s.INSTALL_SCRIPT_URL,
                 "STATE_DIR": paths.STATE_DIR,
+                "K3S_UPGRADES": "controller" if node.upgrades_by_controller else "program",
             }, sudo=node.sudo),
             stdin=file_bundle,
-            # Re-run only when what lands on the node changes: the rendered files, the version,
-            # or the staged secrets (by a digest that stays secret).
-            triggers=[self.config_digest, node.k3s_version,
-                      pulumi.Output.secret(secret_bundle.apply(bundle.digest))],
+            triggers=restart_triggers,
             logging=command.remote.Logging.STDOUT_AND_STDERR,
-            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=K3S_TIMEOUTS,
-                                        depends_on=[self.secrets, *after]))
+            opts=pulumi.ResourceOptions(
+                parent=self, custom_timeouts=K3S_TIMEOUTS,
+                depends_on=[self.drain, self.registration],
+                # With the controller, a version bump changes only the Plans: the command keeps
+                # the version it installed (a new node installs the current one).
+                ignore_changes=["create"] if node.upgrades_by_controller else None))
+        self.uncordon = command.remote.Command(
+            f"{name}-uncordon",
+            connection=api_connection,
+            create=remote_script("uncordon-node.sh", node_env | {"READY_TIMEOUT": READY_TIMEOUT},
+                                 sudo=node.sudo),
+            triggers=restart_triggers,
+            logging=command.remote.Logging.STDOUT_AND_STDERR,
+            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=UNCORDON_TIMEOUTS,
+                                        depends_on=[self.k3s]))
 
         self.membership = None
         if node.first_server_connection is not None:
@@ -142,5 +225,21 @@ class K3sNode(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(
                     parent=self, custom_timeouts=MEMBERSHIP_TIMEOUTS,
                     depends_on=[self.k3s, node.handle.server, *membership_after]))
+
+        self.node_metadata = None
+        if node.role == "agent":
+            script = remote_script("set-node-metadata.sh", node_env | {
+                "NODE_LABELS": " ".join(f"{k}={v}" for k, v in sorted(node.handle.labels.items())),
+                "NODE_TAINTS": " ".join(node.handle.taints)}, sudo=node.sudo)
+            # create and update run the same script: an edit is an update, which gets the
+            # previous run's stdout (the keys it managed) to remove what is no longer wanted.
+            self.node_metadata = command.remote.Command(
+                f"{name}-node-metadata",
+                connection=api_connection,
+                create=script, update=script,
+                logging=command.remote.Logging.STDOUT_AND_STDERR,
+                opts=pulumi.ResourceOptions(
+                    parent=self, custom_timeouts=METADATA_TIMEOUTS,
+                    depends_on=[self.k3s, *([self.membership] if self.membership else [])]))
 
         self.register_outputs({**described, "configDigest": self.config_digest})

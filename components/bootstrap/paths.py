@@ -12,6 +12,9 @@ CONFIG_FILE = f"{K3S_ETC}/config.yaml"
 # k3s merges config.yaml.d/*.yaml after config.yaml; the secret datastore endpoint lives in a
 # drop-in so config.yaml itself stays free of secrets (and readable in the plan).
 DATASTORE_DROPIN = f"{K3S_ETC}/config.yaml.d/50-datastore.yaml"
+# A node's labels and taints: k3s reads them only when the node registers, so they live apart
+# from config.yaml and an edit rewrites this file without restarting k3s.
+REGISTRATION_DROPIN = f"{K3S_ETC}/config.yaml.d/40-registration.yaml"
 # k3s.serverConfig / agentConfig when part of `k3s` is a secret: staged like the datastore.
 USER_SECRETS_DROPIN = f"{K3S_ETC}/config.yaml.d/60-user.yaml"
 # The S3 credentials of etcd snapshots, the same way (servers only).

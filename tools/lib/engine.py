@@ -34,6 +34,7 @@ SECRET_MASK = "[secret]"
 _SIGNATURE = rpc._special_sig_key  # noqa: SLF001 (the SDK exports no public name for these)
 _SECRET_SIGNATURE = rpc._special_secret_sig  # noqa: SLF001
 STACK_TYPE = "pulumi:pulumi:Stack"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 
 
 @dataclass
@@ -210,8 +211,9 @@ def _record(request, urn: str, inputs: dict[str, Any]) -> RecordedResource:
         custom=bool(request.custom),
         inputs=inputs,
         # Sorted: the SDK collects dependencies in sets, so their order varies between runs.
-        dependencies=sorted(request.dependencies),
-        property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items()},
+        dependencies=_registered(request.dependencies),
+        property_dependencies={k: _registered(v.urns)
+                               for k, v in request.propertyDependencies.items()},
         provider=request.provider or None,
         options=options,
     )
@@ -237,11 +239,31 @@ def deserialize_keeping_nested_secrets(value: Any) -> Any:
     return rpc.deserialize_property(value, keep_unknowns=True)
 
 
+def _registered(urns) -> list[str]:
+    """Sorted dependencies, without stack references: those are read (``ReadResource``), not
+    registered, their outputs are known during a preview, and they hold no provider state."""
+    return sorted(urn for urn in urns if f"::{STACK_REFERENCE_TYPE}::" not in urn
+                  and not urn.split("::")[2].endswith(f"${STACK_REFERENCE_TYPE}"))
+
+
 def _parent(parent_urn: str) -> str | None:
     # Top-level resources are parented to the root stack; the plan shows them as roots.
     if not parent_urn or parent_urn.split("::")[2] == STACK_TYPE:
         return None
     return parent_urn
+
+
+class _RefusalEchoFilter(logging.Filter):
+    """Drops asyncio's "Future exception was never retrieved" for a config refusal raised in an
+    apply (the destructive-edit check): every output that waited on it holds the same
+    exception, already reported once, as the error it is, by the caller."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, pulumi.RunError)
+
+
+logging.getLogger("asyncio").addFilter(_RefusalEchoFilter())
 
 
 class _LogRecorder(logging.Handler):
@@ -278,13 +300,20 @@ def _collector_restored() -> Iterator[None]:
         gc.unfreeze()
 
 
-def run_program(project_dir: Path, config: StackConfig) -> Plan:
+ORGANIZATION = "organization"
+"""The organization a DIY (``file://``) backend reports; the program names its own stack with it."""
+
+
+def run_program(project_dir: Path, config: StackConfig,
+                previous_outputs: dict[str, Any] | None = None) -> Plan:
     """Run ``project_dir/__main__.py`` for one stack config and return what it registered.
 
+    ``previous_outputs``: the stack's outputs from its last update (a cluster that exists), as
+    the program reads them back through a StackReference; None for a stack never deployed.
     Exceptions from the program (a ``ConfigError`` for bad input) propagate to the caller.
     """
     project_dir = project_dir.resolve()
-    providers = OfflineProviders()
+    providers = OfflineProviders(previous_outputs)
     monitor = RecordingMonitor(providers)
     log_recorder = _LogRecorder()
     logger = logging.getLogger(f"k3s-hcloud.offline.{config.stack}")
@@ -293,7 +322,8 @@ def run_program(project_dir: Path, config: StackConfig) -> Plan:
 
     settings.ROOT.set(None)  # a fresh root stack for every run
     pulumi.runtime.set_mocks(providers, project=config.project, stack=config.stack,
-                             preview=False, logger=logger, monitor=monitor)
+                             preview=False, logger=logger, monitor=monitor,
+                             organization=ORGANIZATION)
     pulumi.runtime.set_all_config(dict(config.values), sorted(config.secret_keys))
 
     outputs: dict[str, RecordedOutput] = {}

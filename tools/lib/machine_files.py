@@ -96,6 +96,8 @@ MACHINE_FILES: list[MachineFile] = [
     # Per node, the k3s files the bootstrap's apply command sends (docs/contracts.md).
     MachineFile("k3s-hcloud:bootstrap:K3sNode", "configYaml", "k3s/{name}/config.yaml"),
     MachineFile("k3s-hcloud:bootstrap:K3sNode", "registriesYaml", "k3s/{name}/registries.yaml"),
+    MachineFile("k3s-hcloud:bootstrap:K3sNode", "registrationYaml",
+                "k3s/{name}/config.yaml.d/40-registration.yaml"),
 ]
 
 

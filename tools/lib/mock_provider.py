@@ -150,8 +150,19 @@ COMPUTED_OUTPUTS: dict[str, ComputedOutputs] = {
 }
 
 
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+
 class OfflineProviders(Mocks):
+    def __init__(self, previous_outputs: dict[str, Any] | None = None) -> None:
+        self.previous_outputs = dict(previous_outputs or {})
+        """What the stack exported last time: answers the program's StackReference to itself
+        (empty: a stack that was never deployed)."""
+
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ == STACK_REFERENCE:
+            return args.name, {"name": args.name, "outputs": dict(self.previous_outputs),
+                               "secretOutputNames": []}
         if args.typ.startswith("hcloud:"):
             resource_id = str(10_000_000 + stable_number(args.typ, args.name) % 90_000_000)
         else:

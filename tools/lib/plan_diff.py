@@ -9,7 +9,10 @@ re-creates them through the new provider instance).
 
 Two views of one change:
 - ``preview=False`` (default): what ``pulumi up`` does. Every input is known by the time a
-  resource is registered, so only real value changes count.
+  resource is registered, so only real value changes count — and the outputs of a provider
+  resource that is replaced (a new id at least: a new network, a new server) are new values, so
+  every input that depends on them changes too (a subnet's ``networkId``, a server's
+  ``networks``), which may replace those in turn.
 - ``preview=True``: what ``pulumi preview`` shows. Outputs of resources that are created or
   replaced, and of remote commands that run again, are unknown until they ran; every input that
   depends on them (recorded ``property_dependencies``) counts as changed. Approximation: updated
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tools.lib.engine import Plan, RecordedResource
-from tools.lib.replacement_rules import COMMAND_TYPES, UNKNOWN, rules_for, under
+from tools.lib.replacement_rules import COMMAND_TYPES, RENEWED, UNKNOWN, rules_for, under
 
 Kind = Literal["create", "delete", "update", "replace"]
 KINDS: tuple[Kind, ...] = ("create", "update", "replace", "delete")
@@ -120,20 +123,20 @@ def _scripts(kind: Kind, old: RecordedResource | None, new: RecordedResource | N
     return tuple(script for script, r in (("create", new), ("delete", old)) if has(r, script))
 
 
-def _known_inputs(resource: RecordedResource, unknown: set[str]) -> dict[str, Any]:
-    """Plain inputs, with every property that depends on an unknown output made unknown."""
+def _known_inputs(resource: RecordedResource, unknown: set[str], marker: str) -> dict[str, Any]:
+    """Plain inputs, with every property that depends on an unknown (or renewed) output marked."""
     inputs = resource.plain_inputs()
     for prop, deps in resource.property_dependencies.items():
         if prop in inputs and unknown.intersection(deps):
-            inputs[prop] = UNKNOWN
+            inputs[prop] = marker
     return inputs
 
 
 def _resource_change(old: RecordedResource, new: RecordedResource,
-                     unknown: set[str]) -> ResourceChange | None:
+                     unknown: set[str], marker: str) -> ResourceChange | None:
     ignored = new.options.get("ignoreChanges", [])
     old_inputs = old.plain_inputs()
-    new_inputs = _known_inputs(new, unknown)
+    new_inputs = _known_inputs(new, unknown, marker)
     paths = [p for p in changed_paths(old_inputs, new_inputs)
              if not any(under(p, prefix) for prefix in ignored)]
     if not paths:
@@ -179,7 +182,7 @@ def _cascade_provider_replacements(changes: dict[str, ResourceChange],
 
 
 def _diff(old: dict[str, RecordedResource], new: dict[str, RecordedResource],
-          unknown: set[str]) -> dict[str, ResourceChange]:
+          unknown: set[str], marker: str = UNKNOWN) -> dict[str, ResourceChange]:
     changes: dict[str, ResourceChange] = {}
     for urn in sorted(set(old) | set(new)):
         if urn not in old:
@@ -191,7 +194,7 @@ def _diff(old: dict[str, RecordedResource], new: dict[str, RecordedResource],
             changes[urn] = ResourceChange(urn, r.type, r.name, "delete", custom=r.custom,
                                           scripts=_scripts("delete", r, None))
         else:
-            change = _resource_change(old[urn], new[urn], unknown)
+            change = _resource_change(old[urn], new[urn], unknown, marker)
             if change:
                 changes[urn] = change
     _cascade_provider_replacements(changes, new)
@@ -204,15 +207,48 @@ def _unknown_after(changes: dict[str, ResourceChange]) -> set[str]:
             if c.kind in ("create", "replace") or (c.kind == "update" and c.scripts)}
 
 
+def _renewed_after(changes: dict[str, ResourceChange]) -> set[str]:
+    """Provider resources replaced: their id (and computed outputs) are new after ``up``."""
+    return {urn for urn, c in changes.items()
+            if c.kind == "replace" and c.custom and c.type not in COMMAND_TYPES}
+
+
 def diff_plans(before: Plan, after: Plan, *, preview: bool = False) -> PlanDiff:
     old, new = before.by_urn(), after.by_urn()
+    grow, marker = (_unknown_after, UNKNOWN) if preview else (_renewed_after, RENEWED)
     unknown: set[str] = set()
-    changes = _diff(old, new, unknown)
-    while preview:
-        # Unknown outputs make dependents change, which may make their outputs unknown too.
-        grown = _unknown_after(changes)
+    changes = _diff(old, new, unknown, marker)
+    while True:
+        # New or unknown outputs make dependents change, which may renew their outputs too.
+        grown = grow(changes)
         if grown <= unknown:
             break
         unknown |= grown
-        changes = _diff(old, new, unknown)
+        changes = _diff(old, new, unknown, marker)
     return PlanDiff([changes[urn] for urn in sorted(changes)])
+
+
+SERVER = "hcloud:index/server:Server"
+
+
+def node_addressing(server: RecordedResource) -> dict[str, Any]:
+    """What addresses a server: its private IPs and whether it has public ones."""
+    inputs = server.plain_inputs()
+    nets = inputs.get("publicNets") or [{}]
+    return {"private": [n.get("ip") for n in inputs.get("networks") or []],
+            "public": [(n.get("ipv4Enabled", True), n.get("ipv6Enabled", True)) for n in nets]}
+
+
+def readdressed_servers(before: Plan, after: Plan) -> dict[str, list[str]]:
+    """Servers kept by name whose addresses change: every etcd member and kubelet that knew
+    them must learn the new ones (k3s ``node-ip``/``node-external-ip``, etcd peer URLs)."""
+    old = {r.name: r for r in before.by_type(SERVER)}
+    found: dict[str, list[str]] = {}
+    for server in after.by_type(SERVER):
+        if server.name not in old:
+            continue
+        was, now = node_addressing(old[server.name]), node_addressing(server)
+        what = [kind for kind in ("private", "public") if was[kind] != now[kind]]
+        if what:
+            found[server.name] = what
+    return found

@@ -1,31 +1,37 @@
 """When a provider replaces a resource instead of updating it: the facts the plan diff applies.
 
-Offline there is no provider to ask, so each rule below is read from the provider's source or
-docs and cited. A rule gets the old and new recorded resource and the changed input paths (minus
-``ignoreChanges``) and returns the reasons it would replace, or nothing.
+Offline there is no provider to ask. The properties that make each provider resource be replaced
+are read from the providers themselves by ``tools/provider_replacements.py`` into
+``upstream/provider_replacements.json`` (schema ``willReplaceOnChanges``, framework
+``RequiresReplace``, native ``replaceOnChanges`` tags; each with its citation). A rule gets the old
+and new recorded resource and the changed input paths (minus ``ignoreChanges``) and returns the
+reasons it would replace, or nothing.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from tools.lib.engine import RecordedResource
 
-# Ref: terraform-provider-hcloud internal/server/resource.go (ForceNew: image, location,
-# datacenter, user_data, ssh_keys); server_type changes in place (power off, change type).
-PROVIDER_FORCE_NEW: dict[str, tuple[str, ...]] = {
-    "hcloud:index/server:Server": ("image", "location", "datacenter", "userData", "sshKeys"),
-}
-# Ref: pulumi-command docs: "triggers: changes to this value cause a replacement".
-TRIGGER_INPUTS: dict[str, tuple[str, ...]] = {
-    "command:remote:Command": ("triggers",),
-    "command:local:Command": ("triggers",),
-}
-COMMAND_TYPES = frozenset(TRIGGER_INPUTS)
+REPLACEMENT_TABLE = Path(__file__).resolve().parents[2] / "upstream" / "provider_replacements.json"
+COMMAND_TYPES = frozenset({"command:remote:Command", "command:local:Command"})
 KUBERNETES_PROVIDER = "pulumi:providers:kubernetes"
+
+
+@cache
+def provider_replacements() -> dict[str, tuple[str, ...]]:
+    """Resource type → the input properties whose change replaces it (from the providers)."""
+    table = json.loads(REPLACEMENT_TABLE.read_text())
+    return {resource_type: tuple(sorted(entry["replaceOn"]))
+            for resource_type, entry in table["resources"].items()}
+
 
 Rule = Callable[[RecordedResource, RecordedResource, Sequence[str]], list[str]]
 
@@ -63,6 +69,8 @@ def kubernetes_provider_rule(old: RecordedResource, new: RecordedResource,
         return []
     if UNKNOWN in (old_inputs.get("kubeconfig"), new_inputs.get("kubeconfig")):
         return ["provider: kubeconfig unknown during preview"]
+    if RENEWED in (old_inputs.get("kubeconfig"), new_inputs.get("kubeconfig")):
+        return ["provider: kubeconfig from a replaced resource"]
     if active_cluster(old_inputs) != active_cluster(new_inputs):
         return ["provider: active cluster of the kubeconfig changed"]
     return []
@@ -70,6 +78,8 @@ def kubernetes_provider_rule(old: RecordedResource, new: RecordedResource,
 
 UNKNOWN = "<unknown during preview>"
 """Stands in for an input whose value the engine will only know after another resource ran."""
+RENEWED = "<new: from a replaced resource>"
+"""Stands in for an input taken from a resource that ``pulumi up`` replaces (its id is new)."""
 
 
 def active_cluster(provider_inputs: dict[str, Any]) -> dict[str, Any] | None:
@@ -84,10 +94,22 @@ def active_cluster(provider_inputs: dict[str, Any]) -> dict[str, Any] | None:
     return clusters.get(contexts.get(context_name, {}).get("cluster"))
 
 
+def command_rule(old: RecordedResource, new: RecordedResource, paths: Sequence[str]) -> list[str]:
+    """pulumi-command: a ``triggers`` change replaces the command, unless it has an ``update``
+    script, which then runs instead (Ref: pulumi-command provider/pkg/provider/common/inputs.go,
+    ``Triggers`` doc: "If the `update` command was provided the resource will be updated,
+    otherwise it will be replaced using the `create` command")."""
+    if new.plain_inputs().get("update"):
+        return []
+    return prefix_rule("provider", provider_replacements().get(new.type, ()))(old, new, paths)
+
+
 def rules_for(resource: RecordedResource) -> list[Rule]:
-    rules = [prefix_rule("replaceOnChanges", resource.options.get("replaceOnChanges", [])),
-             prefix_rule("provider", PROVIDER_FORCE_NEW.get(resource.type, ())),
-             prefix_rule("triggers", TRIGGER_INPUTS.get(resource.type, ()))]
+    rules = [prefix_rule("replaceOnChanges", resource.options.get("replaceOnChanges", []))]
+    if resource.type in COMMAND_TYPES:
+        rules.append(command_rule)
+    else:
+        rules.append(prefix_rule("provider", provider_replacements().get(resource.type, ())))
     if resource.type == KUBERNETES_PROVIDER:
         rules.append(kubernetes_provider_rule)
     return rules

@@ -7,7 +7,10 @@
 # stdin: the file bundle, one "<mode> <path> inline:<base64>" or "<mode> <path> staged:<name>"
 #        line per managed file (staged secrets were put under $STATE_DIR/secrets before).
 # Environment: K3S_ROLE (server|agent), K3S_VERSION (release tag), K3S_SERVICE (systemd unit),
-#   INSTALL_SCRIPT_URL, STATE_DIR (all required); HEALTH_ATTEMPTS (default 60),
+#   INSTALL_SCRIPT_URL, STATE_DIR (all required); K3S_UPGRADES (program|controller, default
+#   program: with "controller", system-upgrade-controller owns upgrades, so an installed k3s of
+#   another version is left as it is and K3S_VERSION is only installed where k3s is absent);
+#   HEALTH_ATTEMPTS (default 60),
 #   HEALTH_INTERVAL (default 5 s), DOWNLOAD_ATTEMPTS (default 5); K3S_ROOT prefixes every
 #   managed path (tests only).
 # Ref: https://docs.k3s.io/installation/configuration (INSTALL_K3S_* variables)
@@ -83,7 +86,15 @@ installed_version() {
 }
 current="$(installed_version)"
 needs_install=false
-[[ "$current" == "$K3S_VERSION" ]] || needs_install=true
+if [[ -z "$current" ]]; then
+  needs_install=true
+elif [[ "$current" != "$K3S_VERSION" ]]; then
+  if [[ "${K3S_UPGRADES:-program}" == controller ]]; then
+    log "k3s ${current} is installed; upgrades to ${K3S_VERSION} belong to system-upgrade-controller"
+  else
+    needs_install=true
+  fi
+fi
 
 healthy() {
   systemctl is-active --quiet "$K3S_SERVICE" || return 1
