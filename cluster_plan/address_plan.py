@@ -119,13 +119,18 @@ class AddressPlan:
         return self._host(self.pool_blocks[pool], index)
 
 
+def check_network_size(network: IPv4Network) -> None:
+    """:class:`AddressPlanError` when ``network`` has too few blocks for the plan."""
+    if network.prefixlen > MAX_NETWORK_PREFIX:
+        raise AddressPlanError(
+            "network.cidr", f"{network} is too small for the address plan (one /{BLOCK_PREFIX} "
+            "block per worker pool).", f"use a /{MAX_NETWORK_PREFIX} or larger, e.g. 10.0.0.0/16.")
+
+
 def plan_addresses(network: IPv4Network, control_plane_count: int,
                    pools: Sequence[PoolBlockRequest]) -> AddressPlan:
     """The plan, or :class:`AddressPlanError` for the first key that makes one impossible."""
-    if network.prefixlen > MAX_NETWORK_PREFIX:
-        raise AddressPlanError(
-            "network.cidr", f"{network} is too small for the address plan.",
-            f"use a /{MAX_NETWORK_PREFIX} or larger, e.g. 10.0.0.0/16.")
+    check_network_size(network)
     blocks = block_count(network)
     if control_plane_count > MAX_CONTROL_PLANE_SERVERS:
         raise AddressPlanError(

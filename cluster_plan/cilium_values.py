@@ -20,7 +20,8 @@ from upstream.hetzner import PRIVATE_NETWORK_MTU
 
 # k3s runs a client-side load balancer for the API on every node at 127.0.0.1:6444; with
 # kube-proxy gone, Cilium reaches the API through it (kube-hetzner and hetzner-k3s do the same).
-# Ref: https://docs.k3s.io/architecture (agent load balancer), domain notes §2 "Routing and IPAM"
+# Ref: https://docs.k3s.io/architecture (agent load balancer)
+# Ref: https://docs.cilium.io/en/stable/network/kubernetes/kubeproxy-free/ (k8sServiceHost/Port)
 K3S_API_PROXY_HOST = "127.0.0.1"
 K3S_API_PROXY_PORT = 6444
 
@@ -54,7 +55,8 @@ def computed_defaults(spec: CiliumValueInputs) -> dict[str, Any]:
         "bpf": {"masquerade": True},
         "MTU": PRIVATE_NETWORK_MTU,
         # XDP where the driver supports it; "native" fails on devices without XDP support, and
-        # virtio-net had XDP crashes on Hetzner (hcloud-ccm #241) — inferred, domain notes §2.
+        # virtio-net had XDP crashes on Hetzner (hetznercloud/hcloud-cloud-controller-manager#241);
+        # best-effort being the safer default is inferred, not measured.
         "loadBalancer": {"acceleration": "best-effort"},
         # One operator per server up to two: a single server is not HA anyway.
         "operator": {"replicas": min(spec.control_plane_count, 2), "rollOutPods": True},

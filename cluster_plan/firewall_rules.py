@@ -18,11 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from upstream.k3s import API_PORT
+
 Target = Literal["bastion", "nodes"]
 Protocol = Literal["tcp", "udp", "icmp"]
 
 SSH_PORT = "22"
-KUBERNETES_API_PORT = "6443"
+KUBERNETES_API_PORT = str(API_PORT)
 
 
 @dataclass(frozen=True)

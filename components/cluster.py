@@ -63,7 +63,7 @@ class K3sCluster(pulumi.ComponentResource):
             infra.network.id, cluster_identity=self.bootstrap.cluster_ca_hash,
             depends_on=self.bootstrap.control_plane_ready, autoscaler=autoscaler, opts=child)
 
-        self.api_endpoint = access_hints.api_endpoint(infra.api, infra.nodes)
+        self.api_endpoint = access_hints.api_endpoint(infra.api)
         self.node_addresses = access_hints.node_addresses(infra.nodes)
         self.bastion_address = infra.bastion.public_ipv4 if infra.bastion else None
         self.ssh_commands = access_hints.ssh_commands(infra.nodes, infra.ssh)

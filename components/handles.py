@@ -35,6 +35,12 @@ class NodeHandle:
     taints: list[str] = field(default_factory=list)
     """``key=value:Effect`` strings as k3s's ``node-taint`` expects."""
 
+    @property
+    def reachable_address(self) -> pulumi.Input[str]:
+        """Where people and tools outside the network reach this node: its public IPv4, or in
+        private mode its private IP (through the bastion or a tunnel)."""
+        return self.public_ipv4 if self.public_ipv4 is not None else self.private_ip
+
 
 @dataclass(frozen=True)
 class JumpHost:
@@ -54,24 +60,63 @@ class SshAccess:
 
 @dataclass(frozen=True)
 class ApiEndpoint:
-    """Where kubectl and joining servers reach the Kubernetes API."""
+    """Where joining nodes, kubectl and the Kubernetes provider reach the Kubernetes API.
 
-    join_address: str | pulumi.Output[str]
-    """Private address joiners use: the LB's private IP, or the first server's private IP."""
-    public_address: pulumi.Output[str] | None
-    """The LB's public IPv4 when it has one."""
-    tls_sans: list[str | pulumi.Output[str]] = field(default_factory=list)
-    """Names of the endpoint itself (the LB's addresses), for every server's certificate. A
-    server's own addresses are not listed: the bootstrap adds them to that server alone."""
-    load_balanced: bool = False
+    The one place that decides which address each of them uses.
+    """
 
-    def serves_users(self, servers: Sequence[NodeHandle]) -> bool:
+    servers: Sequence[NodeHandle]
+    """The control-plane servers, the cluster-initialising one first."""
+    load_balancer_ip: str | None = None
+    """The API load balancer's private address (from the address plan); None without one."""
+    load_balancer_public_ipv4: pulumi.Output[str] | None = None
+    """The API load balancer's public IPv4 when it has a public interface."""
+
+    @property
+    def load_balanced(self) -> bool:
+        return self.load_balancer_ip is not None
+
+    @property
+    def join_address(self) -> str:
+        """Private address joiners register through: the LB's, else the first server's."""
+        return self.load_balancer_ip if self.load_balancer_ip is not None \
+            else self.servers[0].private_ip
+
+    @property
+    def serves_users(self) -> bool:
         """Whether kubectl and the Kubernetes provider go through the LB (else: one address per
         server). An LB without a public interface in front of servers with public IPs serves
         joiners on the private network only: pointing users at it would cut them off."""
         if not self.load_balanced:
             return False
-        return self.public_address is not None or all(s.public_ipv4 is None for s in servers)
+        return (self.load_balancer_public_ipv4 is not None
+                or all(server.public_ipv4 is None for server in self.servers))
+
+    @property
+    def user_address(self) -> pulumi.Input[str]:
+        """The address of the kubeconfig's current context and of the ``apiEndpoint`` output."""
+        if self.serves_users:
+            return (self.load_balancer_public_ipv4 if self.load_balancer_public_ipv4 is not None
+                    else self.join_address)
+        return self.servers[0].reachable_address
+
+    def user_addresses(self) -> list[tuple[str | None, pulumi.Input[str]]]:
+        """The kubeconfig's contexts: ``(None, LB address)`` when the LB serves users, else
+        ``(server key, its reachable address)`` per server, the first server first."""
+        if self.serves_users:
+            return [(None, self.user_address)]
+        return [(server.key, server.reachable_address) for server in self.servers]
+
+    def tls_sans_for(self, server: NodeHandle) -> list[pulumi.Input[str]]:
+        """Certificate names of one server: the endpoint's addresses plus the server's own, and
+        no other server's, so adding a server never changes (and restarts) an existing one."""
+        sans: list[pulumi.Input[str]] = [self.join_address]
+        if self.load_balancer_public_ipv4 is not None:
+            sans.append(self.load_balancer_public_ipv4)
+        sans.append(server.private_ip)
+        if server.public_ipv4 is not None:
+            sans.append(server.public_ipv4)
+        return sans
 
 
 @dataclass(frozen=True)

@@ -28,37 +28,51 @@ class CloudControllerManager(StrictModel):
     """hcloud-cloud-controller-manager: node metadata, pod-network routes, load balancers."""
 
     enabled: bool = True
+    """Install hcloud-cloud-controller-manager (Helm): node addresses, pod-network routes, load
+    balancers for Services."""
     version: ChartVersion = CCM_CHART_VERSION
+    """hcloud-cloud-controller-manager chart version."""
 
 
 class CsiDriver(StrictModel):
     """hcloud-csi: Hetzner volumes as PersistentVolumes."""
 
     enabled: bool = False
+    """Install hcloud-csi (Helm): Hetzner volumes as PersistentVolumes."""
     version: ChartVersion = CSI_CHART_VERSION
+    """hcloud-csi chart version."""
 
 
 class SystemUpgradeController(StrictModel):
     """Rolls ``k3s.version`` bumps through the cluster (servers one at a time, then agents)."""
 
     enabled: bool = False
+    """Install system-upgrade-controller and the Plans that roll ``k3s.version`` through the
+    cluster, drained."""
     version: ReleaseTag = SYSTEM_UPGRADE_CONTROLLER_VERSION
+    """system-upgrade-controller release tag."""
 
 
 class ListenerTls(StrictModel):
     """TLS of a listener, as Gateway API's ``GatewayTLSConfig``."""
 
     mode: Literal["Terminate", "Passthrough"] = "Terminate"
+    """Terminate TLS at the Gateway (needs ``certificateSecrets``) or pass it through."""
     certificate_secrets: list[SecretName] = Field(default_factory=list)
     """Secrets (``kubernetes.io/tls``) in the Gateway's namespace; needed to terminate TLS."""
 
 
 class GatewayListener(StrictModel):
     name: DnsLabel
+    """Listener name, unique in the Gateway."""
     port: int = Field(ge=1, le=65535)
+    """Port the load balancer and the Gateway listen on."""
     protocol: Literal["HTTP", "HTTPS", "TLS", "TCP"] = "HTTP"
+    """Listener protocol; HTTPS and TLS need ``tls``."""
     hostname: Hostname | None = None
+    """Hostname the listener matches (a leading ``*.`` wildcard is allowed); not for TCP."""
     tls: ListenerTls | None = None
+    """TLS settings (Gateway API ``GatewayTLSConfig``); for HTTPS and TLS listeners only."""
 
     @model_validator(mode="after")
     def _tls_matches_protocol(self) -> "GatewayListener":
@@ -90,6 +104,7 @@ class GatewayLoadBalancer(StrictModel):
     """hcloud-ccm annotations for the Hetzner LB in front of the Gateway's Service."""
 
     type: LoadBalancerType = "lb11"
+    """Hetzner load balancer type."""
     location: Location | None = None
     """Defaults to the top-level ``location``."""
     use_private_ip: bool = True
@@ -100,14 +115,19 @@ class DefaultGateway(StrictModel):
     """A ``Gateway`` of class ``cilium`` that gets a Hetzner load balancer through the CCM."""
 
     enabled: bool = False
+    """Create the Gateway; needs ``cilium.values.gatewayAPI.enabled`` and the CCM."""
     name: DnsLabel = "default"
+    """Gateway name; the load balancer is named ``<clusterName>-<name>``."""
     namespace: DnsLabel = "default"
+    """Namespace of the Gateway."""
     listeners: list[GatewayListener] = Field(
         default_factory=lambda: [GatewayListener(name="http", port=80, protocol="HTTP")],
         min_length=1)
+    """The Gateway's listeners."""
     allowed_routes: Literal["Same", "All"] = "Same"
     """Namespaces whose routes may attach: the Gateway's own (``Same``) or every namespace."""
     load_balancer: GatewayLoadBalancer = GatewayLoadBalancer()
+    """hcloud-ccm annotations of the Gateway's Hetzner load balancer."""
 
     @model_validator(mode="after")
     def _listeners_are_distinct(self) -> "DefaultGateway":
@@ -125,6 +145,10 @@ class DefaultGateway(StrictModel):
 
 class AddonsConfig(StrictModel):
     ccm: CloudControllerManager = CloudControllerManager()
+    """hcloud-cloud-controller-manager."""
     csi: CsiDriver = CsiDriver()
+    """hcloud-csi."""
     system_upgrade_controller: SystemUpgradeController = SystemUpgradeController()
+    """system-upgrade-controller with k3s upgrade Plans."""
     gateway: DefaultGateway = DefaultGateway()
+    """A default Gateway with a Hetzner load balancer."""

@@ -44,7 +44,9 @@ class AutoscalingConfig(StrictModel):
     """The pool's size range; the cluster-autoscaler keeps it between ``min`` and ``max``."""
 
     min: NonNegativeInt = 0
+    """Fewest nodes the cluster-autoscaler scales the pool down to."""
     max: PositiveInt
+    """Most nodes the cluster-autoscaler scales the pool up to."""
 
     @model_validator(mode="after")
     def _ordered(self) -> "AutoscalingConfig":

@@ -61,9 +61,14 @@ class LoadBalancerIPPool(StrictModel):
     """A ``CiliumLoadBalancerIPPool``: addresses Cilium's LB-IPAM may hand to Services."""
 
     name: DnsLabel
+    """Name of the ``CiliumLoadBalancerIPPool``."""
     blocks: list[PoolBlock] = Field(min_length=1)
+    """Address blocks: CIDRs, or ``{start, stop}`` ranges."""
     service_selector: LabelSelector | None = None
+    """Kubernetes label selector (``matchLabels``, ``matchExpressions``) of the Services the
+    pool serves; unset: every Service."""
     disabled: bool = False
+    """Keep the pool but hand out no new addresses from it."""
 
 
 class L2AnnouncementPolicy(StrictModel):
@@ -73,40 +78,60 @@ class L2AnnouncementPolicy(StrictModel):
     """
 
     name: DnsLabel
+    """Name of the ``CiliumL2AnnouncementPolicy``."""
     service_selector: LabelSelector | None = None
+    """Label selector of the Services to announce; unset: every Service."""
     node_selector: LabelSelector | None = None
+    """Label selector of the nodes that may announce; unset: every node."""
     interfaces: list[str] = Field(default_factory=list)
+    """Network interfaces (regular expressions) to announce on; empty: all."""
     external_ips: bool = Field(False, alias="externalIPs")
+    """Announce the Services' ``externalIPs``."""
     load_balancer_ips: bool = Field(True, alias="loadBalancerIPs")
+    """Announce the Services' load balancer addresses."""
 
 
 class EgressGateway(StrictModel):
     node_selector: LabelSelector
+    """Label selector of the node that forwards the traffic."""
     interface: str | None = None
+    """Interface on the gateway node whose first IPv4 address traffic leaves with (Cilium's
+    ``interface``)."""
     egress_ip: IPv4Address | None = Field(None, alias="egressIP")
+    """Source address traffic leaves the gateway node with (Cilium's ``egressIP``)."""
 
 
 class EgressGatewayPolicy(StrictModel):
     """A ``CiliumEgressGatewayPolicy``: route selected pods' egress through gateway nodes."""
 
     name: DnsLabel
+    """Name of the ``CiliumEgressGatewayPolicy``."""
     pod_selector: LabelSelector = LabelSelector()
+    """Label selector of the pods whose traffic is redirected; empty: every pod."""
     namespace_selector: LabelSelector | None = None
+    """Label selector of the namespaces of those pods; unset: every namespace."""
     destination_cidrs: list[IPv4Network] = Field(min_length=1, alias="destinationCIDRs")
+    """Destinations whose traffic goes through the gateway."""
     excluded_cidrs: list[IPv4Network] = Field(default_factory=list, alias="excludedCIDRs")
+    """Destinations within ``destinationCIDRs`` that keep the normal path."""
     egress_gateway: EgressGateway
+    """The gateway node and the address traffic leaves with."""
 
 
 class CiliumConfig(StrictModel):
     version: str = DEFAULT_VERSION
+    """Cilium chart version, of a supported line."""
     values: dict[str, Any] = Field(default_factory=dict)
     """Helm values under Cilium's own names; they override the computed defaults."""
     allow_untested_kubernetes: bool = False
     """Downgrade 'k3s minor outside this Cilium line's tested range' from an error to a warning."""
     load_balancer_ip_pools: list[LoadBalancerIPPool] = Field(default_factory=list,
                                                              alias="loadBalancerIPPools")
+    """``CiliumLoadBalancerIPPool`` resources (LB-IPAM)."""
     l2_announcement_policies: list[L2AnnouncementPolicy] = Field(default_factory=list)
+    """``CiliumL2AnnouncementPolicy`` resources; need ``cilium.values.l2announcements.enabled``."""
     egress_gateway_policies: list[EgressGatewayPolicy] = Field(default_factory=list)
+    """``CiliumEgressGatewayPolicy`` resources; need ``cilium.values.egressGateway.enabled``."""
 
     @field_validator("version")
     @classmethod

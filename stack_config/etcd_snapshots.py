@@ -55,6 +55,7 @@ class S3Target(StrictModel):
     endpoint: str
     """host[:port] of the S3 service, without ``https://``."""
     bucket: str
+    """S3 bucket the snapshots are copied to."""
     folder: str | None = None
     """Prefix inside the bucket (e.g. the cluster name), so several clusters share a bucket."""
     region: str | None = None
@@ -124,7 +125,9 @@ class EtcdSnapshots(StrictModel):
     retention: PositiveInt | None = None
     """Snapshots kept per server (and in S3); unset: k3s's default (5)."""
     compress: bool = False
+    """Compress each snapshot (k3s ``etcd-snapshot-compress``)."""
     s3: S3Target | None = None
+    """Also copy every snapshot to an S3-compatible bucket, off the servers' own disks."""
     before_changes: bool = True
     """Take a named snapshot before each change that can lose etcd data, and stop the change if
     it fails. Turn off only to repair a server whose k3s does not run (see docs/backups.md)."""

@@ -52,6 +52,7 @@ class EmbeddedRegistryMirror(StrictModel):
     """k3s's embedded peer-to-peer registry mirror (Spegel)."""
 
     enabled: bool = False
+    """Turn on k3s's embedded registry mirror; needs a k3s release that ships it."""
     registries: list[str] = Field(default_factory=lambda: ["docker.io", "ghcr.io", "quay.io",
                                                            "registry.k8s.io"])
     """Registries to mirror between nodes (each gets a ``mirrors:`` entry)."""
@@ -104,23 +105,35 @@ class Hardening(StrictModel):
     """CIS hardening from the k3s hardening guide (docs.k3s.io/security/hardening-guide)."""
 
     enabled: bool = False
+    """Apply the k3s CIS hardening guide: kernel sysctls with ``protect-kernel-defaults``,
+    secrets encryption, PodSecurity admission, an audit log and a streaming idle timeout."""
     pod_security_level: Literal["privileged", "baseline", "restricted"] = "restricted"
     """Cluster-wide PodSecurity admission default (kube-system is exempt)."""
     audit_log: bool = True
+    """Write the API server audit log on servers, with rotation."""
     streaming_connection_idle_timeout: GoDuration = "5m"
+    """kubelet ``streaming-connection-idle-timeout`` (a Go duration)."""
 
 
 class K3sConfig(StrictModel):
     version: str = DEFAULT_VERSION
+    """k3s release tag; the installer is pinned to it. Changing it upgrades nodes in place."""
     cluster_cidr: IPv4Network = IPv4Network("10.42.0.0/16")
+    """Pod range (k3s ``cluster-cidr``); must not overlap the network or the service range."""
     service_cidr: IPv4Network = IPv4Network("10.43.0.0/16")
+    """Service range (k3s ``service-cidr``); must not overlap the network or the pod range."""
     disable: list[Component] = Field(default_factory=lambda: ["traefik", "servicelb"])
+    """Packaged k3s components to leave out."""
     embedded_registry_mirror: EmbeddedRegistryMirror = EmbeddedRegistryMirror()
+    """k3s's embedded peer-to-peer registry mirror (Spegel)."""
     registries: Registries = Registries()
+    """``mirrors`` and ``configs`` exactly as in k3s's ``registries.yaml`` (credentials are
+    refused)."""
     datastore_endpoint: str | None = None
     """External datastore (etcd/PostgreSQL/MySQL/NATS URL). Unset: embedded etcd. Treated as
     secret. Never empty: "" would read as "external" to one rule and "embedded" to another."""
     hardening: Hardening = Hardening()
+    """CIS hardening from the k3s hardening guide."""
     etcd_snapshots: EtcdSnapshots = EtcdSnapshots()
     """Embedded etcd's snapshots, their S3 copy, and the snapshot before each risky change."""
     server_config: dict[str, Any] = Field(default_factory=dict)

@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from cluster_plan.address_plan import MAX_NETWORK_PREFIX
+from cluster_plan.address_plan import AddressPlanError, check_network_size
 from stack_config.base import DEFAULT_IMAGE, Cidr, Image, Location, ServerType, StrictModel
+from upstream.k3s import API_PORT
 from stack_config.errors import KeyedValueError, KeyedValueErrors
 
 HcloudName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
@@ -23,8 +24,8 @@ class NetworkConfig(StrictModel):
     """The Hetzner private network every node joins."""
 
     cidr: IPv4Network = IPv4Network("10.0.0.0/16")
-    """Private network range; the subnet, the gateway and every node address come from it
-    (address plan: ``cluster_plan/address_plan.py``)."""
+    """Private (RFC 1918) network range, large enough for the address plan; the subnet, the
+    gateway and every node address come from it (see docs/infrastructure.md, "Address plan")."""
     private_only: bool = False
     """Nodes get no public IPs and reach the internet through the bastion's NAT."""
 
@@ -33,9 +34,10 @@ class NetworkConfig(StrictModel):
     def _private_and_big_enough(cls, cidr: IPv4Network) -> IPv4Network:
         if not cidr.is_private:
             raise ValueError(f"{cidr} is not a private (RFC 1918) range. Fix: use e.g. 10.0.0.0/16.")
-        if cidr.prefixlen > MAX_NETWORK_PREFIX:
-            raise ValueError(f"{cidr} is too small for the address plan (one /24 block per worker "
-                             f"pool). Fix: use a /{MAX_NETWORK_PREFIX} or larger, e.g. 10.0.0.0/16.")
+        try:
+            check_network_size(cidr)
+        except AddressPlanError as error:
+            raise ValueError(f"{error.message} Fix: {error.fix}") from None
         return cidr
 
 
@@ -43,7 +45,11 @@ class AccessConfig(StrictModel):
     """Who may reach SSH and the Kubernetes API from the internet. Empty lists mean closed."""
 
     ssh_allowed_cidrs: list[Cidr] = Field(default_factory=list)
+    """Who may reach SSH (tcp 22): the bastion, and the nodes too unless
+    ``network.privateOnly``."""
     api_allowed_cidrs: list[Cidr] = Field(default_factory=list)
+    """Who may reach the Kubernetes API (tcp 6443) on servers with a public interface. Does not
+    cover a public API load balancer: Hetzner firewalls never apply to load balancers."""
     icmp_allowed_cidrs: list[Cidr] = Field(default_factory=lambda: ["0.0.0.0/0", "::/0"])
     """Who may ping servers with a public interface. Nothing listens on ICMP; empty closes it."""
     ssh_public_keys: list[str] = Field(default_factory=list)
@@ -63,7 +69,7 @@ class AccessConfig(StrictModel):
     def _https_url(cls, url: str | None) -> str | None:
         if url is not None and not _is_api_server_url(url):
             raise ValueError(f"{url!r} is not an API server URL. Fix: write it like "
-                             "https://127.0.0.1:6443 (scheme, host and port, no path).")
+                             f"https://127.0.0.1:{API_PORT} (scheme, host and port, no path).")
         return url
 
     @field_validator("ssh_public_keys")
@@ -128,7 +134,10 @@ class BastionConfig(StrictModel):
     """The jump host and NAT gateway for private-only clusters."""
 
     enabled: bool = False
+    """Create the bastion: SSH jump host, and in private mode the NAT gateway of the network."""
     server_type: ServerType = "cx23"
+    """Hetzner server type of the bastion."""
     image: Image = DEFAULT_IMAGE
+    """Hetzner image of the bastion."""
     location: Location | None = None
     """Defaults to the top-level ``location``."""

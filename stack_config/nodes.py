@@ -27,7 +27,10 @@ class ApiLoadBalancerConfig(StrictModel):
     """Optional Hetzner load balancer in front of the Kubernetes API (TCP 6443)."""
 
     enabled: bool = False
+    """Put a Hetzner load balancer in front of the API; joiners register through it and it is in
+    every server's certificate."""
     type: LoadBalancerType = "lb11"
+    """Hetzner load balancer type; it must take one target per control-plane server."""
     public_interface: bool = False
     """A public LB is NOT protected by the firewall or ``access.apiAllowedCidrs``."""
 
@@ -36,11 +39,17 @@ class ControlPlaneConfig(StrictModel):
     """k3s servers. With embedded etcd the count must be odd (1, 3 or 5)."""
 
     count: PositiveInt = 1
+    """Number of k3s servers: 1, 3 or 5 with embedded etcd (a quorum needs an odd count); any
+    count with ``k3s.datastoreEndpoint``."""
     server_type: ServerType = DEFAULT_SERVER_TYPE
+    """Hetzner server type of the control-plane servers (``cax*`` types are arm64)."""
     image: Image = DEFAULT_IMAGE
+    """Hetzner image of the control-plane servers (the arm64 build is picked for ``cax*``
+    types)."""
     locations: list[Location] = Field(default_factory=list)
     """Locations to spread servers over (round-robin); defaults to the top-level ``location``."""
     load_balancer: ApiLoadBalancerConfig = ApiLoadBalancerConfig()
+    """The optional load balancer in front of the Kubernetes API (tcp 6443)."""
     protect: bool = False
     """Hetzner delete/rebuild protection on control-plane servers."""
 
@@ -58,8 +67,11 @@ LabelValue = Annotated[str, text_rule(
 
 class Taint(StrictModel):
     key: LabelKey
+    """Taint key (a Kubernetes label key)."""
     value: LabelValue = ""
+    """Taint value; may be empty."""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+    """What the taint does to pods that do not tolerate it."""
 
     def k3s_text(self) -> str:
         """``key=value:Effect`` (``key:Effect`` without a value), as k3s ``node-taint`` takes it."""
@@ -71,14 +83,21 @@ class WorkerPoolConfig(StrictModel):
     """A named group of identical k3s agents. Nodes are named ``<pool>-<n>``, n = 1..count."""
 
     name: DnsLabel
+    """Unique, stable pool name: it names the servers (``<cluster>-<pool>-<n>``) and derives the
+    pool's address block."""
     count: NonNegativeInt = 1
-    """Nodes Pulumi creates. With ``autoscaling`` it defaults to ``autoscaling.min``."""
+    """Nodes Pulumi creates; lowering it drains and removes the highest-numbered nodes. With
+    ``autoscaling`` it defaults to ``autoscaling.min``."""
     server_type: ServerType = DEFAULT_SERVER_TYPE
+    """Hetzner server type of the pool (``cax*`` types are arm64)."""
     image: Image = DEFAULT_IMAGE
+    """Hetzner image of the pool's servers; a change applies to servers created afterwards."""
     location: Location | None = None
     """Defaults to the top-level ``location``."""
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    """Kubernetes node labels; an edit is applied through the API without restarting k3s."""
     taints: list[Taint] = Field(default_factory=list)
+    """Kubernetes node taints; an edit is applied through the API without restarting k3s."""
     max_unavailable: PositiveInt = 1
     """How many of the pool's nodes a rolling change (a k3s restart: config, version, token)
     drains and restarts at once. Raise it to roll big pools faster; the pool keeps

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
 from cluster_plan import placement
@@ -34,9 +36,8 @@ from stack_config.nodes import ControlPlaneConfig, WorkerPoolConfig
 from upstream import hetzner, k3s
 from upstream.cilium import line_of
 from upstream.cilium_chart import VALUES_SCHEMA_RULE, HelmValues, check_helm_values
+from upstream.k3s import API_PORT
 
-# Embedded etcd needs a quorum: an odd member count. (Ref: etcd FAQ, k3s docs datastore/ha-embedded)
-EMBEDDED_ETCD_COUNTS = (1, 3, 5)
 # Top-level keys whose user values the program carries as secrets when the CLI marks the key
 # secret: k3s's free-form parts (serverConfig, agentConfig, registries, datastoreEndpoint) and
 # the Cilium release values. Other keys become names, addresses and plain resource inputs.
@@ -51,15 +52,28 @@ class ClusterSpec(StrictModel):
     """Everything under the ``k3s-hcloud:`` namespace of ``Pulumi.<stack>.yaml``."""
 
     cluster_name: DnsLabel
+    """Lowercase DNS label naming the cluster; prefixes every Hetzner resource name."""
     location: Location = "nbg1"
+    """Default Hetzner location of every server and load balancer (one network zone per
+    cluster)."""
     network: NetworkConfig = NetworkConfig()
+    """The Hetzner private network every node joins."""
     access: AccessConfig = AccessConfig()
+    """Who may reach the servers from the internet (empty lists mean closed) and with which SSH
+    keys."""
     bastion: BastionConfig = BastionConfig()
+    """Jump host and NAT gateway; required with ``network.privateOnly``."""
     control_plane: ControlPlaneConfig = ControlPlaneConfig()
+    """The k3s servers and the optional load balancer in front of their API."""
     worker_pools: list[WorkerPoolConfig] = Field(default_factory=list)
+    """Named pools of k3s agents; the name is the pool's stable identity (never a list
+    position)."""
     k3s: K3sConfig = K3sConfig()
+    """The k3s release and what it is configured with on every node."""
     cilium: CiliumConfig = CiliumConfig()
+    """The Cilium release: its version, Helm values and Cilium resources."""
     addons: AddonsConfig = AddonsConfig()
+    """What runs in the cluster besides Cilium."""
     acknowledge: list[Acknowledgement] = Field(default_factory=list)
     """Destructive edits of a running cluster the user accepts (see stack_config/identity.py)."""
     _secret_keys: frozenset[str] = PrivateAttr(default_factory=frozenset)
@@ -96,9 +110,11 @@ class ClusterSpec(StrictModel):
     def uses_embedded_etcd(self) -> bool:
         return self.k3s.datastore_endpoint is None
 
-    @property
+    @cached_property
     def address_plan(self) -> AddressPlan:
-        """Every planned private address (see ``cluster_plan/address_plan.py``)."""
+        """Every planned private address (see ``cluster_plan/address_plan.py``), computed once:
+        the validator and every component read the same frozen plan. (The spec is frozen; a
+        ``model_copy(update=...)`` would keep the cached plan, so validate a new spec instead.)"""
         pools = [PoolBlockRequest(pool.name, pool.count, pool.address_block)
                  for pool in self.worker_pools]
         return plan_addresses(self.network.cidr, self.control_plane.count, pools)
@@ -121,15 +137,15 @@ class ClusterSpec(StrictModel):
         if self.network.private_only and self.access.api_allowed_cidrs:
             notes.append(
                 "access.apiAllowedCidrs has no effect with network.privateOnly: no server has a "
-                "public interface to open 6443 on. Reach the API through the bastion "
-                "(ssh -L 6443:<api address>:6443) or a public API load balancer.")
+                f"public interface to open {API_PORT} on. Reach the API through the bastion "
+                f"(ssh -L {API_PORT}:<api address>:{API_PORT}) or a public API load balancer.")
         if not self.api_reachable_from_internet and self.access.kubernetes_api_server is None:
             notes.append(
                 "The Kubernetes layer (CCM, Cilium, add-ons) is applied from the machine running "
                 "`pulumi up`, and this stack gives the API no address it can reach from the "
                 "internet. Run pulumi inside the network, or open a tunnel (`ssh -N -L "
-                "6443:<api address>:6443 root@<bastion or node>`) and set "
-                "access.kubernetesApiServer: https://127.0.0.1:6443.")
+                f"{API_PORT}:<api address>:{API_PORT} root@<bastion or node>`) and set "
+                f"access.kubernetesApiServer: https://127.0.0.1:{API_PORT}.")
         line = line_of(self.cilium.version)
         if line and self.cilium.allow_untested_kubernetes and not _k8s_in_range(self):
             notes.append(
@@ -168,6 +184,14 @@ class ClusterSpec(StrictModel):
             user_values=self.cilium.values))
 
     @property
+    def cilium_chart_values(self) -> HelmValues:
+        """The release's values as the chart reads them (the line's defaults where unset): the
+        one way the components read a Cilium setting such as kubeProxyReplacement."""
+        line = line_of(self.cilium.version)
+        assert line is not None, "the config model accepts supported Cilium lines only"
+        return HelmValues(self.cilium_helm_values, line)
+
+    @property
     def gateway_load_balancer_name(self) -> str:
         """Name of the Hetzner LB hcloud-ccm creates for the default Gateway."""
         return f"{self.cluster_name}-{self.addons.gateway.name}"
@@ -199,10 +223,11 @@ class ClusterSpec(StrictModel):
     @model_validator(mode="after")
     def _etcd_quorum(self) -> "ClusterSpec":
         count = self.control_plane.count
-        if self.uses_embedded_etcd and count not in EMBEDDED_ETCD_COUNTS:
+        if self.uses_embedded_etcd and count not in k3s.EMBEDDED_ETCD_SERVER_COUNTS:
             raise KeyedValueError(
                 "controlPlane.count", f"{count} servers with embedded etcd cannot keep a quorum.",
-                "use 1, 3 or 5, or set k3s.datastoreEndpoint for an external datastore.")
+                f"use {k3s.embedded_etcd_counts_text()}, or set k3s.datastoreEndpoint for an "
+                "external datastore.")
         return self
 
     @model_validator(mode="after")
@@ -266,8 +291,8 @@ class ClusterSpec(StrictModel):
             raise KeyedValueError(
                 "k3s.embeddedRegistryMirror.enabled",
                 f"k3s {self.k3s.version} has no embedded registry mirror; it first shipped in "
-                f"{k3s.embedded_registry_minimums()} (GA from v1.29.12+k3s1, v1.30.8+k3s1, "
-                "v1.31.4+k3s1).",
+                f"{k3s.embedded_registry_minimums()} (GA from "
+                f"{k3s.embedded_registry_ga_releases()}).",
                 "raise k3s.version to one of those releases or newer, or set "
                 "k3s.embeddedRegistryMirror.enabled: false.")
         return self

@@ -1,6 +1,6 @@
 """Each Cilium values rule in upstream/cilium_chart.py: one accepted case, one refused case.
 
-The rules mirror the chart's validate.yaml and the agent's start-up checks (domain notes §2); the
+The rules mirror the chart's validate.yaml and the agent's start-up checks; the
 config validator and the policy pack both call them.
 """
 

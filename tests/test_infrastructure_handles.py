@@ -33,8 +33,11 @@ jump = infra.ssh.jump_host
 pulumi.export("jumpHost", None if jump is None else {
     "publicIpv4": jump.public_ipv4, "hostPublicKey": jump.host_public_key})
 pulumi.export("api", {"joinAddress": infra.api.join_address,
-                      "publicAddress": infra.api.public_address,
-                      "tlsSans": infra.api.tls_sans, "loadBalanced": infra.api.load_balanced})
+                      "publicAddress": infra.api.load_balancer_public_ipv4,
+                      "loadBalanced": infra.api.load_balanced,
+                      "servesUsers": infra.api.serves_users,
+                      "userAddress": infra.api.user_address,
+                      "firstServerSans": infra.api.tls_sans_for(infra.api.servers[0])})
 pulumi.export("network", infra.network.urn)
 pulumi.export("ready", [r.urn for r in infra.ready])
 '''
@@ -95,8 +98,11 @@ def test_private_mode_ssh_goes_through_the_pinned_bastion(private: Plan) -> None
 def test_private_lb_is_the_join_address_and_its_only_shared_tls_san(private: Plan) -> None:
     # Servers' own addresses are not shared: adding a server must not touch the others' certs.
     api = out(private, "api")
+    first = out(private, "nodes")[0]
     assert api == {"joinAddress": "10.4.1.2", "publicAddress": None, "loadBalanced": True,
-                   "tlsSans": ["10.4.1.2"]}
+                   # Private mode: the LB is the only API address users can reach (by tunnel).
+                   "servesUsers": True, "userAddress": "10.4.1.2",
+                   "firstServerSans": ["10.4.1.2", first["privateIp"]]}
 
 
 def test_ready_is_the_shared_prerequisites_not_every_server(private: Plan) -> None:
@@ -115,7 +121,9 @@ def test_public_mode_without_lb(public: Plan) -> None:
     api = out(public, "api")
     assert api["loadBalanced"] is False and api["publicAddress"] is None
     assert api["joinAddress"] == "10.0.1.11"
-    assert api["tlsSans"] == []
+    # Without an LB users reach the first server at its public address.
+    assert api["servesUsers"] is False and api["userAddress"] == nodes[0]["publicIpv4"]
+    assert api["firstServerSans"] == ["10.0.1.11", "10.0.1.11", nodes[0]["publicIpv4"]]
     assert out(public, "jumpHost") is None
 
 

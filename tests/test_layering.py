@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import PROJECT_DIR
+from tests.source_tree import parse
 
 PACKAGES = ("upstream", "cluster_plan", "stack_config", "components", "policies", "tools", "bench")
 
@@ -48,7 +49,7 @@ def project_modules() -> dict[str, Path]:
 def imported_names(path: Path, module: str) -> Iterator[str]:
     """Every dotted name ``path`` imports, relative imports resolved against ``module``."""
     is_package = path.name == "__init__.py"
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(parse(path)):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -129,3 +130,12 @@ def test_layers_import_only_below(package: str):
         for target in targets
         if target.split(".")[0] != package and target.split(".")[0] not in ALLOWED[package])
     assert not wrong, f"{package} may import only {sorted(ALLOWED[package])}: {wrong}"
+
+
+def test_a_parser_crash_falls_back_to_a_fresh_interpreter(monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(*_args: object, **_kwargs: object) -> ast.Module:
+        raise SystemError("AST constructor recursion depth mismatch")
+
+    monkeypatch.setattr(ast, "parse", crash)
+    tree = parse(PROJECT_DIR / "cluster_plan" / "placement.py")
+    assert any(isinstance(node, ast.FunctionDef) for node in tree.body)

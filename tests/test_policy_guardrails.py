@@ -30,6 +30,8 @@ from policies.rules.types import (
     K3S_NODE,
     REMOTE_COMMAND,
 )
+from stack_config import ConfigError, validate_cluster_spec
+from tests.helpers import minimal_config
 from tests.policy_fixtures import UNKNOWN, check_resource, check_stack, stack_resource
 from tools.lib.engine import Plan, RecordedOutput
 from tools.lib.policy_gate import output_violations
@@ -89,6 +91,25 @@ def test_three_etcd_servers_pass_and_two_are_refused() -> None:
         "2 k3s servers (cp-1, cp-2) run embedded etcd (cluster-init on 'cp-1'): an even member "
         "count tolerates no more failures than one server fewer and splits votes. Fix: set "
         "controlPlane.count to 1, 3 or 5, or use an external datastore (k3s.datastoreEndpoint)."]
+
+
+def _config_accepts(count: int) -> bool:
+    try:
+        validate_cluster_spec(minimal_config(controlPlane={"count": count}))
+    except ConfigError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("count", range(1, 8))
+def test_the_policy_refuses_exactly_the_counts_the_config_model_refuses(count: int) -> None:
+    # One fact (upstream.k3s.EMBEDDED_ETCD_SERVER_COUNTS), two readers.
+    servers = [node(f"cp-{i}", **({"cluster-init": True} if i == 1 else {}))
+               for i in range(1, count + 1)]
+    refused = check_stack(etcd_odd_server_count, servers)
+    assert bool(refused) == (not _config_accepts(count))
+    if count == 7:
+        assert "every member takes part in every write" in refused[0]
 
 
 def test_even_servers_on_an_external_datastore_pass() -> None:

@@ -46,7 +46,7 @@ class GatewayApiBundle:
     channel: Literal["standard", "experimental"]
     required_kinds: tuple[tuple[str, str], ...]
     """(kind, served version) pairs the Cilium operator checks for at start-up; a missing one
-    leaves Gateway support silently off (domain notes §2)."""
+    leaves Gateway support silently off (https://docs.cilium.io/en/stable/network/servicemesh/gateway-api/gateway-api/)."""
     min_kubernetes: tuple[int, int]
     """Oldest Kubernetes the bundle's CRDs validate on (v1.5+ TLSRoute CEL needs 1.31)."""
 
@@ -65,7 +65,7 @@ class GatewayApiBundle:
         Same minor release as the bundle, or as a release the line passed conformance with:
         patch releases only fix bugs, while each minor moves kinds between versions and channels
         (v1.5 serves TLSRoute and ReferenceGrant as v1 and drops the v1alpha2 TLSRoute Cilium
-        ≤ 1.19 reads; domain notes §2).
+        ≤ 1.19 reads; Gateway API release notes for v1.5).
         """
         minor = _minor_of(tag)
         return minor is not None and minor in {_minor_of(t)
@@ -203,9 +203,9 @@ SUPPORTED_LINES: dict[str, CiliumLine] = {
 DEFAULT_VERSION = SUPPORTED_LINES["1.20"].newest_verified_patch
 
 
-# Node images that break Cilium in known ways, with the reason (seed material, domain notes §1.3
-# and §5): on Ubuntu 22.04 a k3s restart can drop node networking (systemd-networkd removes the
-# routes Cilium installed).
+# Node images that break Cilium in known ways, with the reason: on Ubuntu 22.04 a k3s restart
+# can drop node networking (systemd-networkd removes the routes Cilium installed; Cilium's
+# system requirements, "systemd-networkd": https://docs.cilium.io/en/stable/operations/system_requirements/).
 DISCOURAGED_NODE_IMAGES: dict[str, str] = {
     "ubuntu-22.04": "a k3s restart can drop node networking (systemd-networkd removes routes "
                     "Cilium installed)",

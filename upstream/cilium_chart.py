@@ -6,8 +6,8 @@ validator (before any resource exists) and the policy pack (on the registered He
 the same checks. A value that is not set falls back to the chart default of that line
 (``CiliumLine.chart_defaults``), as Helm would.
 
-Ref: cilium/cilium install/kubernetes/cilium/templates/validate.yaml (1.16–1.20), listed in full in
-     domain notes §2; agent-side rules from the same notes (each names its upstream source).
+Ref: cilium/cilium install/kubernetes/cilium/templates/validate.yaml (1.16–1.20); agent-side
+     rules each name the agent source they mirror.
 """
 
 from __future__ import annotations
@@ -408,7 +408,8 @@ def encryption_methods(v: HelmValues) -> set[str]:
 
 
 def _single_encryption(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
-    # Ref: domain notes §2 "WireGuard + IPsec together REJECT" (the agent refuses to start).
+    # The agent refuses to start with both (Cilium docs, transparent encryption:
+    # https://docs.cilium.io/en/stable/security/network/encryption/).
     if {"ipsec", "wireguard"} <= encryption_methods(v):
         yield ChartFinding("encryption.type", "WireGuard and IPsec are both enabled (one through "
                            "extraConfig/extraArgs); the agent refuses to start.",

@@ -23,7 +23,7 @@ NETWORK_ZONE_BY_LOCATION: dict[str, str] = {
 # Spread placement groups hold at most 10 servers; a project holds at most 50 groups.
 MAX_SERVERS_PER_PLACEMENT_GROUP = 10
 MAX_PLACEMENT_GROUPS = 50
-# The limit kube-hetzner and hetzner-k3s enforce; Hetzner's docs do not state it (domain notes §4).
+# The limit kube-hetzner and hetzner-k3s enforce; Hetzner's docs do not state it.
 MAX_SERVERS_PER_NETWORK = 100
 
 # Load balancer type → (max targets, max services). lb31 is not verified here; ask the API.
@@ -54,7 +54,6 @@ MAX_USER_DATA_BYTES = 32 * 1024
 # `GET /v1/datacenters` (`server_types.supported`) are the authority; re-check this table then.
 # Ref: https://docs.hetzner.com/cloud/servers/overview (families, architectures, locations)
 # Ref: https://docs.hetzner.cloud/changelog (new CX/CPX generations, deprecations of the old ones)
-# Ref: domain notes §4 ("cx22 → cx23, cpx21 → cpx22")
 EU_CENTRAL = ("fsn1", "nbg1", "hel1")
 SERVER_TYPE_FAMILIES: dict[str, tuple[str, ...]] = {
     "cx": EU_CENTRAL,            # shared vCPU, Intel/AMD x86, cost-optimised: EU only

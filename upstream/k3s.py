@@ -27,13 +27,26 @@ INSTALL_SCRIPT_URL = "https://get.k3s.io"
 # The supervisor and Kubernetes API listen on this port on every server.
 API_PORT = 6443
 
+# Server counts that keep an embedded-etcd quorum: odd, so a split never leaves two halves with
+# equal votes, and at most five, since every member takes part in every write (k3s HA docs ask for
+# an odd number of servers; etcd's FAQ advises against large clusters).
+# Ref: https://docs.k3s.io/datastore/ha-embedded, https://etcd.io/docs/v3.5/faq/
+EMBEDDED_ETCD_SERVER_COUNTS = (1, 3, 5)
+
+
+def embedded_etcd_counts_text() -> str:
+    """``1, 3 or 5``: the counts above, for messages."""
+    *first, last = (str(count) for count in EMBEDDED_ETCD_SERVER_COUNTS)
+    return f"{', '.join(first)} or {last}" if first else last
+
 # systemd units the installer creates: `k3s` for `INSTALL_K3S_EXEC=server`, `k3s-agent` for agents.
 SERVICE_BY_ROLE: dict[str, str] = {"server": "k3s", "agent": "k3s-agent"}
 
 # config.yaml keys that must hold the same value on every server, or a joining server fails with
 # "critical configuration value mismatch" (embedded etcd) or the cluster misbehaves (external
 # datastore). `disable` only matters for `servicelb`, but the whole list is kept identical.
-# `disable-kube-proxy` is not in k3s's list but domain notes §3 require it to agree cluster-wide.
+# `disable-kube-proxy` is not in k3s's list, but it must agree cluster-wide: Cilium replaces
+# kube-proxy on every node, and one server still running it would program Services beside it.
 CRITICAL_SERVER_KEYS = frozenset({
     "agent-token", "agent-token-file", "cluster-cidr", "cluster-dns", "cluster-domain",
     "disable-cloud-controller", "disable-helm-controller", "disable-network-policy", "disable",
@@ -180,6 +193,11 @@ def has_wildcard_mirror(version: K3sVersion) -> bool:
 def embedded_registry_minimums() -> str:
     """Human-readable list of the first releases with the embedded registry mirror."""
     return ", ".join(str(v) for v in EMBEDDED_REGISTRY_MIN_BY_MINOR.values())
+
+
+def embedded_registry_ga_releases() -> str:
+    """Human-readable list of the releases from which the mirror is generally available."""
+    return ", ".join(str(v) for v in EMBEDDED_REGISTRY_GA_BY_MINOR.values())
 
 
 # -- automated upgrades ----------------------------------------------------------------------------

@@ -93,7 +93,7 @@ class K3sBootstrap(pulumi.ComponentResource):
             place = k3s_config.NodePlace(node.key, node.role, node.private_ip,
                                          first_server=node is first, labels=node.labels,
                                          taints=node.taints)
-            sans = _tls_sans(api, node) if node.role == "server" else []
+            sans = api.tls_sans_for(node) if node.role == "server" else []
             config = pulumi.Output.all(join_url, *sans).apply(
                 lambda resolved, place=place: k3s_config.render_config(
                     spec, place, join_url=resolved[0], tls_sans=resolved[1:]))
@@ -192,7 +192,7 @@ class K3sBootstrap(pulumi.ComponentResource):
             self.nodes[agent.key] = node
             pool.append(node)
 
-        self.kubeconfig = pulumi.Output.secret(_kubeconfig(spec, api, servers, first, reader))
+        self.kubeconfig = pulumi.Output.secret(_kubeconfig(spec, api, first, reader))
         self.ready = [reader] + [node.uncordon for node in self.nodes.values()] + [
             step for node in self.nodes.values()
             for step in (node.membership, node.node_metadata) if step is not None]
@@ -261,28 +261,11 @@ def check_node_order(nodes: Sequence[NodeHandle]) -> None:
         raise ValueError(f"node keys must be unique: {keys}")
 
 
-def _tls_sans(api: ApiEndpoint, node: NodeHandle) -> list[pulumi.Input[str]]:
-    """The API endpoint's names plus this server's own addresses (and no other server's, so
-    adding a server never changes an existing server's certificate or restarts it)."""
-    sans: list[pulumi.Input[str]] = [*api.tls_sans, api.join_address]
-    if api.public_address is not None:
-        sans.append(api.public_address)
-    sans.append(node.private_ip)
-    if node.public_ipv4 is not None:
-        sans.append(node.public_ipv4)
-    return sans
-
-
-def _kubeconfig(spec: ClusterSpec, api: ApiEndpoint, servers: Sequence[NodeHandle],
-                first: NodeHandle, reader: command.remote.Command) -> pulumi.Output[str]:
-    if api.serves_users(servers):
-        names = [spec.cluster_name]
-        addresses: list[pulumi.Input[str]] = [
-            api.public_address if api.public_address is not None else api.join_address]
-    else:
-        names = [server.key for server in servers]
-        addresses = [server.public_ipv4 if server.public_ipv4 is not None else server.private_ip
-                     for server in servers]
+def _kubeconfig(spec: ClusterSpec, api: ApiEndpoint, first: NodeHandle,
+                reader: command.remote.Command) -> pulumi.Output[str]:
+    contexts = api.user_addresses()
+    names = [key or spec.cluster_name for key, _ in contexts]
+    addresses = [address for _, address in contexts]
 
     def build(values: list[str]) -> str:
         credentials = kubeconfig.parse_admin_kubeconfig(values[0], source=first.key)

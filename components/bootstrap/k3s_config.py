@@ -105,10 +105,9 @@ class NodePlace:
 def kube_proxy_replaced(spec: ClusterSpec) -> bool:
     """True when Cilium replaces kube-proxy; k3s must then run without it (and vice versa).
 
-    Cilium's chart takes ``kubeProxyReplacement`` as "true"/"false"; the program's default is true.
+    Read as the chart reads it, the way the ``k3s-cilium-kube-proxy-agreement`` policy does.
     """
-    value = spec.cilium.value("kubeProxyReplacement", True)
-    return value is True or (isinstance(value, str) and value.lower() == "true")
+    return spec.cilium_chart_values.kube_proxy_replacement
 
 
 def cluster_wide_config(spec: ClusterSpec) -> ClusterWideServerConfig:
@@ -127,7 +126,7 @@ def kubelet_args(spec: ClusterSpec) -> list[str]:
     args = []
     if spec.addons.ccm.enabled:
         # With k3s's cloud controller disabled, kubelets must wait for hcloud-ccm to initialise
-        # them. Ref: domain notes §4; https://docs.k3s.io/networking/networking-services
+        # them. Ref: https://docs.k3s.io/networking/networking-services
         args.append("cloud-provider=external")
     return args + hardening.kubelet_args(spec.k3s.hardening)
 

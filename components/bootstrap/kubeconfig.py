@@ -7,7 +7,7 @@ keeps its credentials and CA, and points it where users can reach the API:
 - without: one context per control-plane node, first server current (as hetzner-k3s 2.x does), so
   a dead node is one ``kubectl config use-context`` away instead of a broken kubeconfig.
 
-A failed ``cluster-init`` can leave k3s.yaml empty (domain notes §5); such a file is refused
+A failed ``cluster-init`` can leave k3s.yaml empty; such a file is refused
 loudly here, so an empty kubeconfig is never saved into the stack.
 """
 

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import pulumi
 
 from components.handles import ApiEndpoint, NodeHandle, SshAccess
+from upstream.k3s import API_PORT
 
-API_PORT = 6443
 BASTION_KEY = "bastion"
 
 
@@ -27,14 +27,9 @@ def node_addresses(nodes: Sequence[NodeHandle]) -> pulumi.Output[dict]:
     return pulumi.Output.all(**entries).apply(dict)
 
 
-def api_endpoint(api: ApiEndpoint, nodes: Sequence[NodeHandle]) -> pulumi.Output[str]:
-    # The address the kubeconfig's current context uses (see ApiEndpoint.serves_users).
-    first = nodes[0]
-    if api.serves_users([node for node in nodes if node.role == "server"]):
-        address = api.public_address if api.public_address is not None else api.join_address
-    else:
-        address = first.public_ipv4 if first.public_ipv4 is not None else first.private_ip
-    return pulumi.Output.concat("https://", address, f":{API_PORT}")
+def api_endpoint(api: ApiEndpoint) -> pulumi.Output[str]:
+    """The URL of the kubeconfig's current context."""
+    return pulumi.Output.concat("https://", api.user_address, f":{API_PORT}")
 
 
 def ssh_commands(nodes: Sequence[NodeHandle], ssh: SshAccess) -> pulumi.Output[dict]:
@@ -57,6 +52,5 @@ def known_hosts(nodes: Sequence[NodeHandle], ssh: SshAccess) -> pulumi.Output[st
         lines.append(pulumi.Output.concat(ssh.jump_host.public_ipv4, " ",
                                           ssh.jump_host.host_public_key))
     for node in nodes:
-        address = node.public_ipv4 if node.public_ipv4 is not None else node.private_ip
-        lines.append(pulumi.Output.concat(address, " ", node.host_public_key))
+        lines.append(pulumi.Output.concat(node.reachable_address, " ", node.host_public_key))
     return pulumi.Output.all(*lines).apply(lambda found: "".join(f"{line}\n" for line in found))

@@ -21,8 +21,8 @@ import pulumi
 import pulumi_hcloud as hcloud
 
 from components.handles import NodeHandle
+from upstream.k3s import API_PORT
 
-API_PORT = 6443
 # Ref: Hetzner LB health checks (defaults 15 s / 10 s / 3): a faster interval notices a dead
 # server sooner during control-plane upgrades.
 HEALTH_CHECK = {"interval": 10, "timeout": 5, "retries": 3}

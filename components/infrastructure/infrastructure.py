@@ -135,17 +135,10 @@ class HetznerInfrastructure(pulumi.ComponentResource):
         return JumpHost(public_ipv4=self.bastion.public_ipv4,
                         host_public_key=self.bastion.host_public_key)
 
-    def _api_endpoint(self, control_plane: ControlPlane) -> ApiEndpoint:
-        # tls_sans holds the endpoint's own addresses only. Each server adds its own addresses
-        # to its certificate (the bootstrap's job); listing every server here would change
-        # every server's k3s config, and restart k3s on it, whenever a server is added.
-        servers = control_plane.nodes
+    @staticmethod
+    def _api_endpoint(control_plane: ControlPlane) -> ApiEndpoint:
         lb = control_plane.load_balancer
         if lb is None:
-            return ApiEndpoint(join_address=servers[0].private_ip, public_address=None,
-                               tls_sans=[], load_balanced=False)
-        lb_sans: list[str | pulumi.Output[str]] = [lb.private_ip]
-        if lb.public_ipv4 is not None:
-            lb_sans.append(lb.public_ipv4)
-        return ApiEndpoint(join_address=lb.private_ip, public_address=lb.public_ipv4,
-                           tls_sans=lb_sans, load_balanced=True)
+            return ApiEndpoint(servers=control_plane.nodes)
+        return ApiEndpoint(servers=control_plane.nodes, load_balancer_ip=lb.private_ip,
+                           load_balancer_public_ipv4=lb.public_ipv4)

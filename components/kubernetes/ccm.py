@@ -14,8 +14,6 @@ import pulumi_kubernetes as kubernetes
 from components.kubernetes.helm_release import helm_release
 from stack_config import ClusterSpec
 from upstream import hetzner
-from upstream.cilium import line_of
-from upstream.cilium_chart import HelmValues
 
 NAMESPACE = "kube-system"
 RELEASE_NAME = "hcloud-cloud-controller-manager"
@@ -57,9 +55,7 @@ def ccm_values(spec: ClusterSpec) -> dict[str, Any]:
 
 def routes_pod_traffic(spec: ClusterSpec) -> bool:
     """True when Cilium routes natively, so Hetzner network routes must carry pod CIDRs."""
-    line = line_of(spec.cilium.version)
-    assert line is not None, "the config model accepts supported Cilium lines only"
-    return HelmValues(spec.cilium_helm_values, line).routing_mode == "native"
+    return spec.cilium_chart_values.routing_mode == "native"
 
 
 def install_ccm(name: str, spec: ClusterSpec,

@@ -1,7 +1,7 @@
 """The Gateway API CRDs, applied before Cilium.
 
 The Cilium operator looks for the Gateway API kinds once, at start-up; CRDs that arrive later
-leave Gateway support silently off until the operator restarts (domain notes §2). So they are
+leave Gateway support silently off until the operator restarts (https://docs.cilium.io/en/stable/network/servicemesh/gateway-api/gateway-api/). So they are
 their own resource, and the Cilium release depends on it.
 """
 

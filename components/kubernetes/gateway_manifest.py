@@ -3,8 +3,9 @@
 Cilium copies ``spec.infrastructure.annotations`` (Gateway API v1.2+ standard) onto the
 ``cilium-gateway-<name>`` LoadBalancer Service it creates; hcloud-ccm reads them there and
 provisions a Hetzner load balancer for it. That is how a Gateway gets a Hetzner LB.
-Ref: domain notes §2 "Gateway API" and §4; ../shared/reference/hcloud-ccm-chart-v1.35.0/
-     load_balancer_annotations.md (annotation names)
+Ref: https://docs.cilium.io/en/stable/network/servicemesh/gateway-api/gateway-api/
+Ref: hcloud-cloud-controller-manager docs, load balancer annotations (annotation names):
+     https://github.com/hetznercloud/hcloud-cloud-controller-manager/blob/main/docs/reference/load_balancer_annotations.md
 """
 
 from __future__ import annotations

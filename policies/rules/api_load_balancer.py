@@ -1,8 +1,9 @@
 """A public load balancer in front of the Kubernetes API is not covered by any firewall.
 
-Hetzner firewalls attach to servers, never to load balancers (domain notes §4, §5): users of
-kube-hetzner and hetzner-k3s repeatedly believed their API LB was protected when it was not
-(kube-hetzner PR #1097, hetzner-k3s #124). This makes the seed's warning enforceable.
+Hetzner firewalls attach to servers, never to load balancers
+(https://docs.hetzner.com/cloud/firewalls/faq/): users of kube-hetzner and hetzner-k3s
+repeatedly believed their API LB was protected when it was not (kube-hetzner PR #1097,
+hetzner-k3s #124). This policy makes that warning enforceable.
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ from policies.rules.types import (
     HCLOUD_LOAD_BALANCER_NETWORK,
     HCLOUD_LOAD_BALANCER_SERVICE,
 )
-
-API_PORT = 6443
+from upstream.k3s import API_PORT
 
 
 def _attached_to(resource: PolicyResource, key: str, load_balancer: PolicyResource) -> bool:
@@ -70,7 +70,7 @@ def _public_api_lb(args: StackValidationArgs, report: ReportViolation) -> None:
         if _is_public(lb, resources) and _serves_api(lb, resources):
             allowed = ", ".join(sorted(sources)) or "no one"
             report(f"Load balancer '{lb.name}' serves the Kubernetes API (port {API_PORT}) on a "
-                   f"public interface, while the firewall allows 6443 only from {allowed}: "
+                   f"public interface, while the firewall allows {API_PORT} only from {allowed}: "
                    "Hetzner firewalls do not apply to load balancers, so the whole internet "
                    "reaches this API. Fix: set controlPlane.loadBalancer.publicInterface: false "
                    "(reach it through the bastion), or set acknowledgePublicApiLoadBalancer in "
@@ -79,7 +79,7 @@ def _public_api_lb(args: StackValidationArgs, report: ReportViolation) -> None:
 
 public_api_load_balancer = StackValidationPolicy(
     name="hcloud-api-load-balancer-not-firewalled",
-    description="A public API load balancer bypasses the firewall that restricts 6443.",
+    description=f"A public API load balancer bypasses the firewall that restricts {API_PORT}.",
     validate=_public_api_lb,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,

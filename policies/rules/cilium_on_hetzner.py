@@ -1,13 +1,13 @@
 """Cilium settings that clash with a Hetzner Cloud network in the same stack.
 
 Hetzner Cloud networks are routed (L3): a server ARPs only for the subnet gateway, never for
-another server, and node-to-node traffic goes through the gateway (domain notes §2, §4). So
+another server, and node-to-node traffic goes through the gateway
+(https://docs.hetzner.com/cloud/networks/faq/). So
 direct node routes and L2 announcements cannot do their job there, and a pod range that overlaps
 the network's range hides servers behind pods.
 
-Part B of issue 6 adds the rules that also need the k3s config (``ipv4NativeRoutingCIDR``
-contains k3s' cluster-cidr: ``release.findings([NATIVE_ROUTING_CIDR_CONTAINS_PODS_RULE],
-pod_cidr=...)``; pod/service CIDRs overlapping ``hetzner_networks(...)``) here.
+Rules that also need the k3s config (the native routing CIDR against k3s's cluster-cidr, k3s
+ranges against the network) are in ``policies/rules/k3s_cilium.py``.
 """
 
 from __future__ import annotations

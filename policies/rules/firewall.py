@@ -1,6 +1,6 @@
 """Hetzner firewall rules that open SSH or the Kubernetes API to the whole internet.
 
-Both anchors (kube-hetzner, hetzner-k3s) default SSH and 6443 to 0.0.0.0/0 (domain notes §5);
+kube-hetzner and hetzner-k3s both default SSH and the Kubernetes API to 0.0.0.0/0;
 this pack refuses it unless the pack config says the exposure is intended.
 """
 
@@ -16,6 +16,7 @@ from pulumi_policy import (
 )
 
 from policies.rules.types import HCLOUD_FIREWALL
+from upstream.k3s import API_PORT
 
 WORLD = {"0.0.0.0/0": "IPv4", "::/0": "IPv6"}
 
@@ -53,7 +54,7 @@ def _public_ssh(args: ResourceValidationArgs, report: ReportViolation) -> None:
 
 
 def _public_api(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    _opens_port_to_world(args, "6443", report, "the Kubernetes API", "allowPublicApi",
+    _opens_port_to_world(args, str(API_PORT), report, "the Kubernetes API", "allowPublicApi",
                          "Set access.apiAllowedCidrs to the ranges that run kubectl, or set "
                          "allowPublicApi in the pack config if this exposure is intended.")
 
@@ -75,7 +76,8 @@ disallow_public_ssh = ResourceValidationPolicy(
 
 disallow_public_api = ResourceValidationPolicy(
     name="hcloud-firewall-disallow-public-api",
-    description="Firewall rules may not open the Kubernetes API (6443/tcp) to 0.0.0.0/0 or ::/0.",
+    description=f"Firewall rules may not open the Kubernetes API ({API_PORT}/tcp) to 0.0.0.0/0 "
+                "or ::/0.",
     validate=_public_api,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,

@@ -3,7 +3,7 @@
 The Cilium operator looks for the Gateway API CRDs once, at start-up: CRDs that arrive later
 leave Gateway support silently off until the operator restarts, and CRDs of another release
 than the one the Cilium line is built against lack (or serve differently) kinds it reads
-(domain notes §2). The CRD facts per line are ``upstream.cilium.SUPPORTED_LINES``.
+(https://docs.cilium.io/en/stable/network/servicemesh/gateway-api/gateway-api/). The CRD facts per line are ``upstream.cilium.SUPPORTED_LINES``.
 """
 
 from __future__ import annotations

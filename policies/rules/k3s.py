@@ -15,7 +15,14 @@ from pulumi_policy import (
 )
 
 from policies.rules.k3s_nodes import k3s_nodes
-from upstream.k3s import K3sVersion, embedded_registry_minimums, has_embedded_registry
+from upstream.k3s import (
+    EMBEDDED_ETCD_SERVER_COUNTS,
+    K3sVersion,
+    embedded_etcd_counts_text,
+    embedded_registry_ga_releases,
+    embedded_registry_minimums,
+    has_embedded_registry,
+)
 
 
 def _embedded_registry(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -39,9 +46,9 @@ embedded_registry_needs_release = StackValidationPolicy(
     validate=_embedded_registry,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    remediation_steps="Pin k3s.version to v1.26.13+k3s1 / v1.27.10+k3s1 / v1.28.6+k3s1 / "
-                      "v1.29.1+k3s1 or newer (GA from v1.29.12, v1.30.8, v1.31.4), or turn the "
-                      "mirror off. Seed case: v1.26.4+k3s1 broke cluster init.",
+    remediation_steps=f"Pin k3s.version to one of {embedded_registry_minimums()} or newer "
+                      f"(GA from {embedded_registry_ga_releases()}), or turn the mirror off. "
+                      "A release without it (e.g. v1.26.4+k3s1) fails cluster init.",
     url="https://docs.k3s.io/installation/registry-mirror",
 )
 
@@ -50,22 +57,25 @@ def _odd_etcd(args: StackValidationArgs, report: ReportViolation) -> None:
     nodes = k3s_nodes(args.resources)
     servers = [node for node in nodes if node.role == "server"]
     embedded_etcd = any(node.flag("cluster-init") for node in servers)
-    if embedded_etcd and len(servers) % 2 == 0:
+    if embedded_etcd and len(servers) not in EMBEDDED_ETCD_SERVER_COUNTS:
         first = next(node for node in servers if node.flag("cluster-init"))
+        why = ("an even member count tolerates no more failures than one server fewer and "
+               "splits votes" if len(servers) % 2 == 0 else
+               "every member takes part in every write, so more members slow writes down")
         report(f"{len(servers)} k3s servers ({', '.join(n.name for n in servers)}) run embedded "
-               f"etcd (cluster-init on '{first.name}'): an even member count tolerates no more "
-               "failures than one server fewer and splits votes. Fix: set controlPlane.count to "
-               "1, 3 or 5, or use an external datastore (k3s.datastoreEndpoint).", first.urn)
+               f"etcd (cluster-init on '{first.name}'): {why}. Fix: set controlPlane.count to "
+               f"{embedded_etcd_counts_text()}, or use an external datastore "
+               "(k3s.datastoreEndpoint).", first.urn)
 
 
 etcd_odd_server_count = StackValidationPolicy(
     name="k3s-etcd-odd-server-count",
-    description="Embedded etcd needs an odd number of k3s servers.",
+    description=f"Embedded etcd runs on {embedded_etcd_counts_text()} k3s servers.",
     validate=_odd_etcd,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    remediation_steps="Run 1, 3 or 5 servers with embedded etcd; even counts only with an "
-                      "external datastore.",
+    remediation_steps=f"Run {embedded_etcd_counts_text()} servers with embedded etcd; other "
+                      "counts only with an external datastore.",
     url="https://docs.k3s.io/datastore/ha-embedded",
 )
 

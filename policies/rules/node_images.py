@@ -1,7 +1,6 @@
 """Server images known to misbehave under Cilium (``upstream.cilium.DISCOURAGED_NODE_IMAGES``).
 
-Advisory: the image works until k3s restarts, which is exactly when nobody is watching (seed
-guidance, domain notes §1.3 and §5).
+Advisory: the image works until k3s restarts, which is exactly when nobody is watching.
 """
 
 from __future__ import annotations

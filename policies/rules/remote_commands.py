@@ -2,7 +2,7 @@
 
 pulumi-command without ``connection.hostKey`` trusts whatever key answers; a failing command's
 error message contains its full command text and output, so a secret there ends up in logs and
-CI output (domain notes §6). The analyzer hands policies secrets already decrypted, so secrets
+CI output. The analyzer hands policies secrets already decrypted, so secrets
 in text are recognised by their shape.
 """
 

@@ -74,11 +74,11 @@ if lb_config.enabled:
     lb = hcloud.LoadBalancer(f"{cluster}-api", load_balancer_type=lb_config.type,
                              location=spec.location, opts=on_hetzner)
     lb_private_ip = str(subnet[0][254])
-    api = ApiEndpoint(join_address=lb_private_ip,
-                      public_address=lb.ipv4 if lb_config.public_interface else None,
-                      tls_sans=[lb_private_ip], load_balanced=True)
+    api = ApiEndpoint(servers=[n for n in nodes if n.role == "server"],
+                      load_balancer_ip=lb_private_ip,
+                      load_balancer_public_ipv4=lb.ipv4 if lb_config.public_interface else None)
 else:
-    api = ApiEndpoint(join_address=nodes[0].private_ip, public_address=None)
+    api = ApiEndpoint(servers=[n for n in nodes if n.role == "server"])
 
 bootstrap = K3sBootstrap(f"{cluster}-k3s", spec, nodes, ssh, api, depends_on=[network])
 pulumi.export("kubeconfig", bootstrap.kubeconfig)

@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from tools.lib.plan_report import ClusterSummary, LoadBalancerSummary, PoolSummary
+from upstream.k3s import API_PORT
 
 SVG_NS = "http://www.w3.org/2000/svg"
 BOX_W, BOX_H, GAP, ROW_GAP = 262, 112, 24, 40
@@ -154,9 +155,9 @@ def render_svg(summary: ClusterSummary) -> str:
     canvas.text(MARGIN, 26, title, bold=True, size=15)
 
     internet = Box(MARGIN, 44, WIDTH - 2 * MARGIN, 46)
-    ssh_from, api_from = _sources(summary, "22"), _sources(summary, "6443")
+    ssh_from, api_from = _sources(summary, "22"), _sources(summary, str(API_PORT))
     canvas.box(internet, "internet", "Internet", [
-        f"SSH allowed from: {ssh_from or 'nobody'} · API (6443) allowed from: "
+        f"SSH allowed from: {ssh_from or 'nobody'} · API ({API_PORT}) allowed from: "
         f"{api_from or 'nobody'}"])
 
     top = internet.y + internet.h + 50
@@ -247,12 +248,12 @@ def render_svg(summary: ClusterSummary) -> str:
                          colour="#c77800", dashed=True)
         if api_lb_box is not None:
             canvas.arrow(api_lb_box.bottom, (control_plane_box.right[0] - 20,
-                                             control_plane_box.y), "6443", colour="#6a46b5")
+                                             control_plane_box.y), str(API_PORT), colour="#6a46b5")
     for box, label, _kind in edge_boxes:
         canvas.arrow((box.top[0], internet.y + internet.h), box.top, label)
     if any(pool.public for pool in summary.pools):
         # One arrow for every node with a public interface: through the firewall only.
-        ports = "ssh 22" + (" + 6443" if api_from else "")
+        ports = "ssh 22" + (f" + {API_PORT}" if api_from else "")
         x = network.x + network.w - 30
         canvas.arrow((x, internet.y + internet.h), (x, network.y),
                      f"{ports} to every node's public IPv4 (firewall)", label_left=True)

@@ -24,6 +24,8 @@ import yaml
 from pulumi.runtime import Mocks
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
+from upstream.k3s import API_PORT
+
 _PUBLIC_V4 = ipaddress.IPv4Network("198.18.0.0/15")
 _PUBLIC_V6 = ipaddress.IPv6Network("2001:db8::/32")
 
@@ -105,7 +107,7 @@ def _k3s_admin_kubeconfig(args: MockResourceArgs) -> str:
         "apiVersion": "v1",
         "clusters": [{"cluster": {
             "certificate-authority-data": b64(_mock_pem("CERTIFICATE", f"server-ca {seed}")),
-            "server": "https://127.0.0.1:6443"}, "name": "default"}],
+            "server": f"https://127.0.0.1:{API_PORT}"}, "name": "default"}],
         "contexts": [{"context": {"cluster": "default", "user": "default"}, "name": "default"}],
         "current-context": "default",
         "kind": "Config",

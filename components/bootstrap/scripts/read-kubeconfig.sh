@@ -12,7 +12,7 @@ attempts="${READ_ATTEMPTS:-60}"
 interval="${READ_INTERVAL:-5}"
 
 for ((attempt = 1; attempt <= attempts; attempt++)); do
-  # A failed cluster-init can leave an empty file behind (domain notes §5): never print that.
+  # A failed cluster-init can leave an empty file behind: never print that.
   if [[ -s "$file" ]] && grep -q '^clusters:' "$file" && grep -q '^users:' "$file"; then
     cat "$file"
     exit 0

@@ -4,7 +4,7 @@
 #
 # Environment: BOOT_WAIT_ATTEMPTS (default 120), BOOT_WAIT_INTERVAL seconds (default 5).
 # Ref: `cloud-init status --wait` exits 0 when done, 2 when done with recoverable errors (mere
-#      warnings count), 1 on a critical failure (domain notes §5; cloud-init docs, "status").
+#      warnings count), 1 on a critical failure (cloud-init docs, "status").
 set -euo pipefail
 
 attempts="${BOOT_WAIT_ATTEMPTS:-120}"
