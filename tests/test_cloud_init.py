@@ -114,6 +114,9 @@ def test_bastion_nat_is_persistent_forwarding_plus_masquerade() -> None:
     assert (f"limit rate over {ADMISSION.per_minute}/minute burst {ADMISSION.burst} packets"
             in ruleset)
     assert "@SSH_" not in ruleset
+    # Deployment containers of a Pulumi Deployments agent on the bastion are forwarded too.
+    forward = ruleset.split("chain forward {", 1)[1].split("}", 1)[0]
+    assert 'iifname "docker0" accept' in forward
     runcmd = parsed(VARIANTS["bastion-nat"])["runcmd"]
     assert ["systemctl", "enable", "--now", cloud_init.BASTION_FIREWALL_SERVICE] in runcmd
 
