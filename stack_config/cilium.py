@@ -97,6 +97,32 @@ class EgressGatewayPolicy(StrictModel):
     egress_gateway: EgressGateway
 
 
+StackReferenceName = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$")]
+"""``stack``, ``project/stack`` or ``org/project/stack``, as ``pulumi stack ls`` spells it."""
+
+
+class ClusterMeshConfig(StrictModel):
+    """``cilium.clusterMesh``: the other stacks whose clusters this one meshes with.
+
+    The cluster's own mesh identity stays under Cilium's names (``cilium.values.cluster.name``
+    defaults to ``clusterName``; ``cilium.values.cluster.id`` is required), so the chart checks
+    see exactly what the agents get.
+    """
+
+    peers: list[StackReferenceName] = Field(min_length=1)
+    service_type: Literal["LoadBalancer", "NodePort"] = "LoadBalancer"
+    """How the clustermesh-apiserver is exposed; LoadBalancer gets a Hetzner LB through the CCM."""
+
+    @field_validator("peers")
+    @classmethod
+    def _unique_peers(cls, peers: list[str]) -> list[str]:
+        duplicates = sorted({p for p in peers if peers.count(p) > 1})
+        if duplicates:
+            raise ValueError(f"peer(s) {', '.join(duplicates)} listed twice. "
+                             "Fix: list every peer stack once.")
+        return peers
+
+
 class CiliumConfig(StrictModel):
     version: str = DEFAULT_VERSION
     values: dict[str, Any] = Field(default_factory=dict)
@@ -107,6 +133,7 @@ class CiliumConfig(StrictModel):
                                                              alias="loadBalancerIPPools")
     l2_announcement_policies: list[L2AnnouncementPolicy] = Field(default_factory=list)
     egress_gateway_policies: list[EgressGatewayPolicy] = Field(default_factory=list)
+    cluster_mesh: ClusterMeshConfig | None = None
 
     @field_validator("version")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
+
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
 from cluster_plan import placement
@@ -20,7 +22,8 @@ from stack_config.autoscaling_rules import (
 )
 from stack_config.base import SECRET_KEYS_CONTEXT, DnsLabel, Location, StrictModel
 from stack_config.cilium import CiliumConfig
-from cluster_plan.cilium_values import CiliumValueInputs, helm_values
+from cluster_plan.cilium_values import CiliumValueInputs, deep_merge, helm_values
+from cluster_plan.cluster_mesh import MeshFacts, mesh_values, own_problems
 from stack_config.errors import KeyedValueError, KeyedValueErrors
 from stack_config.identity import Acknowledgement
 from stack_config.k3s import K3sConfig
@@ -153,12 +156,42 @@ class ClusterSpec(StrictModel):
 
     @property
     def cilium_helm_values(self) -> dict:
-        """The Cilium release's values: computed defaults under ``cilium.values``."""
-        return helm_values(CiliumValueInputs(
+        """The Cilium release's values: computed defaults under ``cilium.values``.
+
+        With ``cilium.clusterMesh`` this includes the mesh settings that need no peer (own
+        identity, apiserver Service); peers and the shared CA are added at deploy time.
+        """
+        values = helm_values(CiliumValueInputs(
             cluster_cidr=self.k3s.cluster_cidr, control_plane_count=self.control_plane.count,
             ccm_enabled=self.addons.ccm.enabled,
             gateway_api_enabled=bool(self.cilium.value("gatewayAPI.enabled")),
             user_values=self.cilium.values))
+        mesh = self.cilium.cluster_mesh
+        if mesh is None or self.mesh_facts is None:
+            return values
+        return deep_merge(mesh_values(self.mesh_facts, {}, mesh.service_type), values)
+
+    @property
+    def mesh_facts(self) -> MeshFacts | None:
+        """This cluster's Cluster Mesh facts (no apiserver address yet), or None if not meshed."""
+        if self.cilium.cluster_mesh is None:
+            return None
+        cluster_id = self.cilium.value("cluster.id")
+        if not isinstance(cluster_id, int) or isinstance(cluster_id, bool):
+            return None
+        values = helm_values(CiliumValueInputs(
+            cluster_cidr=self.k3s.cluster_cidr, control_plane_count=self.control_plane.count,
+            ccm_enabled=False, gateway_api_enabled=False, user_values=self.cilium.values))
+        native = values.get("ipv4NativeRoutingCIDR")
+        try:
+            native_cidr = IPv4Network(str(native)) if native else None
+        except ValueError:
+            native_cidr = None  # the chart checks report it with the key
+        return MeshFacts(name=str(self.cilium.value("cluster.name", self.cluster_name)),
+                         cluster_id=cluster_id, pod_cidr=self.k3s.cluster_cidr,
+                         node_cidr=self.network.cidr,
+                         routing_mode=str(values.get("routingMode", "tunnel")),
+                         native_routing_cidr=native_cidr)
 
     @property
     def gateway_load_balancer_name(self) -> str:
@@ -287,6 +320,22 @@ class ClusterSpec(StrictModel):
                 "Hetzner network can attach.",
                 "lower autoscaling.max or count, or split the workload over several clusters "
                 "(one stack each).")
+        return self
+
+    @model_validator(mode="after")
+    def _cluster_mesh_prerequisites(self) -> "ClusterSpec":
+        # What a meshed cluster needs on its own; what it needs with its peers is checked when
+        # their facts are read (cluster_plan/cluster_mesh.py peer_problems).
+        if self.cilium.cluster_mesh is None:
+            return self
+        if self.mesh_facts is None:
+            raise KeyedValueError(
+                "cilium.values.cluster.id", "cilium.clusterMesh needs this cluster's mesh id "
+                "(an integer).", "set cilium.values.cluster.id to an id between 1 and 255 that "
+                "no peer uses.")
+        problems = own_problems(self.mesh_facts)
+        if problems:
+            raise KeyedValueErrors([KeyedValueError(p.key, *p.parts) for p in problems])
         return self
 
     @model_validator(mode="after")
