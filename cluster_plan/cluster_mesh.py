@@ -20,6 +20,8 @@ from typing import Any
 # clustermesh-apiserver's etcd port (chart: clustermesh.apiserver.service.* and the default
 # ``port: 2379`` of clustermesh.config.clusters entries).
 APISERVER_PORT = 2379
+# The chart's default clustermesh.apiserver.service.nodePort, used with serviceType NodePort.
+APISERVER_NODE_PORT = 32379
 
 # Output names a meshed stack publishes; peers read them with a StackReference.
 FACTS_OUTPUT = "clusterMesh"
@@ -43,6 +45,7 @@ class MeshFacts:
     apiserver_addresses: tuple[str, ...] = ()
     """Where peers reach this cluster's clustermesh-apiserver (empty until it has an LB)."""
     network_id: str | None = None
+    apiserver_port: int = APISERVER_PORT
 
     def to_output(self) -> dict[str, Any]:
         return {"name": self.name, "clusterId": self.cluster_id, "podCidr": str(self.pod_cidr),
@@ -50,7 +53,7 @@ class MeshFacts:
                 "nativeRoutingCidr": (str(self.native_routing_cidr)
                                       if self.native_routing_cidr else None),
                 "apiserverAddresses": list(self.apiserver_addresses),
-                "networkId": self.network_id}
+                "networkId": self.network_id, "apiserverPort": self.apiserver_port}
 
     @classmethod
     def from_output(cls, stack: str, output: Any) -> "MeshFacts":
@@ -67,7 +70,8 @@ class MeshFacts:
                        apiserver_addresses=tuple(str(a) for a in
                                                  output.get("apiserverAddresses") or ()),
                        network_id=(str(output["networkId"]) if output.get("networkId")
-                                   else None))
+                                   else None),
+                       apiserver_port=int(output.get("apiserverPort") or APISERVER_PORT))
         except (KeyError, TypeError, ValueError) as error:
             raise MeshFactsMissing(stack, f"its output {FACTS_OUTPUT} is unreadable "
                                    f"({error})") from error
@@ -169,11 +173,13 @@ def mesh_values(own: MeshFacts, peers: Mapping[str, MeshFacts], service_type: st
     per-peer TLS material (chart values.yaml, clustermesh.config.clusters comment).
     """
     service: dict[str, Any] = {"type": service_type}
+    if service_type == "NodePort":
+        service["nodePort"] = APISERVER_NODE_PORT
     if service_annotations:
         service["annotations"] = dict(service_annotations)
     # A list sorted by name (the dict form is not in every supported chart line); entries are
     # keyed by the peer's cluster name, so adding a peer never shifts what another one means.
-    clusters = [{"name": peer.name, "port": APISERVER_PORT,
+    clusters = [{"name": peer.name, "port": peer.apiserver_port,
                  "ips": list(peer.apiserver_addresses)}
                 for peer in sorted(peers.values(), key=lambda p: p.name)
                 if peer.apiserver_addresses]

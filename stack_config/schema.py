@@ -23,7 +23,8 @@ from stack_config.autoscaling_rules import (
 from stack_config.base import SECRET_KEYS_CONTEXT, DnsLabel, Location, StrictModel
 from stack_config.cilium import CiliumConfig
 from cluster_plan.cilium_values import CiliumValueInputs, deep_merge, helm_values
-from cluster_plan.cluster_mesh import MeshFacts, mesh_values, own_problems
+from cluster_plan.cluster_mesh import (
+    APISERVER_NODE_PORT, APISERVER_PORT, MeshFacts, mesh_values, own_problems)
 from stack_config.errors import KeyedValueError, KeyedValueErrors
 from stack_config.identity import Acknowledgement
 from stack_config.k3s import K3sConfig
@@ -169,7 +170,13 @@ class ClusterSpec(StrictModel):
         mesh = self.cilium.cluster_mesh
         if mesh is None or self.mesh_facts is None:
             return values
-        return deep_merge(mesh_values(self.mesh_facts, {}, mesh.service_type), values)
+        annotations = None
+        if mesh.service_type == "LoadBalancer":
+            # hcloud-ccm provisions a Hetzner LB for the clustermesh-apiserver Service.
+            annotations = {hetzner.LB_NAME: f"{self.cluster_name}-clustermesh",
+                           hetzner.LB_LOCATION: self.location}
+        return deep_merge(mesh_values(self.mesh_facts, {}, mesh.service_type, annotations),
+                          values)
 
     @property
     def mesh_facts(self) -> MeshFacts | None:
@@ -187,7 +194,17 @@ class ClusterSpec(StrictModel):
             native_cidr = IPv4Network(str(native)) if native else None
         except ValueError:
             native_cidr = None  # the chart checks report it with the key
+        addresses: tuple[str, ...] = ()
+        port = APISERVER_PORT
+        if self.cilium.cluster_mesh.service_type == "NodePort":
+            # Peers reach the apiserver's node port on the servers' private addresses (known
+            # before anything exists). A LoadBalancer's address is only known once hcloud-ccm
+            # has created it, so it is not published yet.
+            addresses = tuple(self.address_plan.control_plane(i)
+                              for i in range(self.control_plane.count))
+            port = APISERVER_NODE_PORT
         return MeshFacts(name=str(self.cilium.value("cluster.name", self.cluster_name)),
+                         apiserver_addresses=addresses, apiserver_port=port,
                          cluster_id=cluster_id, pod_cidr=self.k3s.cluster_cidr,
                          node_cidr=self.network.cidr,
                          routing_mode=str(values.get("routingMode", "tunnel")),
