@@ -4,15 +4,21 @@ the key on the stack being changed), and the mesh Helm values the chart checks a
 from __future__ import annotations
 
 import dataclasses
+import json
 from ipaddress import IPv4Network
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from cluster_plan.cluster_mesh import (
     MeshFacts, MeshFactsMissing, mesh_values, own_problems, peer_problems)
 from stack_config import validate_cluster_spec
-from tests.helpers import config_problems, minimal_config
+from stack_config.errors import ConfigError
+from tests.helpers import PROJECT_DIR, config_problems, minimal_config
+from tools.lib.engine import ORGANIZATION, Plan, run_program
+from tools.lib.stack_files import load_stack_config
 from upstream.cilium import DEFAULT_VERSION
 from upstream.cilium_chart import check_helm_values
 
@@ -168,3 +174,77 @@ def test_full_mesh_values_pass_the_chart_checks() -> None:
     # The checks can fail: a mesh id the agent refuses is reported.
     values["cluster"]["id"] = 600
     assert any(f.path == "cluster.id" for f in check_helm_values(values, DEFAULT_VERSION))
+
+
+# -- two stacks planned against each other (offline engine, fake StackReferences) --------------
+
+MESH_DIR = PROJECT_DIR / "examples" / "mesh"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def plan_mesh(stack: str, peers: dict[str, Plan] | None = None,
+              stack_file: Path | None = None) -> Plan:
+    config = load_stack_config(PROJECT_DIR, stack_file or MESH_DIR / f"Pulumi.{stack}.yaml")
+    references = {f"{ORGANIZATION}/{config.project}/{name}":
+                  {key: output.value for key, output in plan.outputs.items()}
+                  for name, plan in (peers or {}).items()}
+    return run_program(PROJECT_DIR, config, stack_references=references)
+
+
+def cilium_values(plan: Plan) -> tuple[dict[str, Any], bool]:
+    [release] = [r for r in plan.by_type(RELEASE) if r.name.endswith("-cilium")]
+    return release.plain_inputs()["values"], "values" in release.secret_input_paths()
+
+
+def mesh_clusters(plan: Plan) -> list[str]:
+    return [c["name"] for c in cilium_values(plan)[0]["clustermesh"]["config"]["clusters"]]
+
+
+@pytest.fixture(scope="module")
+def alone_a() -> Plan:
+    return plan_mesh("mesh-a")
+
+
+def test_first_stack_alone_plans_waits_for_its_peer_and_owns_the_ca(alone_a: Plan) -> None:
+    assert mesh_clusters(alone_a) == []
+    assert any("mesh-b publishes no clusterMesh yet" in w for w in alone_a.warnings())
+    assert alone_a.outputs["clusterMeshCa"].secret
+    assert not alone_a.outputs["clusterMesh"].secret
+    values, secret = cilium_values(alone_a)
+    assert secret, "the release values carry the CA key: they must be secret as a whole"
+    assert values["tls"]["ca"] == alone_a.outputs["clusterMeshCa"].value
+
+
+@pytest.mark.parametrize("first", ["mesh-a", "mesh-b"])
+def test_both_orders_converge_on_one_ca_and_each_other(first: str) -> None:
+    second = "mesh-b" if first == "mesh-a" else "mesh-a"
+    plans = {first: plan_mesh(first)}
+    plans[second] = plan_mesh(second, {first: plans[first]})
+    plans[first] = plan_mesh(first, {second: plans[second]})  # the first stack's second up
+    assert mesh_clusters(plans["mesh-a"]) == ["mesh-b"]
+    assert mesh_clusters(plans["mesh-b"]) == ["mesh-a"]
+    ca_a, ca_b = (cilium_values(plans[s])[0]["tls"]["ca"] for s in ("mesh-a", "mesh-b"))
+    assert ca_a == ca_b
+    # mesh-a sorts first: it owns the CA and publishes it; mesh-b only reads it.
+    assert "clusterMeshCa" in plans["mesh-a"].outputs
+    assert "clusterMeshCa" not in plans["mesh-b"].outputs
+    assert cilium_values(plans["mesh-b"])[0]["clustermesh"]["config"]["clusters"] == [
+        {"name": "mesh-a", "port": 32379, "ips": ["10.1.1.10"]}]
+
+
+def test_ca_key_never_leaves_secrets(alone_a: Plan) -> None:
+    key = alone_a.outputs["clusterMeshCa"].value["key"]
+    for resource in alone_a.resources:
+        assert key not in json.dumps(resource.masked_inputs(), default=str), resource.name
+    plain = {name: out.value for name, out in alone_a.outputs.items() if not out.secret}
+    assert key not in json.dumps(plain, default=str)
+
+
+def test_conflicting_peer_is_refused_naming_the_key_here(tmp_path: Path, alone_a: Plan) -> None:
+    config = yaml.safe_load((MESH_DIR / "Pulumi.mesh-b.yaml").read_text())
+    config["config"]["k3s-hcloud:cilium"]["values"]["cluster"]["id"] = 1
+    stack_file = tmp_path / "Pulumi.mesh-b.yaml"
+    stack_file.write_text(yaml.safe_dump(config))
+    with pytest.raises(ConfigError) as caught:
+        plan_mesh("mesh-b", {"mesh-a": alone_a}, stack_file)
+    assert [p.key for p in caught.value.problems] == ["cilium.values.cluster.id"]
