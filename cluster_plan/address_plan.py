@@ -6,9 +6,11 @@ never moves, renames or replaces another one. In a 10.0.0.0/16 network:
 
     block 0    10.0.0.0/24   Hetzner's. The gateway is the network's first address (10.0.0.1).
                              The rest stays free for addresses Hetzner assigns by itself: load
-                             balancers the cloud controller creates for Services and Gateways, and
-                             anything attached by hand take the lowest free address of the subnet,
-                             so a planned address must never sit down here.
+                             balancers the cloud controller creates for Services and Gateways,
+                             servers the cluster-autoscaler creates (at most
+                             ``upstream.cluster_autoscaler.MAX_AUTOSCALED_SERVERS``), and anything
+                             attached by hand take the lowest free address of the subnet, so a
+                             planned address must never sit down here.
     block 1    10.0.1.0/24   cluster infrastructure:
                                10.0.1.1    bastion (NAT gateway: the route 0.0.0.0/0 points here)
                                10.0.1.2    API load balancer

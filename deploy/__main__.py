@@ -19,12 +19,27 @@ import pulumi
 import pulumi_pulumiservice as service
 
 from delivery_settings import SettingsError, parse_settings
-from in_network_runner import InNetworkRunner
+from in_network_runner import InNetworkRunner, private_api_forward
 
 CLUSTER_PROJECT = "k3s-hcloud"
 # Changes to the deployment program itself or to docs never redeploy clusters.
-CLUSTER_PATHS = ["*.py", "components/**", "stack_config/**", "upstream/**", "requirements.txt",
-                 "Pulumi.yaml"]
+CLUSTER_PATHS = ["*.py", "components/**", "stack_config/**", "cluster_plan/**", "upstream/**",
+                 "requirements.txt", "Pulumi.yaml"]
+
+
+def private_api_commands(api_endpoint: pulumi.Output[str]) -> pulumi.Output[list[str]]:
+    """Deployments run in a container on the agent's host, where 127.0.0.1 is the container:
+    point this run's Kubernetes provider at the private API itself (the stack file's
+    ``access.kubernetesApiServer`` is for a workstation's tunnel). Only this run's working copy
+    changes. Nothing to do for a public endpoint."""
+    def commands(endpoint: str) -> list[str]:
+        forward = private_api_forward(endpoint)
+        if not forward:
+            return []
+        return [f"pulumi config set --path '{CLUSTER_PROJECT}:access.kubernetesApiServer' "
+                f"'https://{forward}'"]
+    return api_endpoint.apply(commands)
+
 
 config = pulumi.Config()
 raw = {key: config.get_object(key) if key in ("stacks", "runnerRelease") else config.get(key)
@@ -42,6 +57,11 @@ agent_tokens: dict[str, pulumi.Output[str]] = {}
 for delivery in settings.stacks:
     stack_name = f"{CLUSTER_PROJECT}-{delivery.stack}"
     token = github_token
+    cluster = None
+    if delivery.runner == "bastion":
+        cluster = pulumi.StackReference(
+            f"{delivery.label}-cluster",
+            stack_name=f"{settings.organization}/{CLUSTER_PROJECT}/{delivery.stack}")
     if settings.path == "pulumi-deployments":
         pool = service.AgentPool(
             delivery.label, name=delivery.label, organization_name=settings.organization,
@@ -69,12 +89,11 @@ for delivery in settings.stacks:
             ),
             operation_context=service.DeploymentSettingsOperationContextArgs(
                 options=service.OperationContextOptionsArgs(skip_intermediate_deployments=True),
+                pre_run_commands=(None if cluster is None else
+                                  private_api_commands(cluster.require_output("apiEndpoint"))),
             ),
         )
-    if delivery.runner == "bastion" and token is not None:
-        cluster = pulumi.StackReference(
-            f"{delivery.label}-cluster",
-            stack_name=f"{settings.organization}/{CLUSTER_PROJECT}/{delivery.stack}")
+    if cluster is not None and token is not None:
         InNetworkRunner(delivery.label, settings, delivery, cluster, token)
 
 pulumi.export("deliveryPath", settings.path)

@@ -8,7 +8,13 @@ import sys
 from pathlib import Path
 
 # The pack shares version/compatibility facts with the program (`upstream/`), one copy only.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Two layouts hold the `policies` package and `upstream/` side by side: the repository (this file
+# in policies/, both beside it in the parent folder) and the published pack that
+# tools/policy_pack.py assembles (this file at the pack's root, both inside it). Use whichever
+# this file is in; nothing outside the pack's folder is read when it is published alone.
+_HERE = Path(__file__).resolve().parent
+_ROOT = _HERE if (_HERE / "upstream").is_dir() else _HERE.parent
+sys.path.insert(0, str(_ROOT))
 
 from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
 

@@ -22,7 +22,13 @@ from stack_config.autoscaling_rules import (
 )
 from stack_config.base import SECRET_KEYS_CONTEXT, DnsLabel, Location, StrictModel
 from stack_config.cilium import CiliumConfig
-from cluster_plan.cilium_values import CiliumValueInputs, deep_merge, helm_values
+from cluster_plan.cilium_values import (
+    K3S_API_PROXY_HOST,
+    K3S_API_PROXY_PORT,
+    CiliumValueInputs,
+    deep_merge,
+    helm_values,
+)
 from cluster_plan.cluster_mesh import (
     APISERVER_NODE_PORT, APISERVER_PORT, MeshFacts, mesh_values, own_problems)
 from stack_config.errors import KeyedValueError, KeyedValueErrors
@@ -40,6 +46,8 @@ EMBEDDED_ETCD_COUNTS = (1, 3, 5)
 # secret: k3s's free-form parts (serverConfig, agentConfig, registries, datastoreEndpoint) and
 # the Cilium release values. Other keys become names, addresses and plain resource inputs.
 SECRET_CARRYING_KEYS = frozenset({"k3s", "cilium"})
+# Loopback names a node resolves to itself (the agent runs with hostNetwork).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 # Names the program uses for its own servers; a worker pool may not take them.
 RESERVED_POOL_NAMES = frozenset({"cp", "control-plane", "bastion"})
 
@@ -372,6 +380,24 @@ class ClusterSpec(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _cilium_reaches_the_k3s_api(self) -> "ClusterSpec":
+        # With kube-proxy gone, the agent dials k8sServiceHost:k8sServicePort itself. On the
+        # loopback only k3s's local API load balancer (6444) listens on every node; 6443 is the
+        # API server, which workers do not run: their Cilium would never become ready.
+        # Ref: https://docs.k3s.io/architecture (agent load balancer)
+        values = self.cilium_helm_values
+        port = str(values.get("k8sServicePort", "")).removesuffix(".0")
+        if str(values.get("k8sServiceHost")) in LOOPBACK_HOSTS and port != str(K3S_API_PROXY_PORT):
+            raise KeyedValueError(
+                "cilium.values.k8sServicePort", f"{port or 'no port'} on "
+                f"{values.get('k8sServiceHost')}: on k3s worker nodes nothing serves the API "
+                f"there; k3s's per-node API load balancer listens on {K3S_API_PROXY_PORT}.",
+                f"remove k8sServiceHost/k8sServicePort (the program sets "
+                f"{K3S_API_PROXY_HOST}:{K3S_API_PROXY_PORT}), or point them at an address that "
+                "serves the API from every node.")
+        return self
+
+    @model_validator(mode="after")
     def _cilium_resources_have_their_feature(self) -> "ClusterSpec":
         # Cilium ignores these resources when the feature is off: refuse instead of silence.
         needs = (("l2AnnouncementPolicies", self.cilium.l2_announcement_policies,
@@ -542,11 +568,33 @@ class ClusterSpec(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _native_routing_uses_node_pod_cidrs(self) -> "ClusterSpec":
+        # hcloud-ccm's route controller routes each node's Kubernetes PodCIDR (spec.podCIDR,
+        # handed out by k3s from k3s.clusterCidr) to that node. Only ipam.mode kubernetes takes
+        # pod addresses from those ranges; cluster-pool and multi-pool hand out addresses no
+        # Hetzner route leads to, so pods on different nodes cannot reach each other.
+        # Ref: hcloud-cloud-controller-manager docs/explanation (routes per node PodCIDR);
+        # Cilium docs network/concepts/ipam/kubernetes.rst
+        line = line_of(self.cilium.version)
+        if line is None:
+            return self
+        values = HelmValues(self.cilium_helm_values, line)
+        mode = values.get("ipam.mode")
+        if values.routing_mode == "native" and mode != "kubernetes":
+            raise KeyedValueError(
+                "cilium.values.ipam.mode", f"'{mode}' hands out pod addresses that no Hetzner "
+                "network route leads to: with native routing, hcloud-ccm routes only each node's "
+                "Kubernetes PodCIDR.", "use ipam.mode: kubernetes (the program's default), or "
+                "cilium.values.routingMode: tunnel.")
+        return self
+
+    @model_validator(mode="after")
     def _pod_range_has_a_block_per_node(self) -> "ClusterSpec":
         mask = _node_cidr_mask(self.k3s.server_config)
         prefix = self.k3s.cluster_cidr.prefixlen
         blocks = 2 ** (mask - prefix) if mask >= prefix else 0
-        nodes = self.control_plane.count + sum(pool.count for pool in self.worker_pools)
+        # Autoscaled pools count at autoscaling.max: every node the autoscaler adds needs a block.
+        nodes = self.control_plane.count + sum(pool.max_size for pool in self.worker_pools)
         if blocks < nodes:
             raise KeyedValueError(
                 "k3s.clusterCidr", f"{self.k3s.cluster_cidr} holds {blocks} /{mask} pod "

@@ -173,7 +173,9 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"aksbyocni.enabled": True, "routingMode": "tunnel", "bpf.masquerade": False,
          "ipv4NativeRoutingCIDR": None}),
     "ipv4NativeRoutingCIDR must be set when routingMode is native": (
-        {"ipv4NativeRoutingCIDR": None}, {}),
+        # The chart checks only an explicit enableIPv4Masquerade: true (the agent also refuses
+        # its default, which our rule covers).
+        {"ipv4NativeRoutingCIDR": None, "enableIPv4Masquerade": True}, {}),
     "ipv6NativeRoutingCIDR must be set when routingMode is native": (
         {"ipv6.enabled": True, "enableIPv6Masquerade": True},
         {"ipv6.enabled": True, "enableIPv6Masquerade": True, "ipv6NativeRoutingCIDR": "fd00::/64"}),
@@ -235,6 +237,16 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
               {**_MESH, "clustermesh.apiserver.tls.auto.enabled": False})
              for part in ("server", "admin", "remote"))]
        for field in ("cert", "key")},
+}
+
+
+# Calls the chart's schema makes unreachable: every value that would reach them is refused by
+# values.schema.json first (a non-integer proxyPort, a clusters value that is neither a list nor a
+# mapping). The chart refuses these cases with its schema error at this path instead.
+SCHEMA_SHADOWED: dict[str, str] = {
+    "standaloneDnsProxy requires dnsProxy.proxyPort to be set to a non-zero value":
+        "/dnsProxy/proxyPort",
+    "unknown type %s for clustermesh.config.clusters": "/clustermesh/config/clusters",
 }
 
 

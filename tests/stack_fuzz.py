@@ -121,10 +121,15 @@ def mutated_config(draw: st.DrawFn, bases: dict[str, dict[str, Any]]) -> dict[st
     return config
 
 
+def stack_file_text(config: dict[str, Any]) -> str:
+    """The stack file for ``config`` (YAML-native scalars unquoted, bytes as !!binary)."""
+    return yaml.dump({"config": config}, Dumper=FuzzDumper, allow_unicode=True)
+
+
 def plan_input(directory: Path, config: dict[str, Any]) -> str:
     """Run one config through the whole input path; 'accepted' or 'refused' (else it raises)."""
     path = directory / "Pulumi.fuzz.yaml"
-    path.write_text(yaml.dump({"config": config}, Dumper=FuzzDumper, allow_unicode=True))
+    path.write_text(stack_file_text(config))
     try:
         stack = load_stack_config(PROJECT_DIR, path)
         prefix = f"{PROJECT}:"

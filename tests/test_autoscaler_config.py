@@ -117,3 +117,14 @@ def test_a_share_too_large_for_spread_is_reported_as_an_advisory() -> None:
         "spread. Raise count or lower max to keep them spread."]
     fits = validate_cluster_spec(stack({**scaled(min=1, max=11), "count": 1}))
     assert not [n for n in fits.advisories() if n.startswith("workerPools[0].autoscaling:")]
+
+
+def test_the_auto_assigned_range_is_block_0_of_the_address_plan_less_the_gateway() -> None:
+    from cluster_plan.address_plan import AUTO_ASSIGN_BLOCK, HOSTS_PER_BLOCK, plan_addresses
+    from upstream.cluster_autoscaler import AUTO_ASSIGNED_HOSTS
+    from upstream.hetzner import NETWORK_GATEWAY_OFFSET
+
+    assert AUTO_ASSIGNED_HOSTS == HOSTS_PER_BLOCK - NETWORK_GATEWAY_OFFSET
+    plan = plan_addresses(validate_cluster_spec(stack()).network.cidr, 1, [])
+    assert plan.block(AUTO_ASSIGN_BLOCK).network_address == plan.network.network_address
+    assert MAX_AUTOSCALED_SERVERS < AUTO_ASSIGNED_HOSTS

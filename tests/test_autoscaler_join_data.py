@@ -105,10 +105,14 @@ def test_k3s_config_is_a_pulumi_agents_config_minus_name_and_address(variant: st
     pulumi_agent = k3s_config.render_config(the_spec, k3s_config.NodePlace(
         "dev-batch-1", "agent", "10.0.9.1", labels=pool.labels,
         taints=[t.k3s_text() for t in pool.taints]), join_url=JOIN)
-    joined = yaml.safe_load(bundled(variant)[paths.CONFIG_FILE].content)
-    assert {k: v for k, v in pulumi_agent.items() if k not in ("node-name", "node-ip")} == joined
-    assert joined["node-taint"] == ["workload=batch:NoSchedule"]
-    assert joined["node-label"] == ["node.kubernetes.io/pool=batch"]
+    entries = bundled(variant)
+    joined = yaml.safe_load(entries[paths.CONFIG_FILE].content)
+    registration = yaml.safe_load(entries[paths.REGISTRATION_DROPIN].content)
+    assert joined == {k: v for k, v in k3s_config.restart_config(pulumi_agent).items()
+                      if k not in ("node-name", "node-ip")}
+    assert registration == k3s_config.registration_config(pulumi_agent) == {
+        "node-label": ["node.kubernetes.io/pool=batch"],
+        "node-taint": ["workload=batch:NoSchedule"]}
 
 
 def test_registries_and_hardening_files_are_the_ssh_bootstraps_files() -> None:
@@ -201,3 +205,24 @@ def test_node_ip_script_fails_loudly_without_a_private_address(tmp_path: Path) -
     result, dropin = run_node_ip(tmp_path, ["198.51.100.7/32", "10.1.0.5/32"])
     assert result.returncode == 1
     assert "no address in 10.0.0.0/16" in result.stderr and not dropin.exists()
+
+
+def test_secret_k3s_settings_reach_autoscaled_nodes_staged_like_on_pulumis_agents() -> None:
+    # With part of `k3s` set --secret, the SSH bootstrap keeps the user's agentConfig and
+    # registries.yaml out of config.yaml and stages them; the join data does the same.
+    secret = validate_cluster_spec(
+        {"clusterName": "dev", "workerPools": [POOL],
+         "k3s": {"agentConfig": {"kubelet-arg": ["max-pods=50"]},
+                 "registries": {"mirrors": {"docker.io": {"endpoint": ["https://m.example"]}}}}},
+        secret_keys=frozenset({"k3s"}))
+    text = join_user_data(secret, secret.worker_pools[0], join_url=JOIN, agent_token=TOKEN,
+                          egress=None)
+    files = {f["path"]: f for f in yaml.safe_load(text)["write_files"]}
+    entries = bundle.decode_file_bundle(files[FILE_BUNDLE]["content"])
+    staged = node_files.user_secret_files(secret, "agent")
+    assert set(staged) == {node_files.USER_DROPIN, node_files.REGISTRIES}
+    for item, content in staged.items():
+        assert entries[item.path].staged_name == item.name
+        assert files[f"{STAGED_SECRETS}/{item.name}"]["content"] == content
+    assert "max-pods=50" in staged[node_files.USER_DROPIN]
+    assert "max-pods=50" not in entries[paths.CONFIG_FILE].content

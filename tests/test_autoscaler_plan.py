@@ -13,7 +13,9 @@ import yaml
 from components.kubernetes import autoscaler
 from tests.helpers import PROJECT_DIR, example_config, write_stack_file
 from tests.sentinels import (AGENT_TOKEN, CLUSTER_TOKEN, HCLOUD_TOKEN, leaks, planted_secrets)
+from tools import plan as plan_cli
 from tools.lib.engine import Plan, RecordedResource, run_program
+from tools.lib.plan_review import review
 from tools.lib.policy_gate import evaluate
 from tools.lib.stack_files import load_stack_config
 
@@ -136,3 +138,35 @@ def test_the_deployment_restarts_when_the_join_data_changes_but_not_from_a_secre
     [other] = changed.by_type(DEPLOYMENT)
     assert other.plain_inputs()["spec"]["template"]["metadata"]["annotations"][
         "k3s-hcloud/cluster-config-sha256"] != digest
+
+
+# -- day 2: what a reviewer is told when a node group goes away -----------------------------------
+def test_plan_diff_flags_a_node_group_the_autoscaler_stops_managing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = example_config("autoscale")
+    del config["k3s-hcloud:workerPools"][2]["autoscaling"]  # batch becomes a fixed pool
+    head = write_stack_file(tmp_path, config, "autoscale")
+    code = plan_cli.main(["--stack-file", str(head),
+                          "--diff", str(PROJECT_DIR / "Pulumi.autoscale.yaml")])
+    out = capsys.readouterr().out
+    assert code == plan_cli.EXIT_OK
+    assert ("DESTRUCTIVE: the cluster-autoscaler stops managing node group 'scale-batch': the "
+            "servers it created (label hcloud/node-group=scale-batch) are not in Pulumi state "
+            "and stay; drain and delete them first (docs/autoscaler.md, Removal)") in out
+    assert "node group 'scale-general'" not in out  # still managed
+
+
+def test_plan_diff_flags_every_node_group_when_autoscaling_goes_away(tmp_path: Path) -> None:
+    config = example_config("autoscale")
+    for pool in config["k3s-hcloud:workerPools"]:
+        pool.pop("autoscaling", None)
+        pool.setdefault("count", 1)
+    after = run_program(PROJECT_DIR, load_stack_config(
+        PROJECT_DIR, write_stack_file(tmp_path, config, "autoscale"), "autoscale"))
+    before = run_program(PROJECT_DIR, load_stack_config(
+        PROJECT_DIR, PROJECT_DIR / "Pulumi.autoscale.yaml", "autoscale"))
+    result = review(before, after)
+    [deleted] = [c for c in result.changes if c.change.type == DEPLOYMENT]
+    assert deleted.change.kind == "delete"
+    groups = [f.reason for f in deleted.flags if "stops managing node group" in f.reason]
+    assert len(groups) == 2 and "'scale-batch'" in groups[0] and "'scale-general'" in groups[1]

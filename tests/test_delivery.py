@@ -93,6 +93,15 @@ def test_pull_requests_get_the_offline_diff_of_each_stack_file_as_a_comment() ->
     assert checkout["with"]["fetch-depth"] == 0  # the base commit's stack files are needed
 
 
+def test_pushes_that_change_the_program_deploy_and_docs_only_changes_do_not() -> None:
+    watched = set(workflow("deploy.yml")[True]["push"]["paths"])
+    # Every package of the program and the pack (bench, tests and tools never run in `up`).
+    packages = {p.parent.name for p in PROJECT_DIR.glob("*/__init__.py")} - {"tests", "tools",
+                                                                           "bench"}
+    assert {f"{package}/**" for package in packages} <= watched
+    assert not any(path.startswith(("docs", "README", "tests")) for path in watched)
+
+
 def test_deploy_workflow_runs_up_on_push_only_on_each_stacks_in_network_runner() -> None:
     deploy = workflow("deploy.yml")
     triggers = deploy[True]  # YAML 1.1 reads the key `on` as True
@@ -173,8 +182,15 @@ def plan_deploy(stack_file: str, cluster_plans: dict[str, Plan],
         return {"agentPoolId": f"pool-id-{args.inputs['name']}",
                 "tokenValue": pulumi.Output.secret(f"{AGENT_POOL_TOKEN}{args.inputs['name']}")}
 
-    monkeypatch.setitem(mock_provider.COMPUTED_OUTPUTS, "pulumi:pulumi:StackReference",
-                        stack_reference)
+    answer = mock_provider.OfflineProviders.new_resource
+
+    def new_resource(self, args):
+        # Each cluster stack's reference is answered by that stack's own offline plan.
+        if args.typ == mock_provider.STACK_REFERENCE:
+            return args.name, {"name": args.name, **stack_reference(args)}
+        return answer(self, args)
+
+    monkeypatch.setattr(mock_provider.OfflineProviders, "new_resource", new_resource)
     monkeypatch.setitem(mock_provider.COMPUTED_OUTPUTS, "pulumiservice:index:AgentPool",
                         agent_pool)
     return run_program(DEPLOY_DIR, config)
@@ -239,9 +255,19 @@ def test_deployments_path_creates_an_agent_pool_and_settings_per_stack(
         assert vcs["provider"] == "github" and vcs["deployCommits"] and vcs["previewPullRequests"]
         assert resource.inputs["sourceContext"]["git"]["branch"] == "refs/heads/main"
         assert f"Pulumi.{resource.inputs['stack']}.yaml" in vcs["paths"]
+        assert {"components/**", "stack_config/**", "cluster_plan/**", "upstream/**"} <= set(
+            vcs["paths"])
         pool = pools[f"k3s-hcloud-{resource.inputs['stack']}"]
         assert resource.inputs["agentPoolId"] == f"pool-id-{pool.inputs['name']}"
         assert pool.urn in resource.property_dependencies["agentPoolId"]
+    # In the agent's container 127.0.0.1 is the container: the private-ha run is pointed at the
+    # private API LB; stacks with a public endpoint (and no bastion agent) are left alone.
+    pre_run = {s.inputs["stack"]: s.inputs["operationContext"].get("preRunCommands")
+               for s in settings}
+    assert pre_run["private-ha"] == ["pulumi config set --path "
+                                     "'k3s-hcloud:access.kubernetesApiServer' "
+                                     "'https://10.4.1.2:6443'"]
+    assert not pre_run["dev"] and not pre_run["gateway"]
     (install,) = plan.by_type(REMOTE_COMMAND)
     assert install.inputs["create"].endswith("install-pulumi-agent.sh")
     assert "stdin" in install.secret_input_paths()
@@ -276,3 +302,15 @@ def test_bad_delivery_settings_name_the_key(key: str, value: Any, message: str) 
     raw = {k.removeprefix("k3s-hcloud-deployments:"): v for k, v in raw.items()} | {key: value}
     with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(".", r"\.")):
         parse_settings(raw)
+
+
+def test_the_bastion_accepts_its_own_loopback_before_rate_limiting_ssh() -> None:
+    # The runner on the bastion reaches the nodes as every deploy does: SSH to the bastion's
+    # public address as the jump host. From the bastion itself that arrives on `lo`; the ruleset
+    # must accept it before the per-source limit of 10 new SSH connections a minute.
+    ruleset = (PROJECT_DIR / "components" / "infrastructure" / "files" / "bastion.nft").read_text()
+    chain = ruleset.split("chain input {", 1)[1].split("\n    }", 1)[0]
+    rules = [line.strip() for line in chain.splitlines() if line.strip()]
+    loopback = rules.index("iif lo accept")
+    first_ssh = next(i for i, rule in enumerate(rules) if "dport 22" in rule)
+    assert loopback < first_ssh

@@ -91,8 +91,9 @@ def test_each_server_step_waits_for_a_snapshot_named_after_it(planned: Plan) -> 
         assert inputs["create"].endswith(" etcd-snapshot.sh")
         # A version change, a replaced server, a changed etcd configuration: each re-runs it.
         assert inputs["triggers"][0] == "v1.35.3+k3s1" and len(inputs["triggers"]) == 3
-        # The etcd-config digest covers the S3 keys, so the triggers stay secret.
-        assert "triggers" in snapshot.secret_input_paths()
+        # The etcd-config digest covers the S3 keys: it stays secret, the rest is readable.
+        assert "triggers[2]" in snapshot.secret_input_paths()
+        assert "triggers[0]" not in snapshot.secret_input_paths()
         # On the first server, whose etcd holds the data whichever server is replaced.
         assert inputs["connection"]["host"] == first_host
         assert S3_SECRET_KEY not in json.dumps(inputs)
@@ -166,3 +167,13 @@ def test_a_stack_with_s3_snapshots_plans_cleanly_with_every_secret_secret(
         assert written
         for path in written:
             assert leaks(path.read_text(errors="replace")) == [], path
+
+
+def test_the_registered_snapshot_command_runs_on_a_server(planned: Plan, tmp_path: Path) -> None:
+    from tests.fake_etcd import etcd_server, snapshots
+
+    line = command(planned, "prod-cp-2-etcd-snapshot").plain_inputs()["create"]
+    node = etcd_server(tmp_path / "cp-1")
+    result = node.run_command_line(line, SNAPSHOT_INTERVAL="0")
+    assert result.returncode == 0, result.stderr
+    assert snapshots(node) == ["before-prod-cp-2-v1-35-3-k3s1-node-1764480000"]

@@ -177,3 +177,31 @@ def test_an_unwritable_markdown_file_exits_1_without_traceback(tmp_path: Path, c
     target = tmp_path / "missing-dir" / "comment.md"
     assert plan_cli.main(["--stack", "dev", "--markdown", str(target)]) == plan_cli.EXIT_CONFIG
     assert f"error: cannot write {target}" in capsys.readouterr().err
+
+
+def test_autoscaled_pools_show_what_the_autoscaler_may_add_even_with_no_servers_yet() -> None:
+    pools = {p.name: p for p in summarize(plan_example("autoscale")).pools}
+    assert (pools["batch"].count, pools["batch"].server_type, pools["batch"].autoscaled) == (
+        0, "cax21", (0, 5))
+    assert (pools["general"].count, pools["general"].autoscaled) == (2, (0, 4))
+    assert pools["system"].autoscaled is None
+
+
+def test_json_with_diff_carries_the_change_with_secrets_masked(tmp_path: Path, capsys) -> None:
+    import json
+
+    base_config, head_config = example_config("dev"), example_config("dev")
+    base_config["hcloud:token"] = HCLOUD_TOKEN + "Old"
+    head_config["hcloud:token"] = HCLOUD_TOKEN + "New"
+    head_config["k3s-hcloud:workerPools"][0]["count"] = 3
+    base = write_stack_file(tmp_path, base_config, "dev")
+    (tmp_path / "head").mkdir()
+    head = write_stack_file(tmp_path / "head", head_config, "dev")
+    assert plan_cli.main(["--stack-file", str(head), "--diff", str(base), "--json"]) == 0
+    text = capsys.readouterr().out
+    diff = json.loads(text)["diff"]
+    assert diff["counts"]["create"] >= 2
+    provider = next(c for c in diff["changes"] if c["type"] == "pulumi:providers:hcloud")
+    assert provider["values"] == [{"path": "token", "before": "[secret]",
+                                   "after": "[secret] (changed)", "lineDiff": []}]
+    assert leaks(text) == []

@@ -58,3 +58,22 @@ def test_user_config_stays_in_config_yaml_when_nothing_is_secret(tmp_path: Path)
     files = decode_file_bundle(commands(plan)["dev-cp-1-k3s"].plain_inputs()["stdin"])
     assert yaml.safe_load(files[paths.CONFIG_FILE].content)["etcd-snapshot-retention"] == 7
     assert paths.USER_SECRETS_DROPIN not in files
+
+
+def test_autoscaled_nodes_get_the_same_secret_drop_in() -> None:
+    from components.bootstrap import node_files
+    from components.bootstrap.join_user_data import join_cloud_config
+    from stack_config import validate_cluster_spec
+
+    spec = validate_cluster_spec(
+        {"clusterName": "dev", "workerPools": [{"name": "w", "autoscaling": {"min": 0, "max": 3}}],
+         "k3s": {"agentConfig": {"node-label": ["tier=web"], "vpn-auth": "secret-auth-key"}}},
+        secret_keys=frozenset({"k3s"}))
+    cloud = join_cloud_config(spec, spec.worker_pools[0], join_url="https://10.0.0.2:6443",
+                              agent_token="K10abc::node:pw", egress=None)
+    files = {f["path"]: f["content"] for f in cloud["write_files"]}
+    staged = files[f"/var/lib/k3s-hcloud/secrets/{node_files.USER_DROPIN.name}"]
+    assert yaml.safe_load(staged) == {"node-label+": ["tier=web"], "vpn-auth": "secret-auth-key"}
+    inline = [base64.b64decode(line.split("inline:")[1]).decode(errors="replace")
+              for line in files["/var/lib/k3s-hcloud/join-bundle"].splitlines() if "inline:" in line]
+    assert inline and not any("secret-auth-key" in text for text in inline)

@@ -32,7 +32,7 @@ from tools.lib.engine import SECRET_MASK, Plan, mask_secrets, run_program  # noq
 from tools.lib.machine_files import write_machine_files  # noqa: E402
 from tools.lib.diagram import render_svg  # noqa: E402
 from tools.lib.plan_report import render_summary_markdown, render_summary_text, summarize  # noqa: E402, E501
-from tools.lib.plan_review import Review, render_markdown, review  # noqa: E402
+from tools.lib.plan_review import Review, render_markdown, review, review_to_json  # noqa: E402
 from tools.lib.plan_review import render_text as render_review_text  # noqa: E402
 from tools.lib.policy_gate import Violation, evaluate, load_pack_config  # noqa: E402
 from tools.lib.stack_files import StackFileError, load_stack_config  # noqa: E402
@@ -289,7 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
         return EXIT_CONFIG
     if args.json:
-        print(json.dumps(plan_to_json(plan, violations), indent=2, sort_keys=True, default=str))
+        document = plan_to_json(plan, violations)
+        if change is not None:
+            document["diff"] = review_to_json(change)
+        print(json.dumps(document, indent=2, sort_keys=True, default=str))
     elif change is not None:
         print(render_review_text(change, str(args.diff)))
         print()

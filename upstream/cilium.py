@@ -10,8 +10,10 @@ Ref: Cilium docs network/servicemesh/gateway-api/gateway-api.rst (Gateway API CR
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, Mapping
 
@@ -53,14 +55,21 @@ class GatewayApiBundle:
         # Ref: https://gateway-api.sigs.k8s.io/guides/#installing-gateway-api (release assets)
         return f"{_GATEWAY_API_RELEASES}/{self.version}/{self.channel}-install.yaml"
 
+    conformance_tested: tuple[str, ...] = ()
+    """Gateway API releases a Cilium release of this line passed core conformance with, per
+    upstream's reports (``upstream/cilium_charts/gateway-api-conformance.json``)."""
+
     def accepts(self, tag: str) -> bool:
         """Whether CRDs of Gateway API release ``tag`` fit the Cilium line of this bundle.
 
-        Same minor release: patch releases only fix bugs, while each minor moves kinds between
-        versions and channels (v1.5 serves TLSRoute and ReferenceGrant as v1 and drops the
-        v1alpha2 TLSRoute Cilium ≤ 1.19 reads; domain notes §2).
+        Same minor release as the bundle, or as a release the line passed conformance with:
+        patch releases only fix bugs, while each minor moves kinds between versions and channels
+        (v1.5 serves TLSRoute and ReferenceGrant as v1 and drops the v1alpha2 TLSRoute Cilium
+        ≤ 1.19 reads; domain notes §2).
         """
-        return _minor_of(tag) is not None and _minor_of(tag) == _minor_of(self.version)
+        minor = _minor_of(tag)
+        return minor is not None and minor in {_minor_of(t)
+                                               for t in (self.version, *self.conformance_tested)}
 
 
 def _minor_of(tag: str) -> tuple[int, int] | None:
@@ -147,25 +156,46 @@ _V2_RESOURCES = MappingProxyType({
     "CiliumEgressGatewayPolicy": "cilium.io/v2",
 })
 
+_CONFORMANCE_REPORTS = Path(__file__).resolve().parent / "cilium_charts" / \
+    "gateway-api-conformance.json"
+
+
+def _conformance_tested(minor: str) -> tuple[str, ...]:
+    """Gateway API tags Cilium ``minor`` (its releases and pre-releases, not ``main``) passed
+    core conformance with. Ref: kubernetes-sigs/gateway-api conformance/reports/."""
+    reports = json.loads(_CONFORMANCE_REPORTS.read_text())["reports"]
+    prefix = re.compile(rf"^{re.escape(minor)}(\.|$)")
+    return tuple(sorted({r["gatewayAPIVersion"] for r in reports
+                         if prefix.match(r["cilium"]) and r["corePassed"]}))
+
+
+def _bundle(version: str, channel: Literal["standard", "experimental"],
+            required_kinds: tuple[tuple[str, str], ...], min_kubernetes: tuple[int, int],
+            minor: str) -> GatewayApiBundle:
+    return GatewayApiBundle(version, channel, required_kinds, min_kubernetes,
+                            conformance_tested=_conformance_tested(minor))
+
+
 SUPPORTED_LINES: dict[str, CiliumLine] = {
     "1.18": CiliumLine(
         "1.18", "1.18.12", ((1, 30), (1, 33)),
-        GatewayApiBundle("v1.2.0", "standard", _CORE_KINDS + (("ReferenceGrant", "v1beta1"),),
-                         (1, 26)),
+        _bundle("v1.2.0", "standard", _CORE_KINDS + (("ReferenceGrant", "v1beta1"),), (1, 26),
+                "1.18"),
         _V2_RESOURCES, _defaults(**{"nodePort.enabled": False}),
         gateway_accepts_node_port=True),
     "1.19": CiliumLine(
         "1.19", "1.19.6", ((1, 31), (1, 34)),
-        # v1.3.0 per the 1.19 docs; v1.4.1 is reported but not verified here (domain notes §2).
-        GatewayApiBundle("v1.3.0", "standard", _CORE_KINDS + (("ReferenceGrant", "v1beta1"),),
-                         (1, 26)),
+        # v1.3.0 per the 1.19 docs; upstream's conformance report has 1.19.0-pre.2 passing
+        # v1.4.0, which the CRD policy therefore accepts too.
+        _bundle("v1.3.0", "standard", _CORE_KINDS + (("ReferenceGrant", "v1beta1"),), (1, 26),
+                "1.19"),
         _V2_RESOURCES, _defaults()),
     "1.20": CiliumLine(
         "1.20", "1.20.0", ((1, 33), (1, 36)),
-        GatewayApiBundle("v1.6.0", "standard",
-                         _CORE_KINDS + (("TLSRoute", "v1"), ("ReferenceGrant", "v1"),
-                                        ("BackendTLSPolicy", "v1")),
-                         (1, 31)),
+        _bundle("v1.6.0", "standard",
+                _CORE_KINDS + (("TLSRoute", "v1"), ("ReferenceGrant", "v1"),
+                               ("BackendTLSPolicy", "v1")),
+                (1, 31), "1.20"),
         _V2_RESOURCES, _defaults(),
         routing_modes=("native", "tunnel", "hybrid"),
         gateway_forces_socket_lb_host_namespace_only=True),

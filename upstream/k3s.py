@@ -45,11 +45,13 @@ CRITICAL_SERVER_KEYS = frozenset({
 # -- config.yaml keys ------------------------------------------------------------------------------
 # k3s reads config.yaml keys as its CLI flags (pkg/configfilearg): a key may be a flag's short
 # alias, and ``key+: value`` appends to a repeatable flag set earlier (config.yaml.d drop-ins).
-# Short aliases as registered in pkg/cli/cmds/server.go and agent.go ("name,alias" in urfave/cli),
-# read 2026-11-30 through the code search (github.com/k3s-io/k3s; the repository is too large to
-# mirror here and the Go module proxy does not serve it, so this is transcribed, not generated).
+# Short aliases as registered in pkg/cli/cmds/{server,agent,config,log}.go ("name,alias" or
+# Aliases in urfave/cli), read 2026-11-30 through the code search (github.com/k3s-io/k3s; the
+# repository is too large to mirror here and the Go module proxy does not serve it).
+# tools/k3s_flags.py regenerates this from a k3s checkout (tests/test_k3s_flags.py, K3S_SOURCE).
 FLAG_ALIASES: dict[str, str] = {
     "c": "config",
+    "l": "log",
     "d": "data-dir",
     "t": "token",
     "s": "server",

@@ -39,15 +39,11 @@ from components.bootstrap.bundle import StagedFile
 from components.bootstrap.connection import node_connection
 from components.bootstrap.join_tokens import join_tokens, secure_token
 from components.bootstrap.node import K3sNode, NodeBootstrap
-from components.bootstrap.registries import registries_yaml
 from components.bootstrap.remote_script import remote_script
-from components.handles import ApiEndpoint, NodeHandle, SshAccess
+from components.handles import ApiEndpoint, NodeHandle, Role, SshAccess
 from stack_config import ClusterSpec
 
 BOOTSTRAP_TYPE = "k3s-hcloud:bootstrap:K3sBootstrap"
-# Names of staged secrets (stage-secrets.sh) beside the tokens and the datastore drop-in.
-USER_DROPIN = "k3s-user.yaml"
-REGISTRIES = "registries.yaml"
 READER_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m")
 
 
@@ -85,18 +81,11 @@ class K3sBootstrap(pulumi.ComponentResource):
         datastore = (pulumi.Output.secret(spec.k3s.datastore_endpoint)
                      if spec.k3s.datastore_endpoint is not None else None)
         upgrades_by_controller = spec.addons.system_upgrade_controller.enabled
-        # With part of `k3s` set --secret, registries.yaml may hold it too: stage it as a secret.
-        registries_secret = spec.is_secret("k3s")
-        registries = registries_yaml(spec.k3s)
+        registries_secret = node_files.registries_staged(spec)
 
-        def user_secrets(role: str) -> dict[str, pulumi.Input[str]]:
-            parts: dict[str, pulumi.Input[str]] = {}
-            dropin = k3s_config.user_secret_dropin(spec, role)
-            if dropin is not None:
-                parts[USER_DROPIN] = dropin
-            if registries_secret:
-                parts[REGISTRIES] = registries
-            return parts
+        def user_secrets(role: Role) -> dict[str, pulumi.Input[str]]:
+            return {staged.name: content
+                    for staged, content in node_files.user_secret_files(spec, role).items()}
 
         snapshot_credentials = etcd_snapshots.credentials_dropin(spec)
 
@@ -115,10 +104,7 @@ class K3sBootstrap(pulumi.ComponentResource):
                     staged.append(StagedFile(paths.DATASTORE_DROPIN, "datastore.yaml"))
                 if snapshot_credentials is not None:
                     staged.append(StagedFile(paths.ETCD_S3_DROPIN, "etcd-s3.yaml"))
-            if k3s_config.user_secret_dropin(spec, node.role) is not None:
-                staged.append(StagedFile(paths.USER_SECRETS_DROPIN, USER_DROPIN))
-            if registries_secret:
-                staged.append(StagedFile(paths.REGISTRIES_FILE, REGISTRIES))
+            staged += list(node_files.user_secret_files(spec, node.role))
             return NodeBootstrap(
                 handle=node, k3s_version=spec.k3s.version, config=config,
                 files=node_files.plain_files(spec, node.role,

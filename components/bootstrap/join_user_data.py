@@ -4,9 +4,10 @@ Assembled from the same code as the nodes Pulumi creates, so the two cannot drif
 - the base cloud-config of every k3s node (``infrastructure/cloud_init.node_cloud_config``): sshd
   key-only hardening, the systemd-networkd drop-in Cilium needs on Ubuntu, and in private mode
   the default route via the network gateway and Hetzner's resolvers;
-- the agent's ``config.yaml`` from ``k3s_config.render_config`` (kubelet args, labels, taints,
-  hardening flags, the join URL), without node-name (k3s takes the hostname, which is the server
-  name) and node-ip (``scripts/write-node-ip.sh`` finds the private address at boot);
+- the agent's ``config.yaml`` from ``k3s_config.render_config`` (kubelet args, hardening flags,
+  the join URL; labels and taints in the same registration drop-in), without node-name (k3s
+  takes the hostname, which is the server name) and node-ip (``scripts/write-node-ip.sh`` finds
+  the private address at boot);
 - the other managed files from ``node_files.plain_files`` (registries.yaml with the embedded
   mirror's entries, the hardening sysctls);
 - the same ``scripts/apply-k3s.sh`` and the same file bundle format installing the same pinned
@@ -55,17 +56,27 @@ def agent_config(spec: ClusterSpec, pool: WorkerPoolConfig, join_url: str) -> di
 
 def join_cloud_config(spec: ClusterSpec, pool: WorkerPoolConfig, *, join_url: str,
                       agent_token: str, egress: PrivateEgress | None) -> dict[str, Any]:
-    config_yaml = k3s_config.config_yaml(agent_config(spec, pool, join_url))
+    config = agent_config(spec, pool, join_url)
+    # Split as the SSH bootstrap splits it: labels and taints in the registration drop-in.
+    config_yaml = k3s_config.config_yaml(k3s_config.restart_config(config))
+    registration = k3s_config.registration_config(config)
+    # Staged exactly as the SSH bootstrap stages an agent's secrets (the same names and paths).
+    secrets = {node_files.AGENT_TOKEN: agent_token, **node_files.user_secret_files(spec, "agent")}
     file_bundle = bundle.encode_file_bundle(
-        [bundle.NodeFile(paths.CONFIG_FILE, config_yaml), *node_files.plain_files(spec, "agent")],
-        [node_files.AGENT_TOKEN])
+        [bundle.NodeFile(paths.CONFIG_FILE, config_yaml),
+         *([bundle.NodeFile(paths.REGISTRATION_DROPIN, k3s_config.config_yaml(registration))]
+           if registration else []),
+         *node_files.plain_files(spec, "agent",
+                                 registries_staged=node_files.registries_staged(spec))],
+        list(secrets))
     base = cloud_init.node_cloud_config(None, ubuntu=is_ubuntu_image(pool.image), egress=egress)
     files = [
         *base["write_files"],
         _file(APPLY_SCRIPT, (SCRIPTS_DIR / "apply-k3s.sh").read_text(), "0700"),
         _file(NODE_IP_SCRIPT, (SCRIPTS_DIR / "write-node-ip.sh").read_text(), "0700"),
         _file(FILE_BUNDLE, file_bundle, "0600"),
-        _file(f"{STAGED_SECRETS}/{node_files.AGENT_TOKEN.name}", agent_token, "0600"),
+        *(_file(f"{STAGED_SECRETS}/{staged.name}", content, "0600")
+          for staged, content in secrets.items()),
     ]
     apply_env = {
         "K3S_ROLE": "agent",

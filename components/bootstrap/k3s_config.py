@@ -190,6 +190,20 @@ def user_secret_dropin(spec: ClusterSpec, role: Role) -> str | None:
     return config_yaml(dropin)
 
 
+# k3s applies these only when a node registers; on a running node the metadata step sets them.
+REGISTRATION_ONLY_KEYS = ("node-label", "node-taint")
+
+
+def restart_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """config.yaml: everything k3s restarts for (the registration-only keys go elsewhere)."""
+    return {key: value for key, value in config.items() if key not in REGISTRATION_ONLY_KEYS}
+
+
+def registration_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The registration drop-in (``paths.REGISTRATION_DROPIN``): labels and taints."""
+    return {key: config[key] for key in REGISTRATION_ONLY_KEYS if key in config}
+
+
 def merge_extra(config: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     """Add the user's extra keys; a repeatable flag the program also sets gets both values."""
     merged = dict(config)

@@ -57,8 +57,6 @@ METADATA_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m")
 
 ROLLOUT = ("drain", "k3s", "uncordon")
 """The steps of a change that restarts k3s on a node, in order (resource name suffixes)."""
-# k3s applies these only when a node registers; on a running node the metadata step sets them.
-REGISTRATION_ONLY_KEYS = ("node-label", "node-taint")
 
 
 @dataclass(frozen=True)
@@ -87,15 +85,6 @@ class NodeBootstrap:
         return self.handle.role
 
 
-def restart_config(config: dict) -> dict:
-    """config.yaml: everything k3s restarts for (the registration-only keys go elsewhere)."""
-    return {key: value for key, value in config.items() if key not in REGISTRATION_ONLY_KEYS}
-
-
-def registration_config(config: dict) -> dict:
-    return {key: config[key] for key in REGISTRATION_ONLY_KEYS if key in config}
-
-
 class K3sNode(pulumi.ComponentResource):
     drain: command.remote.Command
     k3s: command.remote.Command
@@ -109,9 +98,10 @@ class K3sNode(pulumi.ComponentResource):
                  membership_after: Sequence[pulumi.Resource] = (),
                  boot_after: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        config_yaml = node.config.apply(lambda c: k3s_config.config_yaml(restart_config(c)))
+        config_yaml = node.config.apply(
+            lambda c: k3s_config.config_yaml(k3s_config.restart_config(c)))
         registration_yaml = node.config.apply(
-            lambda c: k3s_config.config_yaml(registration_config(c)))
+            lambda c: k3s_config.config_yaml(k3s_config.registration_config(c)))
         registries = next((f.content for f in node.files if f.path == paths.REGISTRIES_FILE), None)
         # Also registered as outputs: a stack policy in a real preview sees outputs, not props.
         described = {

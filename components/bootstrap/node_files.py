@@ -7,7 +7,7 @@ cluster-autoscaler creates (``join_user_data.py``).
 
 from __future__ import annotations
 
-from components.bootstrap import hardening, paths
+from components.bootstrap import hardening, k3s_config, paths
 from components.bootstrap.bundle import NodeFile, StagedFile
 from components.bootstrap.registries import registries_yaml
 from components.handles import Role
@@ -15,6 +15,13 @@ from stack_config import ClusterSpec
 
 AGENT_TOKEN = StagedFile(paths.AGENT_TOKEN_FILE, "agent-token")
 """Every node holds the agent token; only servers also hold the cluster token."""
+USER_DROPIN = StagedFile(paths.USER_SECRETS_DROPIN, "k3s-user.yaml")
+REGISTRIES = StagedFile(paths.REGISTRIES_FILE, "registries.yaml")
+
+
+def registries_staged(spec: ClusterSpec) -> bool:
+    """With part of ``k3s`` set --secret, registries.yaml may hold it: it travels as a secret."""
+    return spec.is_secret("k3s")
 
 
 def plain_files(spec: ClusterSpec, role: Role, *, registries_staged: bool = False) -> list[NodeFile]:
@@ -26,3 +33,15 @@ def plain_files(spec: ClusterSpec, role: Role, *, registries_staged: bool = Fals
     registries = [] if registries_staged else [NodeFile(paths.REGISTRIES_FILE,
                                                         registries_yaml(spec.k3s))]
     return [*registries, *hardening.node_files(spec.k3s.hardening, role)]
+
+
+def user_secret_files(spec: ClusterSpec, role: Role) -> dict[StagedFile, str]:
+    """The secret files of a role besides tokens and datastore: the user's serverConfig /
+    agentConfig drop-in and registries.yaml, when part of ``k3s`` is secret."""
+    files: dict[StagedFile, str] = {}
+    dropin = k3s_config.user_secret_dropin(spec, role)
+    if dropin is not None:
+        files[USER_DROPIN] = dropin
+    if registries_staged(spec):
+        files[REGISTRIES] = registries_yaml(spec.k3s)
+    return files

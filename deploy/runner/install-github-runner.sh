@@ -16,6 +16,7 @@
 #                   digest GitHub publishes for the release asset is used)
 #   API_FORWARD     optional host:port of the private Kubernetes API; served on 127.0.0.1:6443
 #                   so the stack's kubeconfig override (access.kubernetesApiServer) works here
+#   RUNNER_ROOT     prefixes every path this script writes (tests only)
 set -euo pipefail
 umask 077
 
@@ -25,10 +26,11 @@ umask 077
 : "${RUNNER_VERSION:?RUNNER_VERSION is required}"
 API_FORWARD="${API_FORWARD:-}"
 
+readonly root="${RUNNER_ROOT:-}"
 readonly runner_user="k3s-deploy"
 readonly runner_home="/var/lib/k3s-deploy"
-readonly runner_dir="${runner_home}/actions-runner"
-readonly unit_dir="/etc/systemd/system"
+readonly runner_dir="${root}${runner_home}/actions-runner"
+readonly unit_dir="${root}/etc/systemd/system"
 
 IFS= read -r token || true
 if [[ -z "${token:-}" ]]; then
@@ -49,7 +51,8 @@ apt-get install -y -qq --no-install-recommends ca-certificates curl python3 pyth
 if ! id -u "$runner_user" >/dev/null 2>&1; then
   useradd --system --home-dir "$runner_home" --create-home --shell /usr/sbin/nologin "$runner_user"
 fi
-install -d -o "$runner_user" -g "$runner_user" -m 0750 "$runner_home" "$runner_dir"
+install -d -o "$runner_user" -g "$runner_user" -m 0750 "${root}${runner_home}" "$runner_dir"
+install -d -m 0755 "$unit_dir"
 
 tarball="actions-runner-linux-${arch}-${RUNNER_VERSION}.tar.gz"
 marker="${runner_dir}/.k3s-hcloud-release-${RUNNER_VERSION}"
@@ -101,8 +104,8 @@ After=network-online.target
 [Service]
 User=${runner_user}
 Group=${runner_user}
-WorkingDirectory=${runner_dir}
-ExecStart=${runner_dir}/run.sh
+WorkingDirectory=${runner_home}/actions-runner
+ExecStart=${runner_home}/actions-runner/run.sh
 Environment=HOME=${runner_home}
 Environment=RUNNER_TOOL_CACHE=${runner_home}/toolcache
 Restart=always

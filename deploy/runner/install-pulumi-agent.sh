@@ -11,7 +11,8 @@
 # stdin: the agent pool's access token (secret). Written once, 0600, into the agent's config
 #   file with shell builtins only; never an argument, never in the output.
 # Environment (plain): AGENT_VERSION (e.g. 1.4.1); AGENT_SHA256_X64 / AGENT_SHA256_ARM64
-#   (optional: else the release's checksums.txt); API_FORWARD (optional address:port, see install-github-runner.sh).
+#   (optional: else the release's checksums.txt); AGENT_ROOT prefixes every path this script
+#   writes (tests only); API_FORWARD (optional address:port, see install-github-runner.sh).
 set -euo pipefail
 umask 077
 
@@ -19,9 +20,11 @@ umask 077
 API_FORWARD="${API_FORWARD:-}"
 
 readonly agent_user="k3s-deploy-agent"
+readonly root="${AGENT_ROOT:-}"
+# Paths as the agent sees them; written under ${root}.
 readonly agent_home="/var/lib/k3s-deploy-agent"
 readonly agent_dir="${agent_home}/customer-managed-deployment-agent"
-readonly unit_dir="/etc/systemd/system"
+readonly unit_dir="${root}/etc/systemd/system"
 
 IFS= read -r token || true
 if [[ ! "${token:-}" =~ ^[A-Za-z0-9_-]+$ ]]; then
@@ -44,11 +47,12 @@ if ! id -u "$agent_user" >/dev/null 2>&1; then
 fi
 # Docker access is root-equivalent on this host: this user must run nothing but the agent.
 usermod -aG docker "$agent_user"
-install -d -o "$agent_user" -g "$agent_user" -m 0750 "$agent_home"
+install -d -o "$agent_user" -g "$agent_user" -m 0750 "${root}${agent_home}"
+install -d -m 0755 "$unit_dir"
 
 tarball="customer-managed-deployment-agent-v${AGENT_VERSION}-linux-${arch}.tar.gz"
 release="https://github.com/pulumi/customer-managed-deployment-agent/releases/download/v${AGENT_VERSION}"
-marker="${agent_home}/.k3s-hcloud-release-${AGENT_VERSION}"
+marker="${root}${agent_home}/.k3s-hcloud-release-${AGENT_VERSION}"
 if [[ ! -f "$marker" ]]; then
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
@@ -65,13 +69,13 @@ if [[ ! -f "$marker" ]]; then
     exit 1
   fi
   echo "${expected}  ${work}/${tarball}" | sha256sum --check --quiet -
-  rm -rf "$agent_dir"
-  tar -xzf "${work}/${tarball}" -C "$agent_home"
-  chown -R "${agent_user}:${agent_user}" "$agent_dir"
+  rm -rf "${root}${agent_dir}"
+  tar -xzf "${work}/${tarball}" -C "${root}${agent_home}"
+  chown -R "${agent_user}:${agent_user}" "${root}${agent_dir}"
   touch "$marker"
 fi
 
-config="${agent_dir}/pulumi-deployment-agent.yaml"
+config="${root}${agent_dir}/pulumi-deployment-agent.yaml"
 {
   printf 'token: "%s"\n' "$token"
   printf 'service_url: https://api.pulumi.com\n'

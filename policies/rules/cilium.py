@@ -97,8 +97,8 @@ l2_announcements_need_kpr = chart_rule_policy(
 valid_enums = chart_rule_policy(
     "cilium-values-valid-enums",
     "Every value has the type and value the chart's values.schema.json allows and passes the "
-    "chart's own template checks (Helm refuses to install otherwise); loadBalancer.mode, dsrDispatch, algorithm, acceleration, "
-    "tunnelProtocol, routingMode and kubeProxyReplacement hold values Cilium accepts.",
+    "chart's own template checks (Helm refuses to install otherwise); loadBalancer.mode, "
+    "dsrDispatch, algorithm, acceleration, tunnelProtocol, routingMode and kubeProxyReplacement hold values Cilium accepts.",
     (VALUES_SCHEMA_RULE, CHART_TEMPLATES_RULE, "enumerations", "kube-proxy-replacement-boolean"),
     severity=Severity.HIGH,
     remediation="Use one of the values the message lists; write booleans and numbers without "

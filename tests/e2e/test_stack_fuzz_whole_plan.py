@@ -7,10 +7,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, event, given, settings
 
-from tests.stack_fuzz import example_configs, mutated_config
+from tests.stack_fuzz import example_configs, mutated_config, stack_file_text
 from tools import plan as plan_cli
 
 BASES = example_configs()
@@ -24,7 +23,7 @@ def test_a_mutated_stack_never_makes_the_plan_exit_3(config: dict,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     with tempfile.TemporaryDirectory() as directory:
         stack_file = Path(directory) / "Pulumi.fuzz.yaml"
-        stack_file.write_text(yaml.safe_dump({"config": config}, allow_unicode=True))
+        stack_file.write_text(stack_file_text(config))
         code = plan_cli.main(["--stack-file", str(stack_file)])
     output = capsys.readouterr()
     event(f"exit {code}")

@@ -123,6 +123,8 @@ def _marker_id(colour: str) -> str:
 def _pool_lines(pool: PoolSummary) -> list[str]:
     lines = [f"{pool.count} × {pool.server_type} · {', '.join(pool.locations)}",
              "public IPv4 (firewalled)" if pool.public else "private network only"]
+    if pool.autoscaled:
+        lines.append(f"autoscaler adds {pool.autoscaled[0]}–{pool.autoscaled[1]} nodes")
     if pool.node_labels:
         lines.append("labels: " + ", ".join(pool.node_labels))
     if pool.node_taints:

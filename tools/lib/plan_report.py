@@ -18,7 +18,7 @@ address plan and are the real ones. Pure: no Pulumi calls.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -35,6 +35,8 @@ K3S_NODE = "k3s-hcloud:bootstrap:K3sNode"
 K3S_BOOTSTRAP = "k3s-hcloud:bootstrap:K3sBootstrap"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+AUTOSCALER_NODES_FLAG = "--nodes="
 CONTROL_PLANE_POOL = "control-plane"
 BASTION_ROLE = "bastion"
 CCM_LB_ANNOTATION = "load-balancer.hetzner.cloud/"
@@ -59,6 +61,8 @@ class PoolSummary:
     node_labels: tuple[str, ...] = ()
     node_taints: tuple[str, ...] = ()
     private_addresses: tuple[str, ...] = ()
+    autoscaled: tuple[int, int] | None = None
+    """How many nodes the cluster-autoscaler may add beyond ``count`` (min, max)."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,10 @@ def summarize(plan: Plan) -> ClusterSummary:
     cluster = next((r for r in plan.resources if r.type == "k3s-hcloud:index:K3sCluster"), None)
     cluster_inputs = cluster.plain_inputs() if cluster else {}
     servers = plan.by_type(SERVER)
-    pools = _pools(plan, [s for s in servers if _label(s, "role") != BASTION_ROLE])
+    pools = _with_autoscaling(
+        _pools(plan, [s for s in servers if _label(s, "role") != BASTION_ROLE]),
+        _autoscaler_groups(plan, str(cluster_inputs.get("clusterName", plan.stack))),
+        public=not cluster_inputs.get("privateOnly", False))
     bastions = _pools(plan, [s for s in servers if _label(s, "role") == BASTION_ROLE])
     endpoint = plan.outputs.get("apiEndpoint")
     return ClusterSummary(
@@ -167,17 +174,52 @@ def _pools(plan: Plan, servers: list[RecordedResource]) -> list[PoolSummary]:
     return sorted(summaries, key=lambda p: (p.name != CONTROL_PLANE_POOL, p.name))
 
 
+def _autoscaler_groups(plan: Plan, cluster: str) -> dict[str, tuple[int, int, str, str]]:
+    """Pool → (min, max, server type, location) from the cluster-autoscaler's ``--nodes``
+    arguments (``MIN:MAX:TYPE:LOCATION:<cluster>-<pool>``, the Hetzner provider's format)."""
+    groups: dict[str, tuple[int, int, str, str]] = {}
+    for deployment in plan.by_type(DEPLOYMENT):
+        spec = ((deployment.plain_inputs().get("spec") or {}).get("template") or {}).get("spec")
+        for container in (spec or {}).get("containers") or []:
+            for arg in container.get("args") or []:
+                if not str(arg).startswith(AUTOSCALER_NODES_FLAG):
+                    continue
+                parts = str(arg).removeprefix(AUTOSCALER_NODES_FLAG).split(":")
+                if len(parts) == 5 and parts[4].startswith(f"{cluster}-"):
+                    groups[parts[4].removeprefix(f"{cluster}-")] = (
+                        int(parts[0]), int(parts[1]), parts[2], parts[3])
+    return groups
+
+
+def _with_autoscaling(pools: list[PoolSummary], groups: dict[str, tuple[int, int, str, str]],
+                      *, public: bool) -> list[PoolSummary]:
+    by_name = {p.name: p for p in pools}
+    for name, (low, high, server_type, location) in groups.items():
+        pool = by_name.get(name) or PoolSummary(
+            name=name, role="agent", server_type=server_type, locations=(location,), count=0,
+            public=public)
+        by_name[name] = replace(pool, autoscaled=(low, high))
+    return sorted(by_name.values(), key=lambda p: (p.name != CONTROL_PLANE_POOL, p.name))
+
+
 def _has_public_ipv4(server_inputs: dict[str, Any]) -> bool:
     public_nets = server_inputs.get("publicNets") or [{"ipv4Enabled": True}]
     return any(net.get("ipv4Enabled", True) for net in public_nets)
 
 
 def _k3s_config(node: RecordedResource) -> dict[str, Any]:
-    text = node.plain_inputs().get("configYaml")
-    if not isinstance(text, str):
-        return {}
-    loaded = yaml.safe_load(text)
-    return loaded if isinstance(loaded, dict) else {}
+    """The node's whole k3s configuration: ``k3sConfig``, else its files merged (config.yaml
+    and the registration drop-in that carries labels and taints)."""
+    inputs = node.plain_inputs()
+    if isinstance(inputs.get("k3sConfig"), dict):
+        return inputs["k3sConfig"]
+    merged: dict[str, Any] = {}
+    for key in ("configYaml", "registrationYaml"):
+        text = inputs.get(key)
+        loaded = yaml.safe_load(text) if isinstance(text, str) else None
+        if isinstance(loaded, dict):
+            merged.update(loaded)
+    return merged
 
 
 def _union(values: Iterable[Any]) -> tuple[str, ...]:
@@ -331,6 +373,8 @@ def _pool_line(pool: PoolSummary) -> str:
     where = ", ".join(pool.locations)
     exposure = "public IPv4" if pool.public else "private only"
     text = f"{pool.name}: {pool.count} × {pool.server_type} in {where} ({pool.role}, {exposure})"
+    if pool.autoscaled:
+        text += f"; autoscaler adds {pool.autoscaled[0]}–{pool.autoscaled[1]} more"
     if pool.node_labels:
         text += f"; labels {', '.join(pool.node_labels)}"
     if pool.node_taints:
@@ -406,7 +450,9 @@ def render_summary_markdown(summary: ClusterSummary) -> str:
            "| pool | role | count | server type | locations | public | labels | taints |",
            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for p in [*summary.pools, *([summary.bastion] if summary.bastion else [])]:
-        out.append(f"| {_md_cell(p.name)} | {p.role} | {p.count} | {_md_cell(p.server_type)} | "
+        count = f"{p.count} (+{p.autoscaled[0]}–{p.autoscaled[1]} autoscaled)" if p.autoscaled \
+            else str(p.count)
+        out.append(f"| {_md_cell(p.name)} | {p.role} | {count} | {_md_cell(p.server_type)} | "
                    f"{', '.join(p.locations)} | {'yes' if p.public else 'no'} | "
                    f"{_md_cell(', '.join(p.node_labels)) or '-'} | "
                    f"{_md_cell(', '.join(p.node_taints)) or '-'} |")

@@ -21,6 +21,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from policies.rules.cluster_autoscaler import hetzner_autoscalers
+from policies.rules.cluster_autoscaler import node_groups as autoscaler_node_groups
 from tools.lib.engine import SECRET_MASK, Plan, RecordedResource
 from tools.lib.plan_diff import KINDS, PlanDiff, ResourceChange, diff_plans
 from tools.lib.plan_report import STAND_IN_NOTICE, summarize, summary_lines
@@ -103,6 +105,7 @@ def review(before: Plan, after: Plan) -> Review:
         if change.kind in ("update", "replace") and change.urn in old and change.urn in new:
             entry.values = value_changes(old[change.urn], new[change.urn], change.changed_paths)
         entry.flags = flags_for(change, entry.values)
+        entry.flags += node_group_flags(old.get(change.urn), new.get(change.urn))
         reviewed.append(entry)
     before_lines, after_lines = summary_lines(summarize(before)), summary_lines(summarize(after))
     return Review(stack=after.stack, diff=diff, changes=reviewed,
@@ -207,7 +210,41 @@ def flags_for(change: ResourceChange, values: list[ValueChange]) -> list[Flag]:
     return flags
 
 
+def _node_group_ids(resource: RecordedResource | None) -> set[str]:
+    if resource is None:
+        return set()
+    inputs = resource.plain_inputs()
+    return {group.id for container in hetzner_autoscalers(resource.type, inputs)
+            for group in autoscaler_node_groups(container)}
+
+
+def node_group_flags(old: RecordedResource | None, new: RecordedResource | None) -> list[Flag]:
+    """A node group the cluster-autoscaler stops managing leaves its servers behind: they were
+    never in Pulumi state (docs/autoscaler.md, "Removal")."""
+    return [Flag("destructive", f"the cluster-autoscaler stops managing node group '{group}': "
+                 f"the servers it created (label hcloud/node-group={group}) are not in Pulumi "
+                 "state and stay; drain and delete them first (docs/autoscaler.md, Removal)")
+            for group in sorted(_node_group_ids(old) - _node_group_ids(new))]
+
+
 # ---- rendering -------------------------------------------------------------------------------
+
+def review_to_json(result: Review) -> dict[str, Any]:
+    """The change for other tools: the same content as the text, secrets masked."""
+    return {
+        "stack": result.stack,
+        "counts": result.counts(),
+        "shape": {"removed": result.shape_removed, "added": result.shape_added},
+        "changes": [{
+            "urn": e.change.urn, "type": e.change.type, "name": e.change.name,
+            "kind": e.change.kind, "replaceReasons": e.change.replace_reasons,
+            "scripts": list(e.change.scripts),
+            "values": [{"path": v.path, "before": v.before, "after": v.after,
+                        "lineDiff": list(v.line_diff)} for v in e.values],
+            "flags": [{"severity": f.severity, "reason": f.reason} for f in e.flags],
+        } for e in result.changes],
+    }
+
 
 def _flag_text(entry: ReviewedChange) -> str:
     return "; ".join(f"{f.severity.upper()}: {f.reason}" for f in entry.flags)
