@@ -36,6 +36,8 @@ class K3sCluster(pulumi.ComponentResource):
     ssh_private_key: pulumi.Output[str] | None
     """Secret; only when the program generated the login key."""
     gateway_name: pulumi.Output[str] | None
+    cluster_mesh_ca: pulumi.Output[dict] | None
+    """Secret; the Cluster Mesh CA when this stack owns it (peers read it)."""
     etcd_snapshots: pulumi.Output[dict] | None
     """Where etcd snapshots go and the command that lists them; None without embedded etcd."""
 
@@ -70,6 +72,8 @@ class K3sCluster(pulumi.ComponentResource):
         self.ssh_known_hosts = access_hints.known_hosts(infra.nodes, infra.ssh)
         self.ssh_private_key = infra.ssh.private_key
         self.gateway_name = self.kubernetes.gateway_name
+        mesh = self.kubernetes.cluster_mesh
+        self.cluster_mesh_ca = mesh.ca if mesh is not None else None
         self.etcd_snapshots = snapshot_hints(
             spec, [node.key for node in infra.nodes if node.role == "server"], infra.ssh.user,
             self.ssh_commands)

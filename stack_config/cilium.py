@@ -118,6 +118,33 @@ class EgressGatewayPolicy(StrictModel):
     """The gateway node and the address traffic leaves with."""
 
 
+StackReferenceName = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$")]
+"""``stack``, ``project/stack`` or ``org/project/stack``, as ``pulumi stack ls`` spells it."""
+
+
+class ClusterMeshConfig(StrictModel):
+    """``cilium.clusterMesh``: the other stacks whose clusters this one meshes with.
+
+    The cluster's own mesh identity stays under Cilium's names (``cilium.values.cluster.name``
+    defaults to ``clusterName``; ``cilium.values.cluster.id`` is required), so the chart checks
+    see exactly what the agents get.
+    """
+
+    peers: list[StackReferenceName] = Field(min_length=1)
+    """The peer stacks (``stack``, ``project/stack`` or ``org/project/stack``)."""
+    service_type: Literal["LoadBalancer", "NodePort"] = "LoadBalancer"
+    """How the clustermesh-apiserver is exposed; LoadBalancer gets a Hetzner LB through the CCM."""
+
+    @field_validator("peers")
+    @classmethod
+    def _unique_peers(cls, peers: list[str]) -> list[str]:
+        duplicates = sorted({p for p in peers if peers.count(p) > 1})
+        if duplicates:
+            raise ValueError(f"peer(s) {', '.join(duplicates)} listed twice. "
+                             "Fix: list every peer stack once.")
+        return peers
+
+
 class CiliumConfig(StrictModel):
     version: str = DEFAULT_VERSION
     """Cilium chart version, of a supported line."""
@@ -132,6 +159,8 @@ class CiliumConfig(StrictModel):
     """``CiliumL2AnnouncementPolicy`` resources; need ``cilium.values.l2announcements.enabled``."""
     egress_gateway_policies: list[EgressGatewayPolicy] = Field(default_factory=list)
     """``CiliumEgressGatewayPolicy`` resources; need ``cilium.values.egressGateway.enabled``."""
+    cluster_mesh: ClusterMeshConfig | None = None
+    """Cluster Mesh with the clusters of other stacks (docs/cluster-mesh.md); unset: no mesh."""
 
     @field_validator("version")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from ipaddress import IPv4Network
 
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
@@ -26,8 +27,11 @@ from cluster_plan.cilium_values import (
     K3S_API_PROXY_HOST,
     K3S_API_PROXY_PORT,
     CiliumValueInputs,
+    deep_merge,
     helm_values,
 )
+from cluster_plan.cluster_mesh import (
+    APISERVER_NODE_PORT, APISERVER_PORT, MeshFacts, mesh_values, own_problems)
 from stack_config.errors import KeyedValueError, KeyedValueErrors
 from stack_config.identity import Acknowledgement
 from stack_config.k3s import K3sConfig
@@ -176,12 +180,58 @@ class ClusterSpec(StrictModel):
 
     @property
     def cilium_helm_values(self) -> dict:
-        """The Cilium release's values: computed defaults under ``cilium.values``."""
-        return helm_values(CiliumValueInputs(
+        """The Cilium release's values: computed defaults under ``cilium.values``.
+
+        With ``cilium.clusterMesh`` this includes the mesh settings that need no peer (own
+        identity, apiserver Service); peers and the shared CA are added at deploy time.
+        """
+        values = helm_values(CiliumValueInputs(
             cluster_cidr=self.k3s.cluster_cidr, control_plane_count=self.control_plane.count,
             ccm_enabled=self.addons.ccm.enabled,
             gateway_api_enabled=bool(self.cilium.value("gatewayAPI.enabled")),
             user_values=self.cilium.values))
+        mesh = self.cilium.cluster_mesh
+        if mesh is None or self.mesh_facts is None:
+            return values
+        annotations = None
+        if mesh.service_type == "LoadBalancer":
+            # hcloud-ccm provisions a Hetzner LB for the clustermesh-apiserver Service.
+            annotations = {hetzner.LB_NAME: f"{self.cluster_name}-clustermesh",
+                           hetzner.LB_LOCATION: self.location}
+        return deep_merge(mesh_values(self.mesh_facts, {}, mesh.service_type, annotations),
+                          values)
+
+    @property
+    def mesh_facts(self) -> MeshFacts | None:
+        """This cluster's Cluster Mesh facts (no apiserver address yet), or None if not meshed."""
+        if self.cilium.cluster_mesh is None:
+            return None
+        cluster_id = self.cilium.value("cluster.id")
+        if not isinstance(cluster_id, int) or isinstance(cluster_id, bool):
+            return None
+        values = helm_values(CiliumValueInputs(
+            cluster_cidr=self.k3s.cluster_cidr, control_plane_count=self.control_plane.count,
+            ccm_enabled=False, gateway_api_enabled=False, user_values=self.cilium.values))
+        native = values.get("ipv4NativeRoutingCIDR")
+        try:
+            native_cidr = IPv4Network(str(native)) if native else None
+        except ValueError:
+            native_cidr = None  # the chart checks report it with the key
+        addresses: tuple[str, ...] = ()
+        port = APISERVER_PORT
+        if self.cilium.cluster_mesh.service_type == "NodePort":
+            # Peers reach the apiserver's node port on the servers' private addresses (known
+            # before anything exists). A LoadBalancer's address is only known once hcloud-ccm
+            # has created it, so it is not published yet.
+            addresses = tuple(self.address_plan.control_plane(i)
+                              for i in range(self.control_plane.count))
+            port = APISERVER_NODE_PORT
+        return MeshFacts(name=str(self.cilium.value("cluster.name", self.cluster_name)),
+                         apiserver_addresses=addresses, apiserver_port=port,
+                         cluster_id=cluster_id, pod_cidr=self.k3s.cluster_cidr,
+                         node_cidr=self.network.cidr,
+                         routing_mode=str(values.get("routingMode", "tunnel")),
+                         native_routing_cidr=native_cidr)
 
     @property
     def cilium_chart_values(self) -> HelmValues:
@@ -319,6 +369,22 @@ class ClusterSpec(StrictModel):
                 "Hetzner network can attach.",
                 "lower autoscaling.max or count, or split the workload over several clusters "
                 "(one stack each).")
+        return self
+
+    @model_validator(mode="after")
+    def _cluster_mesh_prerequisites(self) -> "ClusterSpec":
+        # What a meshed cluster needs on its own; what it needs with its peers is checked when
+        # their facts are read (cluster_plan/cluster_mesh.py peer_problems).
+        if self.cilium.cluster_mesh is None:
+            return self
+        if self.mesh_facts is None:
+            raise KeyedValueError(
+                "cilium.values.cluster.id", "cilium.clusterMesh needs this cluster's mesh id "
+                "(an integer).", "set cilium.values.cluster.id to an id between 1 and 255 that "
+                "no peer uses.")
+        problems = own_problems(self.mesh_facts)
+        if problems:
+            raise KeyedValueErrors([KeyedValueError(p.key, *p.parts) for p in problems])
         return self
 
     @model_validator(mode="after")

@@ -20,7 +20,7 @@ from pulumi.runtime.config import is_config_secret
 
 from components.kubernetes.helm_release import helm_release
 from stack_config import PROJECT, ClusterSpec
-from cluster_plan.cilium_values import needs_generated_hash_seed
+from cluster_plan.cilium_values import deep_merge, needs_generated_hash_seed
 from upstream import cilium as upstream_cilium
 from upstream.cilium_chart import MAGLEV_SEED_BYTES
 
@@ -35,7 +35,9 @@ class CiliumInstall:
     hash_seed: random.RandomBytes | None
 
 
-def install_cilium(name: str, spec: ClusterSpec, opts: pulumi.ResourceOptions) -> CiliumInstall:
+def install_cilium(name: str, spec: ClusterSpec, opts: pulumi.ResourceOptions,
+                   mesh_values: pulumi.Output[dict[str, Any]] | None = None) -> CiliumInstall:
+    """``mesh_values``: Cluster Mesh peers and shared CA (secret), merged over the values."""
     values: dict[str, Any] = spec.cilium_helm_values
     hash_seed = None
     if needs_generated_hash_seed(values):
@@ -48,6 +50,10 @@ def install_cilium(name: str, spec: ClusterSpec, opts: pulumi.ResourceOptions) -
     if is_config_secret(f"{PROJECT}:cilium"):
         # Part of the `cilium` key is stored encrypted: keep the values secret as a whole.
         release_values = pulumi.Output.secret(values)
+    if mesh_values is not None:
+        # Carries the shared CA's private key: the release values are secret as a whole.
+        release_values = pulumi.Output.secret(mesh_values.apply(
+            lambda mesh: deep_merge(values, mesh)))
     release = helm_release(
         f"{name}-cilium",
         release_name=RELEASE_NAME,

@@ -32,6 +32,7 @@ import pulumi_kubernetes as kubernetes
 from components.kubernetes.autoscaler_install import AutoscalerInputs, install_cluster_autoscaler
 from components.kubernetes.ccm import install_ccm
 from components.kubernetes.cilium import install_cilium
+from components.kubernetes.cluster_mesh import wire_cluster_mesh
 from components.kubernetes.cilium_resources import install_cilium_resources
 from components.kubernetes.credentials import hcloud_credentials
 from components.kubernetes.csi import install_csi
@@ -120,7 +121,9 @@ class KubernetesLayer(pulumi.ComponentResource):
             self.ccm_release = install_ccm(name, spec, after(self.hcloud_credentials))
 
         # 3. Cilium, after the CRDs it must see and the CCM that gives nodes their addresses.
-        cilium = install_cilium(name, spec, after(self.gateway_api_crds, self.ccm_release))
+        self.cluster_mesh = wire_cluster_mesh(name, spec, self)
+        cilium = install_cilium(name, spec, after(self.gateway_api_crds, self.ccm_release),
+                                self.cluster_mesh.values if self.cluster_mesh else None)
         self.cilium_release = cilium.release
 
         # 4. Everything that needs a working network or Cilium's own CRDs.

@@ -305,15 +305,19 @@ ORGANIZATION = "organization"
 
 
 def run_program(project_dir: Path, config: StackConfig,
-                previous_outputs: dict[str, Any] | None = None) -> Plan:
+                previous_outputs: dict[str, Any] | None = None,
+                stack_references: dict[str, dict[str, Any]] | None = None) -> Plan:
     """Run ``project_dir/__main__.py`` for one stack config and return what it registered.
 
     ``previous_outputs``: the stack's outputs from its last update (a cluster that exists), as
     the program reads them back through a StackReference; None for a stack never deployed.
+    ``stack_references``: other stacks' outputs by ``organization/project/stack`` (a Cluster
+    Mesh peer); any other stack reads as never deployed.
     Exceptions from the program (a ``ConfigError`` for bad input) propagate to the caller.
     """
     project_dir = project_dir.resolve()
-    providers = OfflineProviders(previous_outputs)
+    providers = OfflineProviders(previous_outputs, stack_references,
+                                 own_stack=f"{ORGANIZATION}/{config.project}/{config.stack}")
     monitor = RecordingMonitor(providers)
     log_recorder = _LogRecorder()
     logger = logging.getLogger(f"k3s-hcloud.offline.{config.stack}")

@@ -140,7 +140,14 @@ def _remote_command(args: MockResourceArgs) -> dict[str, Any]:
 ComputedOutputs = Callable[[MockResourceArgs], dict[str, Any]]
 
 # Resource type → its provider-computed outputs. Types not listed echo their inputs only.
+def _self_signed_cert(args: MockResourceArgs) -> dict[str, Any]:
+    fingerprint = f"{stable_number(args.typ, args.name):012x}"
+    return {"certPem": f"-----BEGIN CERTIFICATE-----\nmock-{fingerprint}\n"
+                       "-----END CERTIFICATE-----\n"}
+
+
 COMPUTED_OUTPUTS: dict[str, ComputedOutputs] = {
+    "tls:index/selfSignedCert:SelfSignedCert": _self_signed_cert,
     "hcloud:index/server:Server": _server,
     "hcloud:index/loadBalancer:LoadBalancer": _load_balancer,
     "tls:index/privateKey:PrivateKey": _private_key,
@@ -154,14 +161,31 @@ STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 
 class OfflineProviders(Mocks):
-    def __init__(self, previous_outputs: dict[str, Any] | None = None) -> None:
+    def __init__(self, previous_outputs: dict[str, Any] | None = None,
+                 stack_references: dict[str, dict[str, Any]] | None = None,
+                 own_stack: str | None = None) -> None:
         self.previous_outputs = dict(previous_outputs or {})
         """What the stack exported last time: answers the program's StackReference to itself
         (empty: a stack that was never deployed)."""
+        self.stack_references = {name: dict(outputs)
+                                 for name, outputs in (stack_references or {}).items()}
+        """Other stacks' outputs by fully qualified name (``org/project/stack``), e.g. a fake
+        Cluster Mesh peer; a name not listed reads as a stack that was never deployed."""
+        self.own_stack = own_stack
+        """This stack's fully qualified name; None: every unlisted reference is to itself."""
+
+    def referenced_outputs(self, stack_name: str) -> dict[str, Any]:
+        if stack_name in self.stack_references:
+            return dict(self.stack_references[stack_name])
+        if self.own_stack is None or stack_name == self.own_stack:
+            return dict(self.previous_outputs)
+        return {}
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if args.typ == STACK_REFERENCE:
-            return args.name, {"name": args.name, "outputs": dict(self.previous_outputs),
+            stack_name = str(args.inputs.get("name") or args.name)
+            return args.name, {"name": stack_name,
+                               "outputs": self.referenced_outputs(stack_name),
                                "secretOutputNames": []}
         if args.typ.startswith("hcloud:"):
             resource_id = str(10_000_000 + stable_number(args.typ, args.name) % 90_000_000)

@@ -1,0 +1,250 @@
+"""Cilium Cluster Mesh: the config key, the prerequisites refused before anything is built (naming
+the key on the stack being changed), and the mesh Helm values the chart checks accept."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from ipaddress import IPv4Network
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cluster_plan.cluster_mesh import (
+    MeshFacts, MeshFactsMissing, mesh_values, own_problems, peer_problems)
+from stack_config import validate_cluster_spec
+from stack_config.errors import ConfigError
+from tests.helpers import PROJECT_DIR, config_problems, minimal_config
+from tools.lib.engine import ORGANIZATION, Plan, run_program
+from tools.lib.stack_files import load_stack_config
+from upstream.cilium import DEFAULT_VERSION
+from upstream.cilium_chart import check_helm_values
+
+MESH_A = {"clusterName": "mesh-a", "network": {"cidr": "10.1.0.0/16"},
+          "k3s": {"clusterCidr": "10.101.0.0/16", "serviceCidr": "10.201.0.0/16"},
+          "cilium": {"values": {"cluster": {"id": 1}, "ipv4NativeRoutingCIDR": "10.100.0.0/14"},
+                     "clusterMesh": {"peers": ["mesh-b"]}}}
+
+
+def facts(name: str = "b", cluster_id: int = 2, pods: str = "10.102.0.0/16",
+          nodes: str = "10.2.0.0/16", mode: str = "native",
+          native: str | None = "10.100.0.0/14", ips: tuple[str, ...] = ("10.2.0.9",),
+          network_id: str | None = None) -> MeshFacts:
+    return MeshFacts(name=name, cluster_id=cluster_id, pod_cidr=IPv4Network(pods),
+                     node_cidr=IPv4Network(nodes), routing_mode=mode,
+                     native_routing_cidr=IPv4Network(native) if native else None,
+                     apiserver_addresses=ips, network_id=network_id)
+
+
+OWN = facts(name="a", cluster_id=1, pods="10.101.0.0/16", nodes="10.1.0.0/16", ips=())
+
+
+def keys(problems: list[Any]) -> list[str]:
+    return [p.key for p in problems]
+
+
+# -- config model ------------------------------------------------------------------------------
+
+def test_mesh_stack_is_accepted_and_its_facts_come_from_the_stack() -> None:
+    spec = validate_cluster_spec(MESH_A)
+    assert spec.mesh_facts == OWN.__class__(
+        name="mesh-a", cluster_id=1, pod_cidr=IPv4Network("10.101.0.0/16"),
+        node_cidr=IPv4Network("10.1.0.0/16"), routing_mode="native",
+        native_routing_cidr=IPv4Network("10.100.0.0/14"))
+    values = spec.cilium_helm_values
+    assert values["cluster"] == {"name": "mesh-a", "id": 1}
+    assert values["clustermesh"]["useAPIServer"] is True
+    assert values["clustermesh"]["apiserver"]["service"]["type"] == "LoadBalancer"
+    assert values["clustermesh"]["config"] == {"enabled": True, "clusters": []}
+
+
+def test_unmeshed_stack_gets_no_mesh_values() -> None:
+    spec = validate_cluster_spec(minimal_config())
+    assert spec.mesh_facts is None
+    assert "clustermesh" not in spec.cilium_helm_values
+
+
+def test_mesh_needs_a_cluster_id() -> None:
+    config = minimal_config(cilium={"clusterMesh": {"peers": ["other"]}})
+    [problem] = config_problems(config)
+    assert problem.startswith("cilium.values.cluster.id:")
+    assert "Fix:" in problem
+
+
+@pytest.mark.parametrize("cluster_id", [0, 256])
+def test_cluster_id_outside_1_to_255_is_refused(cluster_id: int) -> None:
+    config = minimal_config(cilium={"values": {"cluster": {"id": cluster_id}},
+                                    "clusterMesh": {"peers": ["other"]}})
+    assert any(p.startswith("cilium.values.cluster.id:") for p in config_problems(config))
+
+
+def test_duplicate_and_empty_peer_lists_are_refused() -> None:
+    dup = config_problems(minimal_config(cilium={"values": {"cluster": {"id": 3}},
+                                                 "clusterMesh": {"peers": ["x", "x"]}}))
+    assert any(p.startswith("cilium.clusterMesh.peers") and "twice" in p for p in dup)
+    empty = config_problems(minimal_config(cilium={"values": {"cluster": {"id": 3}},
+                                                   "clusterMesh": {"peers": []}}))
+    assert any(p.startswith("cilium.clusterMesh.peers") for p in empty)
+
+
+def test_egress_gateway_with_mesh_is_refused() -> None:
+    config = minimal_config(cilium={"values": {"cluster": {"id": 3},
+                                               "egressGateway": {"enabled": True}},
+                                    "clusterMesh": {"peers": ["other"]}})
+    assert any(p.startswith("cilium.values.egressGateway.enabled:")
+               for p in config_problems(config))
+
+
+def test_native_routing_cidr_must_cover_own_pods() -> None:
+    assert keys(own_problems(dataclasses.replace(OWN, native_routing_cidr=IPv4Network(
+        "10.102.0.0/16")))) == ["cilium.values.ipv4NativeRoutingCIDR"]
+    assert own_problems(OWN) == []
+
+
+# -- prerequisites against peers -----------------------------------------------------------------
+
+def test_compatible_peer_has_no_problems() -> None:
+    assert peer_problems(OWN, {"mesh-b": facts()}) == []
+
+
+@pytest.mark.parametrize(("peer", "key"), [
+    (facts(cluster_id=1), "cilium.values.cluster.id"),
+    (facts(name="a"), "cilium.values.cluster.name"),
+    (facts(pods="10.101.128.0/17"), "k3s.clusterCidr"),
+    (facts(nodes="10.1.0.0/24"), "network.cidr"),
+    (facts(mode="tunnel", native=None), "cilium.values.routingMode"),
+    (facts(pods="10.104.0.0/16"), "cilium.values.ipv4NativeRoutingCIDR"),
+])
+def test_each_prerequisite_names_the_key_on_this_stack(peer: MeshFacts, key: str) -> None:
+    problems = peer_problems(OWN, {"mesh-b": peer})
+    assert keys(problems) == [key]
+    assert "mesh-b" in problems[0].message and "Fix:" in problems[0].message
+
+
+def test_two_peers_sharing_an_id_are_reported() -> None:
+    problems = peer_problems(OWN, {"b": facts(), "c": facts(name="c", pods="10.103.0.0/16",
+                                                            nodes="10.3.0.0/16")})
+    assert keys(problems) == ["cilium.values.cluster.id"]
+
+
+def test_shared_network_node_ranges_may_overlap() -> None:
+    own = dataclasses.replace(OWN, network_id="42")
+    assert peer_problems(own, {"b": facts(nodes="10.1.0.0/16", network_id="42")}) == []
+
+
+def test_facts_round_trip_through_outputs_and_missing_facts_name_the_peer() -> None:
+    peer = facts()
+    assert MeshFacts.from_output("mesh-b", peer.to_output()) == peer
+    with pytest.raises(MeshFactsMissing, match="mesh-b.*cilium.clusterMesh.peers"):
+        MeshFacts.from_output("mesh-b", None)
+    with pytest.raises(MeshFactsMissing, match="unreadable"):
+        MeshFacts.from_output("mesh-b", {"name": "b"})
+
+
+# -- mesh values -------------------------------------------------------------------------------
+
+def test_mesh_values_list_peers_by_name_and_carry_the_shared_ca() -> None:
+    values = mesh_values(OWN, {"z": facts(name="zz", cluster_id=9, pods="10.109.0.0/16",
+                                          nodes="10.9.0.0/16", ips=("10.9.0.5",)),
+                               "b": facts()},
+                         "LoadBalancer", {"load-balancer.hetzner.cloud/location": "nbg1"},
+                         ca={"cert": "Y2VydA==", "key": "a2V5"})
+    assert values["clustermesh"]["config"]["clusters"] == [
+        {"name": "b", "port": 2379, "ips": ["10.2.0.9"]},
+        {"name": "zz", "port": 2379, "ips": ["10.9.0.5"]}]
+    assert values["tls"] == {"ca": {"cert": "Y2VydA==", "key": "a2V5"}}
+    assert values["clustermesh"]["apiserver"]["service"]["annotations"] == {
+        "load-balancer.hetzner.cloud/location": "nbg1"}
+
+
+def test_peer_without_an_apiserver_address_is_not_listed_yet() -> None:
+    values = mesh_values(OWN, {"b": facts(ips=())}, "LoadBalancer")
+    assert values["clustermesh"]["config"]["clusters"] == []
+
+
+def test_full_mesh_values_pass_the_chart_checks() -> None:
+    from cluster_plan.cilium_values import deep_merge
+    spec = validate_cluster_spec(MESH_A)
+    values = deep_merge(spec.cilium_helm_values,
+                        mesh_values(spec.mesh_facts, {"mesh-b": facts()}, "LoadBalancer",
+                                    ca={"cert": "Y2VydA==", "key": "a2V5"}))
+    assert check_helm_values(values, DEFAULT_VERSION, pod_cidr=spec.k3s.cluster_cidr) == []
+    # The checks can fail: a mesh id the agent refuses is reported.
+    values["cluster"]["id"] = 600
+    assert any(f.path == "cluster.id" for f in check_helm_values(values, DEFAULT_VERSION))
+
+
+# -- two stacks planned against each other (offline engine, fake StackReferences) --------------
+
+MESH_DIR = PROJECT_DIR / "examples" / "mesh"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def plan_mesh(stack: str, peers: dict[str, Plan] | None = None,
+              stack_file: Path | None = None) -> Plan:
+    config = load_stack_config(PROJECT_DIR, stack_file or MESH_DIR / f"Pulumi.{stack}.yaml")
+    references = {f"{ORGANIZATION}/{config.project}/{name}":
+                  {key: output.value for key, output in plan.outputs.items()}
+                  for name, plan in (peers or {}).items()}
+    return run_program(PROJECT_DIR, config, stack_references=references)
+
+
+def cilium_values(plan: Plan) -> tuple[dict[str, Any], bool]:
+    [release] = [r for r in plan.by_type(RELEASE) if r.name.endswith("-cilium")]
+    return release.plain_inputs()["values"], "values" in release.secret_input_paths()
+
+
+def mesh_clusters(plan: Plan) -> list[str]:
+    return [c["name"] for c in cilium_values(plan)[0]["clustermesh"]["config"]["clusters"]]
+
+
+@pytest.fixture(scope="module")
+def alone_a() -> Plan:
+    return plan_mesh("mesh-a")
+
+
+def test_first_stack_alone_plans_waits_for_its_peer_and_owns_the_ca(alone_a: Plan) -> None:
+    assert mesh_clusters(alone_a) == []
+    assert any("mesh-b publishes no clusterMesh yet" in w for w in alone_a.warnings())
+    assert alone_a.outputs["clusterMeshCa"].secret
+    assert not alone_a.outputs["clusterMesh"].secret
+    values, secret = cilium_values(alone_a)
+    assert secret, "the release values carry the CA key: they must be secret as a whole"
+    assert values["tls"]["ca"] == alone_a.outputs["clusterMeshCa"].value
+
+
+@pytest.mark.parametrize("first", ["mesh-a", "mesh-b"])
+def test_both_orders_converge_on_one_ca_and_each_other(first: str) -> None:
+    second = "mesh-b" if first == "mesh-a" else "mesh-a"
+    plans = {first: plan_mesh(first)}
+    plans[second] = plan_mesh(second, {first: plans[first]})
+    plans[first] = plan_mesh(first, {second: plans[second]})  # the first stack's second up
+    assert mesh_clusters(plans["mesh-a"]) == ["mesh-b"]
+    assert mesh_clusters(plans["mesh-b"]) == ["mesh-a"]
+    ca_a, ca_b = (cilium_values(plans[s])[0]["tls"]["ca"] for s in ("mesh-a", "mesh-b"))
+    assert ca_a == ca_b
+    # mesh-a sorts first: it owns the CA and publishes it; mesh-b only reads it.
+    assert "clusterMeshCa" in plans["mesh-a"].outputs
+    assert "clusterMeshCa" not in plans["mesh-b"].outputs
+    assert cilium_values(plans["mesh-b"])[0]["clustermesh"]["config"]["clusters"] == [
+        {"name": "mesh-a", "port": 32379, "ips": ["10.1.1.10"]}]
+
+
+def test_ca_key_never_leaves_secrets(alone_a: Plan) -> None:
+    key = alone_a.outputs["clusterMeshCa"].value["key"]
+    for resource in alone_a.resources:
+        assert key not in json.dumps(resource.masked_inputs(), default=str), resource.name
+    plain = {name: out.value for name, out in alone_a.outputs.items() if not out.secret}
+    assert key not in json.dumps(plain, default=str)
+
+
+def test_conflicting_peer_is_refused_naming_the_key_here(tmp_path: Path, alone_a: Plan) -> None:
+    config = yaml.safe_load((MESH_DIR / "Pulumi.mesh-b.yaml").read_text())
+    config["config"]["k3s-hcloud:cilium"]["values"]["cluster"]["id"] = 1
+    stack_file = tmp_path / "Pulumi.mesh-b.yaml"
+    stack_file.write_text(yaml.safe_dump(config))
+    with pytest.raises(ConfigError) as caught:
+        plan_mesh("mesh-b", {"mesh-a": alone_a}, stack_file)
+    assert [p.key for p in caught.value.problems] == ["cilium.values.cluster.id"]
