@@ -8,6 +8,7 @@ program's plan and registers exactly that under the same mocks:
 - the same **typed SDK classes** (``pulumi_hcloud.Server``, ``pulumi_command.remote.Command``,
   ``pulumi_kubernetes.helm.v3.Release``…), so the floor pays the providers' imports and argument
   handling as the program does — imported inside the timed region, as the program imports them;
+- the program's **garbage-collector settings** (``components/runtime_tuning.py``);
 - the same **edges** (``depends_on`` every recorded dependency), **secret inputs** (each secret
   input path wrapped in ``Output.secret`` again) and **resource options** (protect, ignore/replace
   on changes, delete before replace, additional secret outputs, custom timeouts, explicit
@@ -23,14 +24,21 @@ import json
 from pathlib import Path
 from typing import Any
 
+from components.runtime_tuning import GENERATION_THRESHOLDS
 from tools.lib.engine import Plan, RecordedResource, is_secret, unwrap_secrets
 
 FLOOR_PROGRAM = '''
+import gc
 import importlib
 import inspect
 import json
 
 import pulumi
+
+# The program's own collector settings (components/runtime_tuning.py), so the ratio compares
+# the program's logic, not a runtime setting the floor could have too.
+gc.freeze()
+gc.set_threshold(*GENERATION_THRESHOLDS)
 
 manifest = json.loads(open("manifest.json").read())
 
@@ -166,5 +174,6 @@ def _secret_paths(value: Any, path: str = "") -> list[str]:
 def write_floor_program(plan: Plan, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "manifest.json").write_text(json.dumps(manifest_of(plan)))
-    (directory / "__main__.py").write_text(FLOOR_PROGRAM)
+    (directory / "__main__.py").write_text(
+        FLOOR_PROGRAM.replace("*GENERATION_THRESHOLDS", ", ".join(map(str, GENERATION_THRESHOLDS))))
     return directory

@@ -43,6 +43,10 @@ def test_the_floor_registers_the_program_as_the_program_does(tmp_path: Path) -> 
     # The comparison covers real edges and secrets, not an empty shell.
     assert sum(len(r.dependencies) for r in plan.resources) > 100
     assert sum(len(r.secret_input_paths()) for r in plan.resources) > 10
+    # ... and it runs under the program's collector settings, not CPython's defaults.
+    from components.runtime_tuning import GENERATION_THRESHOLDS
+    program = (tmp_path / "floor" / "__main__.py").read_text()
+    assert f"gc.set_threshold({', '.join(map(str, GENERATION_THRESHOLDS))})" in program
 
 
 def test_peak_memory_is_read_in_the_measured_process_itself() -> None:
