@@ -28,6 +28,7 @@ from components.runtime_tuning import GENERATION_THRESHOLDS
 from tools.lib.engine import Plan, RecordedResource, is_secret, unwrap_secrets
 
 FLOOR_PROGRAM = '''
+import functools
 import gc
 import importlib
 import inspect
@@ -43,6 +44,7 @@ gc.set_threshold(*GENERATION_THRESHOLDS)
 manifest = json.loads(open("manifest.json").read())
 
 
+@functools.lru_cache(maxsize=None)
 def sdk_class(token):
     """The generated SDK class of a resource type token (None: register it generically)."""
     if token.startswith("pulumi:providers:"):
@@ -60,6 +62,7 @@ def sdk_class(token):
     return getattr(importlib.import_module(".".join(path)), name, None)
 
 
+@functools.lru_cache(maxsize=None)  # once per class: the program pays no introspection
 def python_names(cls):
     names = {}
     for parameter in inspect.signature(cls._internal_init).parameters:
