@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from tools.lib.plan_report import ClusterSummary, LoadBalancerSummary, PoolSummary
 from upstream.k3s import API_PORT
+from upstream.openssh import SSH_PORT
 
 SVG_NS = "http://www.w3.org/2000/svg"
 BOX_W, BOX_H, GAP, ROW_GAP = 262, 112, 24, 40
@@ -155,7 +156,7 @@ def render_svg(summary: ClusterSummary) -> str:
     canvas.text(MARGIN, 26, title, bold=True, size=15)
 
     internet = Box(MARGIN, 44, WIDTH - 2 * MARGIN, 46)
-    ssh_from, api_from = _sources(summary, "22"), _sources(summary, str(API_PORT))
+    ssh_from, api_from = _sources(summary, str(SSH_PORT)), _sources(summary, str(API_PORT))
     canvas.box(internet, "internet", "Internet", [
         f"SSH allowed from: {ssh_from or 'nobody'} · API ({API_PORT}) allowed from: "
         f"{api_from or 'nobody'}"])
@@ -185,7 +186,7 @@ def render_svg(summary: ClusterSummary) -> str:
                    _pool_lines(summary.bastion)[:1] + ["the only SSH door" if summary.private_only
                                                        else "SSH jump host"],
                    element_id="bastion")
-        edge_boxes.append((box, "ssh 22", "bastion"))
+        edge_boxes.append((box, f"ssh {SSH_PORT}", "bastion"))
         bastion_box = box
     for lb in summary.load_balancers:
         box = place()
@@ -253,7 +254,7 @@ def render_svg(summary: ClusterSummary) -> str:
         canvas.arrow((box.top[0], internet.y + internet.h), box.top, label)
     if any(pool.public for pool in summary.pools):
         # One arrow for every node with a public interface: through the firewall only.
-        ports = "ssh 22" + (f" + {API_PORT}" if api_from else "")
+        ports = f"ssh {SSH_PORT}" + (f" + {API_PORT}" if api_from else "")
         x = network.x + network.w - 30
         canvas.arrow((x, internet.y + internet.h), (x, network.y),
                      f"{ports} to every node's public IPv4 (firewall)", label_left=True)
