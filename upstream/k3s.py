@@ -34,6 +34,11 @@ API_PORT = 6443
 API_PROXY_HOST = "127.0.0.1"
 API_PROXY_PORT = 6444
 
+# The pod and Service ranges k3s uses when config.yaml leaves cluster-cidr/service-cidr out.
+# Ref: https://docs.k3s.io/cli/server (--cluster-cidr, --service-cidr)
+DEFAULT_CLUSTER_CIDR = "10.42.0.0/16"
+DEFAULT_SERVICE_CIDR = "10.43.0.0/16"
+
 # Server counts that keep an embedded-etcd quorum: odd, so a split never leaves two halves with
 # equal votes, and at most five, since every member takes part in every write (k3s HA docs ask for
 # an odd number of servers; etcd's FAQ advises against large clusters).

@@ -24,10 +24,11 @@ from policies.rules.cilium_release import cilium_releases, release_of
 from policies.rules.k3s_nodes import K3sNode, k3s_nodes
 from policies.rules.types import HELM_RELEASE
 from upstream.cilium_chart import NATIVE_ROUTING_CIDR_CONTAINS_PODS_RULE
-from upstream.k3s import API_PROXY_HOST, API_PROXY_PORT
+from upstream.k3s import (API_PROXY_HOST, API_PROXY_PORT, DEFAULT_CLUSTER_CIDR,
+                          DEFAULT_SERVICE_CIDR)
 
-# k3s's defaults when config.yaml leaves them out (docs.k3s.io/cli/server).
-K3S_DEFAULT_CIDRS = {"cluster-cidr": "10.42.0.0/16", "service-cidr": "10.43.0.0/16"}
+# k3s's defaults when config.yaml leaves them out.
+K3S_DEFAULT_CIDRS = {"cluster-cidr": DEFAULT_CLUSTER_CIDR, "service-cidr": DEFAULT_SERVICE_CIDR}
 # Charts that install a CNI; with flannel off, one of them must be in the stack.
 CNI_CHARTS = ("cilium", "calico", "tigera-operator", "canal", "antrea", "kube-router")
 
