@@ -31,7 +31,7 @@ NAMED_UPSTREAM = re.compile(
     r"(\b[\w.]+[-/][\w./-]+|\b(cilium|k3s|pulumi|kubernetes|helm|containerd)|\bPR|\bissues?)[ ,]*"
     r"(#\d+[, ]*)+$", re.IGNORECASE)
 ABSENT_DOCUMENTS = re.compile(
-    r"domain[ -]notes|\.\./shared\b|shared/docs|shared/reference|\bstyle\.md\b|"
+    r"domain[ -]notes|\.\./shared\b|/work/|shared/docs|shared/reference|\bstyle\.md\b|"
     r"\bguide\.md\b|\bseed (material|guidance)\b|\bthe brief\b|\b(both|the) anchors\b",
     re.IGNORECASE)
 
