@@ -10,7 +10,6 @@ Ref: https://docs.hetzner.com/networking/networks/technical-concepts/architectur
 
 from __future__ import annotations
 
-import math
 
 NETWORK_ZONE_BY_LOCATION: dict[str, str] = {
     "fsn1": "eu-central",
@@ -133,8 +132,3 @@ MAX_RESOURCE_NAME = 63
 def is_ubuntu_image(image: str) -> bool:
     """Hetzner's Ubuntu images (``ubuntu-24.04``) manage interfaces with systemd-networkd."""
     return image.startswith("ubuntu-")
-
-
-def spread_groups_needed(server_count: int) -> int:
-    """Spread placement groups needed for ``server_count`` servers of one pool and location."""
-    return math.ceil(server_count / MAX_SERVERS_PER_PLACEMENT_GROUP)
