@@ -97,7 +97,7 @@ def test_the_unknown_field_check_catches_a_misspelt_gateway_field() -> None:
     assert unknown_fields(manifest, schema) == [".spec.infrastructure.annotation"]
 
 
-# -- every option the seeds name is settable and reaches the release -------------------------------
+# -- every option the users' guides name is settable and reaches the release ------------------------
 NATIVE_OPTIONS: dict[str, Any] = {
     "autoDirectNodeRoutes": True,
     "loadBalancer.mode": "dsr",
@@ -154,7 +154,7 @@ def lookup(values: dict[str, Any], dotted: str) -> Any:
 
 @pytest.mark.parametrize("options", [NATIVE_OPTIONS, TUNNEL_OPTIONS], ids=["native", "tunnel"])
 @pytest.mark.parametrize("version", VERSIONS)
-def test_every_seed_option_reaches_the_release(tmp_path: Path, options: dict[str, Any],
+def test_every_guide_option_reaches_the_release(tmp_path: Path, options: dict[str, Any],
                                                version: str) -> None:
     config = example_config("dev")
     config["k3s-hcloud:cilium"] = {"version": version, "allowUntestedKubernetes": True,
