@@ -34,6 +34,11 @@ API_PORT = 6443
 API_PROXY_HOST = "127.0.0.1"
 API_PROXY_PORT = 6444
 
+# The label k3s puts on every server node (value "true"); the taint that keeps workloads off
+# servers, when a stack sets one, uses the same key.
+# Ref: https://kubernetes.io/docs/reference/labels-annotations-taints/#node-role-kubernetes-io-control-plane
+CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
+
 # The pod and Service ranges k3s uses when config.yaml leaves cluster-cidr/service-cidr out.
 # Ref: https://docs.k3s.io/cli/server (--cluster-cidr, --service-cidr)
 DEFAULT_CLUSTER_CIDR = "10.42.0.0/16"
