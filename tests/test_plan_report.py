@@ -13,7 +13,7 @@ from tests.sentinels import HCLOUD_TOKEN, leaks
 from tools import plan as plan_cli
 from tools.lib.engine import RecordedResource
 from tools.lib.plan_report import STAND_IN_NOTICE, summarize
-from tools.lib.plan_review import review, value_changes
+from tools.lib.plan_review import MAX_COMMENT_CHARS, _fit_comment, review, value_changes
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +206,13 @@ def test_json_with_diff_carries_the_change_with_secrets_masked(tmp_path: Path, c
     assert provider["values"] == [{"path": "token", "before": "[secret]",
                                    "after": "[secret] (changed)", "lineDiff": []}]
     assert leaks(text) == []
+
+
+def test_a_comment_over_githubs_limit_is_cut_at_a_line_and_closes_its_section() -> None:
+    short = "<details>\n- a\n</details>\n"
+    assert _fit_comment(short) == short
+    long = "<details>\n" + "".join(f"- line {n}\n" for n in range(MAX_COMMENT_CHARS // 8))
+    cut = _fit_comment(long)
+    kept, _, tail = cut.partition("\n\n</details>\n\n")
+    assert len(kept) <= MAX_COMMENT_CHARS and long.startswith(kept + "\n")
+    assert tail == "… truncated: the full diff is in the job log (`tools/plan.py --diff`).\n"
