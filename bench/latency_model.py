@@ -102,6 +102,10 @@ GROWTH_CONSTANTS: dict[str, Constant] = {
                                             "+ reads by the Terraform provider"),
     "ssh_dial_timeout_seconds": Constant(10, "the bootstrap's per-dial timeout "
                                              "(components/bootstrap/connection.py, FRESH_BOOT)"),
+    "peer_megabytes_per_second": Constant(100, "assumption: what one node serves to its peers "
+                                               "over the private network with k3s's embedded "
+                                               "registry mirror (Spegel); Hetzner publishes no "
+                                               "private-network bandwidth either"),
     "cilium_apply_seconds": Constant(10, "assumption: chart pull and the apply of the rendered "
                                          "manifests, after which the DaemonSet schedules an "
                                          "agent on every registered node"),
@@ -133,6 +137,8 @@ class Growth:
     concurrent_agent_joins: int = 0
     """Agent k3s installs the graph lets run at once (the first wave of every pool): they share
     the NAT for the k3s binary download."""
+    registry_mirror: bool = False
+    """k3s's embedded registry mirror is on: nodes fetch images their peers already hold."""
 
     def nat_seconds(self, megabytes: float) -> float:
         return megabytes / constant("nat_megabytes_per_second") if self.private else 0.0
@@ -225,7 +231,10 @@ def growth_of(plan: Plan, admission: SshAdmission | None) -> Growth:
     return Growth(nodes=len(nodes), agents=agents, private=private,
                   admission=admission if private else None,
                   servers=len(plan.by_type("hcloud:index/server:Server")),
-                  concurrent_agent_joins=len(first_wave_agent_joins(plan)))
+                  concurrent_agent_joins=len(first_wave_agent_joins(plan)),
+                  registry_mirror=any(
+                      bootstrap.inputs.get("clusterWideServerConfig", {}).get("embedded-registry")
+                      for bootstrap in plan.by_type("k3s-hcloud:bootstrap:K3sBootstrap")))
 
 
 def first_wave_agent_joins(plan: Plan) -> list[str]:
@@ -293,31 +302,53 @@ def node_registrations(plan: Plan) -> list[str]:
             and (r.name in first or step_of(r, first) == NODE_REGISTERED)]
 
 
-def shared_transfers(starts: list[float], megabytes: float, rate: float) -> list[float]:
-    """Finish times of transfers of ``megabytes`` each, starting at ``starts``, sharing ``rate``
-    MB/s equally among those running (processor sharing)."""
+def shared_transfers(starts: list[float], megabytes: float, rate: float,
+                     peer_rate: float | None = None) -> list[float]:
+    """Finish times of transfers of ``megabytes`` each, starting at ``starts``.
+
+    Without ``peer_rate`` every transfer goes through one link of ``rate`` MB/s shared equally
+    among those running (processor sharing). With it (k3s's embedded registry mirror), a
+    transfer that starts once some node holds the images fetches them from its peers instead:
+    every holder serves ``peer_rate``, shared among the peer transfers running, each capped at
+    ``peer_rate`` (one node's own link). Rates only change when a transfer starts or ends, so the
+    simulation steps from one such event to the next."""
     if rate == float("inf"):
         return list(starts)
-    remaining = {i: megabytes for i in range(len(starts))}
-    finish = [0.0] * len(starts)
-    pending = sorted(range(len(starts)), key=lambda i: starts[i])
-    active: list[int] = []
-    now = starts[pending[0]] if pending else 0.0
-    while pending or active:
-        while pending and starts[pending[0]] <= now:
-            active.append(pending.pop(0))
-        if not active:
-            now = starts[pending[0]]
+    inf = float("inf")
+    count = len(starts)
+    remaining = [megabytes] * count
+    finish = [inf] * count
+    from_peers = [False] * count
+    started = [False] * count
+    now = min(starts, default=0.0)
+    while any(f == inf for f in finish):
+        holders = sum(1 for f in finish if f <= now)
+        for i in range(count):
+            if not started[i] and starts[i] <= now:
+                started[i] = True
+                from_peers[i] = peer_rate is not None and holders > 0
+        running = [i for i in range(count) if started[i] and finish[i] == inf]
+        upcoming = [starts[i] for i in range(count) if not started[i]]
+        if not running:
+            now = min(upcoming)
             continue
-        share = rate / len(active)
-        soonest = min(remaining[i] for i in active) / share
-        step = min(soonest, starts[pending[0]] - now) if pending else soonest
-        for i in active:
-            remaining[i] -= share * step
+        shares: dict[int, float] = {}
+        through_nat = [i for i in running if not from_peers[i]]
+        through_peers = [i for i in running if from_peers[i]]
+        if through_nat:
+            shares.update({i: rate / len(through_nat) for i in through_nat})
+        if through_peers:
+            peer_share = min(holders * (peer_rate or 0.0) / len(through_peers), peer_rate or 0.0)
+            shares.update({i: peer_share for i in through_peers})
+        step = min(remaining[i] / shares[i] for i in running)
+        if upcoming:
+            step = min(step, min(upcoming) - now)
+        for i in running:
+            remaining[i] -= shares[i] * step
         now += step
-        for i in [i for i in active if remaining[i] <= 1e-9]:
-            finish[i] = now
-            active.remove(i)
+        for i in running:
+            if remaining[i] <= 1e-6:
+                finish[i] = now
     return finish
 
 
@@ -346,7 +377,8 @@ def cilium_wait(plan: Plan, growth: Growth, latency) -> CiliumWait:
     registered = [first_pass.finish[urn] for urn in registrations]
     starts = [max(at, applied) for at in registered]
     rate = constant("nat_megabytes_per_second") if growth.private else float("inf")
-    pulled = shared_transfers(starts, constant("node_image_megabytes"), rate)
+    peers = constant("peer_megabytes_per_second") if growth.registry_mirror else None
+    pulled = shared_transfers(starts, constant("node_image_megabytes"), rate, peers)
     ready = [done + constant("cilium_agent_ready_seconds") for done in pulled]
     work = [(urn, end - at) for urn, at, end in zip(registrations, registered, ready)]
     return CiliumWait(WaitFor(work, agent_max_unavailable(plan, len(registrations))), max(ready))
