@@ -198,7 +198,11 @@ def step_of(resource: RecordedResource, first_servers: frozenset[str]) -> str:
         return "hetzner api"
     if kind == "command:remote:Command":
         words = str(resource.inputs.get("create", "")).split()
-        script = words[-1] if words else ""
+        # The step's own script: the last known one (a rollout step composes its pool's slot
+        # around the drain or the uncordon, see components/bootstrap/rollout.py).
+        script = next((word for word in reversed(words)
+                       if word in _SCRIPT_STEPS or word == "apply-k3s.sh"),
+                      words[-1] if words else "")
         if script == "apply-k3s.sh":
             if resource.name in first_servers:
                 return "k3s init (first server)"

@@ -94,10 +94,13 @@ def test_the_timed_critical_path_does_not_grow_with_workers_rolled_all_at_once(
     assert small.count("k3s join (server)") == 2 and small[-1] == "helm: cilium"
 
 
-def test_one_node_at_a_time_makes_a_big_pool_join_in_sequence(tmp_path: Path) -> None:
-    # The price of rolling restarts one node at a time (maxUnavailable: 1, the default): the
-    # same chain orders the first installs, so a big pool joins one node after the other.
-    assert timed_chain(tmp_path, 20).count("k3s join (agent)") == 20
+def test_one_node_at_a_time_restarts_do_not_serialise_first_installs(tmp_path: Path) -> None:
+    # maxUnavailable: 1 (the default) bounds restarts of running nodes through the pool's
+    # rollout slots in the cluster, not through the graph: a big pool's first installs run
+    # side by side, so the timed path holds at most one agent join whatever the pool's size.
+    one_at_a_time = timed_chain(tmp_path, 20)
+    assert one_at_a_time.count("k3s join (agent)") <= 1
+    assert one_at_a_time == timed_chain(tmp_path, 20, batch=20)
 def test_the_modelled_create_grows_with_what_grows_and_the_ssh_admission_removes_its_toll(
         tmp_path: Path) -> None:
     from bench.critical_path import FIXED_ADMISSION, simulate

@@ -12,12 +12,14 @@ key. docs/day2.md's tables are rendered from the same diffs (checked at the end)
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
 from bench.day2_matrix import DAY2_PAGE, page_block, render_matrix
-from tools.lib.day2_changes import BY_KEY, CHANGES, Day2Matrix, verdict
+from tools.lib.day2_changes import BY_KEY, CHANGES, Day2Matrix, restart_bounds, verdict
+from tools.lib.engine import Plan
 from tools.lib.plan_diff import PlanDiff, readdressed_servers
 
 SERVER = "hcloud:index/server:Server"
@@ -236,3 +238,38 @@ def test_acknowledged_network_change_shows_the_replacement_and_the_re_addressing
 def test_the_day2_page_shows_the_measured_matrix(matrix: Day2Matrix) -> None:
     assert page_block(DAY2_PAGE.read_text()) == render_matrix(matrix), \
         "docs/day2.md's day-2 table is stale: run python bench/day2_matrix.py"
+
+
+RESTARTS = ["enable-api-lb", "enable-public-api-lb", "k3s-version", "rotate-k3s-token"]
+
+
+@pytest.mark.parametrize("key", RESTARTS)
+def test_every_restart_of_running_nodes_is_bounded(matrix: Day2Matrix, key: str) -> None:
+    """Servers one at a time (the plan's order), agents through their pool's rollout slots."""
+    diff = matrix.diff(BY_KEY[key])
+    restarted = sorted({c.name.removesuffix("-k3s") for c in diff.replaced
+                        if c.name.endswith("-k3s")})
+    bounds = restart_bounds(matrix.after(BY_KEY[key]), restarted)
+    assert restarted and bounds.unbounded == [] and bounds.servers_in_sequence, key
+    agents = [name for name in restarted if "-cp-" not in name]
+    assert bounds.agent_slots == ({"workers": 1} if agents else {}), key
+    assert verdict(matrix, BY_KEY[key]).startswith("rolling: k3s restarts on")
+
+
+def _without_slot(plan: Plan, node: str) -> Plan:
+    """The plan as if ``node``'s drain took no slot (its create is a bare drain)."""
+    def strip(resource):
+        if resource.name != f"{node}-drain":
+            return resource
+        create = resource.inputs["create"]
+        bare = create[create.index("&& { ") + 5:create.index(" || {")]
+        return dataclasses.replace(resource, inputs={**resource.inputs, "create": bare})
+    return dataclasses.replace(plan, resources=[strip(r) for r in plan.resources])
+
+
+def test_an_agent_whose_drain_takes_no_slot_is_reported_unbounded(matrix: Day2Matrix) -> None:
+    after = matrix.after(BY_KEY["k3s-version"])
+    nodes = ["dev-cp-1", "dev-workers-1", "dev-workers-2"]
+    assert restart_bounds(after, nodes).unbounded == []
+    assert restart_bounds(_without_slot(after, "dev-workers-2"), nodes).unbounded == [
+        "dev-workers-2"]

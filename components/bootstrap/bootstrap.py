@@ -12,16 +12,19 @@ Creates, as children:
 - ``<name>-kubeconfig`` (command:remote:Command on the first server): reads k3s.yaml (secret
   stdout, stderr-only logging); its output is validated and rewritten into ``kubeconfig``.
 
-Order: first server → the other servers one at a time → the agents of each pool in batches of
-``workerPools[].maxUnavailable`` (default 1), pools side by side. Each node's rollout (drain →
-k3s → uncordon, see ``K3sNode``) starts after the previous node's (or batch's) uncordon, i.e.
-once it is back and Ready. Joining servers one at a time keeps etcd to one learner at a time:
-concurrent joins fail with "too many learner members in cluster" (k3s-io/k3s#4335, #7000), and
-it is the order k3s prescribes for upgrades (servers one at a time, then agents), which the same
-commands perform on a version bump or a config change; a restart that drains one node of a pool
-at a time keeps the pool's capacity minus one. Agents wait for the last server so an upgrade
-never runs a kubelet newer than an API server. The chain grows with the number of servers (at
-most 5 with embedded etcd) and with ``count / maxUnavailable`` of the largest pool.
+Order: first server → the other servers one at a time → every agent side by side. Each server's
+rollout (drain → k3s → uncordon, see ``K3sNode``) starts after the previous server's uncordon,
+i.e. once it is back and Ready: etcd admits one learner at a time ("etcd server limits the
+number of learners that cluster can have to one", etcd Documentation/learning/learner.md;
+concurrent k3s joins fail with "too many learner members in cluster", k3s-io/k3s#4335, #7000),
+and it is the order k3s prescribes for upgrades (servers one at a time, then agents), which the
+same commands perform on a version bump or a config change. Agents wait for the last server, so
+an upgrade never runs a kubelet newer than an API server, but not for each other: an agent's
+restart holds one of its pool's ``workerPools[].maxUnavailable`` rollout slots (Leases in the
+cluster, ``rollout.py``) from its drain to its uncordon, so running nodes of a pool restart in
+drained batches of that size while first installs (nodes not registered yet take no slot) go
+in parallel. The chain grows with the number of servers (at most 5 with embedded etcd), never
+with workers.
 With ``addons.systemUpgradeController`` the controller owns version bumps: the rollout is not
 re-run for a new ``k3s.version`` (only the upgrade Plans change).
 """
@@ -29,6 +32,7 @@ re-run for a new ``k3s.version`` (only the upgrade Plans change).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pulumi
 import pulumi_command as command
@@ -40,6 +44,7 @@ from components.bootstrap.connection import node_connection
 from components.bootstrap.join_tokens import join_tokens, secure_token
 from components.bootstrap.node import K3sNode, NodeBootstrap
 from components.bootstrap.remote_script import remote_script
+from components.bootstrap.rollout import RolloutSlots
 from components.handles import ApiEndpoint, NodeHandle, Role, SshAccess
 from stack_config import ClusterSpec
 
@@ -178,19 +183,16 @@ class K3sBootstrap(pulumi.ComponentResource):
             previous_membership = [node.membership] if node.membership else []
         last_server = previous
         batches = {pool.name: pool.max_unavailable for pool in spec.worker_pools}
-        rolled: dict[str, list[K3sNode]] = {}
         for agent in agents:
             secrets = pulumi.Output.all(**{"agent-token": pinned("agent", tokens.agent),
                                            **user_secrets("agent")})
-            pool = rolled.setdefault(agent.pool, [])
-            batch = batches.get(agent.pool, 1)
-            # The node `batch` places earlier in its pool must be back first; the first batch
-            # waits for the last server.
-            after = pool[-batch].uncordon if len(pool) >= batch else last_server.uncordon
-            node = K3sNode(agent.key, plan(agent, secrets), after=[after],
-                           boot_after=list(depends_on), opts=child)
+            # Side by side, after the last server: a restart holds one of the pool's
+            # `maxUnavailable` rollout slots in the cluster from drain to uncordon; a first
+            # install (not registered yet) takes none.
+            slots = RolloutSlots(agent.pool, batches.get(agent.pool, 1))
+            node = K3sNode(agent.key, replace(plan(agent, secrets), rollout_slots=slots),
+                           after=[last_server.uncordon], boot_after=list(depends_on), opts=child)
             self.nodes[agent.key] = node
-            pool.append(node)
 
         self.kubeconfig = pulumi.Output.secret(_kubeconfig(spec, api, first, reader))
         self.ready = [reader] + [node.uncordon for node in self.nodes.values()] + [
