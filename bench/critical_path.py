@@ -77,16 +77,10 @@ def budget_of(step: str) -> int:
     return HELM_BUDGET_SECONDS.get(step, DIAL_BUDGET_SECONDS)
 
 
-def plan_for(workers: int, directory: Path, *, whole_pool_batches: bool = False,
-             registry_mirror: bool = False) -> Plan:
-    """The bench cluster; ``whole_pool_batches`` sets each pool's ``maxUnavailable`` to its size,
-    so its nodes install (and restart) side by side instead of one after the other;
-    ``registry_mirror`` turns on ``k3s.embeddedRegistryMirror``."""
+def plan_for(workers: int, directory: Path, *, registry_mirror: bool = False) -> Plan:
+    """The bench cluster; ``registry_mirror`` turns on ``k3s.embeddedRegistryMirror``."""
     directory.mkdir(parents=True, exist_ok=True)
     config = private_cluster(workers)
-    if whole_pool_batches:
-        for pool in config["k3s-hcloud:workerPools"]:
-            pool["maxUnavailable"] = pool["count"]
     if registry_mirror:
         config["k3s-hcloud:k3s"] = {"embeddedRegistryMirror": {"enabled": True}}
     stack_file = directory / "Pulumi.bench.yaml"
@@ -210,37 +204,34 @@ class Variant:
 
     key: str
     label: str
-    whole_pool_batches: bool = False
     registry_mirror: bool = False
     transforms: tuple = ()
     no_ops: frozenset[str] = frozenset()
 
 
-# Each adds to the one before: how far the create gets with every change in turn. The first two
-# are the bootstrap's rollout (first installs), the third its join order, the fourth a config
-# key users have today, the last this program's in-cluster layer (not safe as it stands:
+# Each adds to the one before: how far the create gets with every change in turn. The first is
+# the bootstrap's rollout steps on a first install, the second its join order, the third a
+# config key users have today, the last this program's in-cluster layer (not safe as it stands:
 # docs/benchmarks.md).
 VARIANTS = (
     Variant("program", "the program today"),
-    Variant("pools_side_by_side", "+ pools' first installs side by side", whole_pool_batches=True),
     Variant("no_prechange_steps", "+ no pre-change snapshot/drain on create",
-            whole_pool_batches=True, no_ops=FIRST_CREATE_NO_OPS),
+            no_ops=FIRST_CREATE_NO_OPS),
     Variant("agents_after_first_server", "+ agents join after the first server",
-            whole_pool_batches=True, no_ops=FIRST_CREATE_NO_OPS,
+            no_ops=FIRST_CREATE_NO_OPS,
             transforms=(agents_after_first_server,)),
     Variant("registry_mirror", "+ `k3s.embeddedRegistryMirror.enabled`",
-            whole_pool_batches=True, registry_mirror=True, no_ops=FIRST_CREATE_NO_OPS,
+            registry_mirror=True, no_ops=FIRST_CREATE_NO_OPS,
             transforms=(agents_after_first_server,)),
     Variant("layer_after_first_server", "+ in-cluster layer after the first server",
-            whole_pool_batches=True, registry_mirror=True, no_ops=FIRST_CREATE_NO_OPS,
+            registry_mirror=True, no_ops=FIRST_CREATE_NO_OPS,
             transforms=(agents_after_first_server, layer_after_first_server)),
 )
 
 
 def simulate_variant(workers: int, directory: Path,
                      variant: Variant) -> tuple[Plan, Simulation]:
-    plan = plan_for(workers, directory / variant.key, whole_pool_batches=variant.whole_pool_batches,
-                    registry_mirror=variant.registry_mirror)
+    plan = plan_for(workers, directory / variant.key, registry_mirror=variant.registry_mirror)
     for transform in variant.transforms:
         plan = transform(plan)
     return plan, simulate(plan, BASTION_ADMISSION, variant.no_ops)

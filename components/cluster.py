@@ -21,6 +21,7 @@ from components.infrastructure import access_hints
 from components.infrastructure.infrastructure import HetznerInfrastructure
 from components.kubernetes import KubernetesLayer
 from components.kubernetes.autoscaler_install import AutoscalerInputs
+from components.handles import ApiEndpoint
 from components.provider import hcloud_provider
 from stack_config import ClusterSpec
 
@@ -63,7 +64,8 @@ class K3sCluster(pulumi.ComponentResource):
         self.kubernetes = KubernetesLayer(
             name, spec, _provider_kubeconfig(self.kubeconfig, spec), hcloud_token,
             infra.network.id, cluster_identity=self.bootstrap.cluster_ca_hash,
-            depends_on=self.bootstrap.control_plane_ready, autoscaler=autoscaler, opts=child)
+            depends_on=layer_waits_for(spec, infra.api, self.bootstrap.control_plane_ready),
+            autoscaler=autoscaler, opts=child)
 
         self.api_endpoint = access_hints.api_endpoint(infra.api)
         self.node_addresses = access_hints.node_addresses(infra.nodes)
@@ -85,6 +87,25 @@ class K3sCluster(pulumi.ComponentResource):
             "bastionAddress": self.bastion_address,
             "gatewayName": self.gateway_name,
         })
+
+
+def layer_waits_for(spec: ClusterSpec, api: ApiEndpoint,
+                    control_plane_ready: list[pulumi.Resource]) -> list[pulumi.Resource]:
+    """What the in-cluster layer waits for besides its kubeconfig, which already waits for the
+    first server: k3s installed (``/readyz`` answered) and k3s.yaml read.
+
+    When the Kubernetes provider talks to the first server alone (no API load balancer in front
+    of users, no ``access.kubernetesApiServer`` tunnel), nothing more: the other servers' joins
+    (one etcd learner at a time, the API stays available) and their restarts on day 2 (one at
+    a time, quorum kept) never touch the connection the layer uses, so on a first create the
+    layer runs beside the joins instead of after them. Through the load balancer, every server:
+    its TCP health check passes as soon as k3s listens on 6443, before that server's apiserver
+    answers (k3s replies "apiserver not ready" meanwhile), so a Helm install could hit a joining
+    or restarting server and roll back. Through a tunnel, the program cannot tell where it ends.
+    """
+    if spec.access.kubernetes_api_server is None and not api.serves_users:
+        return []
+    return control_plane_ready
 
 
 def _provider_kubeconfig(kubeconfig: pulumi.Output[str], spec: ClusterSpec) -> pulumi.Output[str]:

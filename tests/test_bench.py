@@ -240,3 +240,51 @@ def test_the_cluster_is_ready_when_its_last_agent_is_and_the_nat_is_the_bottlene
     assert large.nodes_ready_at >= registered + 20 * 250 / 100 + constant(
         "cilium_agent_ready_seconds") - 1e-6
     assert large.cluster_ready == max(large.seconds, large.nodes_ready_at)
+
+
+def test_the_agents_what_if_only_drops_their_edges_to_the_other_servers(tmp_path: Path) -> None:
+    from bench.critical_path import agents_after_first_server
+
+    plan = plan_for(2, tmp_path / "2")
+    early = agents_after_first_server(plan)
+    by_name = {r.name: r for r in plan.resources}
+    names = {r.urn: r.name for r in plan.resources}
+    before = {names[d] for d in by_name["bench-pool0-1-drain"].dependencies}
+    after = {names[d] for r in early.resources if r.name == "bench-pool0-1-drain"
+             for d in r.dependencies}
+    # The program: an agent's rollout starts after the last server's uncordon.
+    assert "bench-cp-3-uncordon" in before
+    assert not {n for n in after if n.startswith(("bench-cp-2-", "bench-cp-3-"))}
+    assert before - after and after <= before
+    # Servers keep their order (one etcd learner at a time).
+    assert ({names[d] for r in early.resources if r.name == "bench-cp-3-k3s"
+             for d in r.dependencies}
+            == {names[d] for d in by_name["bench-cp-3-k3s"].dependencies})
+
+
+def test_the_summary_prints_every_headline_figure(capsys) -> None:
+    from bench import summary
+
+    assert summary.main.__module__ == "bench.summary"
+    import sys
+
+    argv, sys.argv = sys.argv, ["summary.py"]
+    try:
+        assert summary.main() == 0
+    finally:
+        sys.argv = argv
+    out = capsys.readouterr().out
+    assert "fair_floor_ratio" in out and "peak MiB (VmHWM)" in out
+    import json
+
+    results = Path(summary.ROOT) / "bench" / "results"
+    for row in json.loads((results / "plan_cost.json").read_text())["sizes"].values():
+        if "fair_floor_ratio" in row:
+            assert f"{row['fair_floor_ratio']:.2f}" in out
+            assert f"{row['program']['peak_mib']:.0f}" in out
+    created = json.loads((results / "critical_path.json").read_text())["sizes"]
+    for workers in ("2", "20", "96"):
+        assert f"3 + {workers}" in out
+        assert summary.minutes(created[workers]["nodes_ready_seconds"]) in out
+    # The bastion's admission is part of the modelled create.
+    assert "SSH admission" in out and "missed by" in out
