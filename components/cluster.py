@@ -64,7 +64,7 @@ class K3sCluster(pulumi.ComponentResource):
         self.kubernetes = KubernetesLayer(
             name, spec, _provider_kubeconfig(self.kubeconfig, spec), hcloud_token,
             infra.network.id, cluster_identity=self.bootstrap.cluster_ca_hash,
-            depends_on=layer_waits_for(spec, infra.api, self.bootstrap.control_plane_ready),
+            depends_on=layer_waits_for(spec, infra.api, self.bootstrap),
             autoscaler=autoscaler, opts=child)
 
         self.api_endpoint = access_hints.api_endpoint(infra.api)
@@ -90,22 +90,26 @@ class K3sCluster(pulumi.ComponentResource):
 
 
 def layer_waits_for(spec: ClusterSpec, api: ApiEndpoint,
-                    control_plane_ready: list[pulumi.Resource]) -> list[pulumi.Resource]:
-    """What the in-cluster layer waits for besides its kubeconfig, which already waits for the
-    first server: k3s installed (``/readyz`` answered) and k3s.yaml read.
+                    bootstrap: K3sBootstrap) -> list[pulumi.Resource]:
+    """What the in-cluster layer waits for: the control plane, or only its first server.
 
     When the Kubernetes provider talks to the first server alone (no API load balancer in front
-    of users, no ``access.kubernetesApiServer`` tunnel), nothing more: the other servers' joins
-    (one etcd learner at a time, the API stays available) and their restarts on day 2 (one at
-    a time, quorum kept) never touch the connection the layer uses, so on a first create the
-    layer runs beside the joins instead of after them. Through the load balancer, every server:
-    its TCP health check passes as soon as k3s listens on 6443, before that server's apiserver
-    answers (k3s replies "apiserver not ready" meanwhile), so a Helm install could hit a joining
-    or restarting server and roll back. Through a tunnel, the program cannot tell where it ends.
+    of users, no ``access.kubernetesApiServer`` tunnel), only the first server's steps (its k3s,
+    the kubeconfig read from it): the other servers' joins (one etcd learner at a time, the API
+    stays available) and their restarts on day 2 (one at a time, quorum kept) never touch the
+    connection the layer uses, so on a first create the layer runs beside the joins instead of
+    after them. Through the load balancer, every server: its TCP health check passes as soon as
+    k3s listens on 6443, before that server's apiserver answers (k3s replies "apiserver not
+    ready" meanwhile), so a Helm install could hit a joining or restarting server and roll back.
+    Through a tunnel, the program cannot tell which server it ends at.
     """
-    if spec.access.kubernetes_api_server is None and not api.serves_users:
-        return []
-    return control_plane_ready
+    ready = bootstrap.control_plane_ready
+    if spec.access.kubernetes_api_server is not None or api.serves_users:
+        return ready
+    others = [id(step) for server in api.servers[1:]
+              for step in (bootstrap.nodes[server.key].uncordon,
+                           bootstrap.nodes[server.key].membership) if step is not None]
+    return [step for step in ready if id(step) not in others]
 
 
 def _provider_kubeconfig(kubeconfig: pulumi.Output[str], spec: ClusterSpec) -> pulumi.Output[str]:

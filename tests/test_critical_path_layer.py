@@ -25,7 +25,6 @@ def upstream_names(plan: Plan, name: str, resource_type: str = RELEASE) -> set[s
             if dep in by_urn and dep not in seen:
                 seen.add(dep)
                 stack.append(dep)
-    # The provider's kubeconfig carries the first server's dependency: follow the provider too.
     return {by_urn[u].name for u in seen}
 
 
@@ -34,6 +33,7 @@ def cluster_name(plan: Plan) -> str:
 
 
 def layer_upstream(plan: Plan) -> set[str]:
+    """Everything the Cilium release waits for, through its edges or its provider's inputs."""
     name = cluster_name(plan)
     provider = next(r for r in plan.resources
                     if r.type == "pulumi:providers:kubernetes" and r.name == f"{name}-k8s")
@@ -45,8 +45,9 @@ def test_without_a_load_balancer_the_layer_starts_after_the_first_server_only() 
     plan = plan_example("gateway")
     name = cluster_name(plan)
     upstream = layer_upstream(plan)
-    # The first server's k3s and its kubeconfig: the provider cannot connect before them.
-    assert {f"{name}-cp-1-k3s", f"{name}-kubeconfig"} <= upstream
+    # The first server's k3s and its kubeconfig: the provider cannot connect before them, and
+    # the release says so in its own edges (what the critical-path model reads).
+    assert {f"{name}-cp-1-k3s", f"{name}-kubeconfig"} <= upstream_names(plan, f"{name}-cilium")
     others = {n for n in upstream if n.startswith((f"{name}-cp-2-", f"{name}-cp-3-"))}
     assert not {n for n in others if n.endswith(("-k3s", "-membership", "-uncordon", "-drain"))}
 
