@@ -9,12 +9,19 @@ walks the recorded dependency graph (custom resources only):
 - the longest chain counted in resources, and counted in remote commands only;
 - the simulated wall time: the chain with the largest sum of latencies from
   ``bench/latency_model.py`` (``pulumi up`` runs independent resources in parallel, unbounded by
-  default, so the slowest chain is the wall time), with the terms that grow with the cluster
-  (NAT bandwidth, Cilium waiting for every registered node, private power-on, the Hetzner API
-  bucket, the bastion's SSH admission) — once with the bastion's admission as the program renders
-  it, once with the fixed 10-a-minute limit it had before, for comparison;
-- the largest single step against its retry budget (the bootstrap's dial budget: a step that
-  waits longer than that fails the create).
+  default, so the slowest chain is when it returns), with the terms that grow with the cluster
+  (NAT bandwidth, Cilium's Helm wait over the nodes registered meanwhile, private power-on, the
+  Hetzner API bucket, the bastion's SSH admission) — once with the bastion's admission as the
+  program renders it, once with the fixed 10-a-minute limit it had before, for comparison;
+- when every node is Ready (its Cilium agent up), which may be after ``pulumi up`` returns: the
+  cluster is ready at the later of the two, and the targets are measured on that;
+- every Helm release's modelled step against its timeout (an atomic release that outwaits it
+  rolls back and fails the create), and the chain's tightest step against its budget;
+- "what would move it": the same create with one more change at a time (no pre-change steps on a
+  first create, agents joining after the first server, the embedded registry mirror, the
+  in-cluster layer after the first server), each a graph transform of the recorded plan or a
+  config key, and a public cluster with and without the API load balancer (the layer starts
+  after the first server when the provider talks to it alone).
 
 3 + 100 is refused (with the bastion that is 104 servers, over the ~100 servers one Hetzner
 network takes; a public cluster without a bastion would still be 103): 3 + 96 is the largest
@@ -77,10 +84,18 @@ def budget_of(step: str) -> int:
     return HELM_BUDGET_SECONDS.get(step, DIAL_BUDGET_SECONDS)
 
 
-def plan_for(workers: int, directory: Path, *, registry_mirror: bool = False) -> Plan:
-    """The bench cluster; ``registry_mirror`` turns on ``k3s.embeddedRegistryMirror``."""
+def plan_for(workers: int, directory: Path, *, registry_mirror: bool = False,
+             public_load_balancer: bool | None = None) -> Plan:
+    """The bench cluster; ``registry_mirror`` turns on ``k3s.embeddedRegistryMirror``;
+    ``public_load_balancer`` (True/False) makes it a public cluster (no bastion) with or without
+    the API load balancer."""
     directory.mkdir(parents=True, exist_ok=True)
     config = private_cluster(workers)
+    if public_load_balancer is not None:
+        config["k3s-hcloud:network"]["privateOnly"] = False
+        config["k3s-hcloud:bastion"] = {"enabled": False}
+        config["k3s-hcloud:controlPlane"]["loadBalancer"] = {
+            "enabled": public_load_balancer, "publicInterface": public_load_balancer}
     if registry_mirror:
         config["k3s-hcloud:k3s"] = {"embeddedRegistryMirror": {"enabled": True}}
     stack_file = directory / "Pulumi.bench.yaml"
@@ -337,6 +352,16 @@ def render(results: dict[int, dict]) -> str:
                              f"{late['step']} {late['seconds']:.0f} s > {late['budget_seconds']} s"
                              for late in done["over_budget"]) if done["over_budget"] else ""))
         lines.append(f"| {variant.label} | " + " | ".join(cells) + " |")
+    lines += ["", "Public clusters (no bastion, no NAT): with the API load balancer the in-cluster "
+              "layer waits for every server; without it the provider talks to the first server "
+              "alone and the layer starts once that one answers (`layer_waits_for` in "
+              "components/cluster.py):", "",
+              "| cluster | with API LB | without API LB |", "| --- | ---: | ---: |"]
+    for workers, row in results.items():
+        if "public" in row:
+            lines.append(f"| {CONTROL_PLANES} + {workers} | "
+                         f"{minutes(row['public']['with_api_lb'])} | "
+                         f"{minutes(row['public']['without_api_lb'])} |")
     for workers in (WORKERS[0], 96):
         row = results[workers]
         lines += ["", f"The slowest chain ({CONTROL_PLANES} + {workers}):", "",
@@ -367,6 +392,11 @@ def main() -> int:
                                     .removeprefix("- ")}
                 continue
             results[workers] = measure(plan)
+            # The layer starts after the first server when the provider talks to it alone.
+            results[workers]["public"] = {
+                label: simulate(plan_for(workers, Path(tmp) / f"{workers}-{label}",
+                                         public_load_balancer=lb), BASTION_ADMISSION).cluster_ready
+                for label, lb in (("with_api_lb", True), ("without_api_lb", False))}
             results[workers]["variants"] = {}
             for variant in VARIANTS:
                 variant_plan, done = simulate_variant(workers, Path(tmp) / str(workers), variant)
