@@ -11,17 +11,21 @@ Creates, as children, each a component of its own wired through the records in
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pulumi
 
 from components.bootstrap import K3sBootstrap
 from components.bootstrap.etcd_snapshots import snapshot_hints
 from components.bootstrap.k3s_config import join_url
+from components.bootstrap import resize
 from components.bootstrap.kubeconfig import with_api_server
+from components.bootstrap.resize import ResizeGuard
 from components.infrastructure import access_hints
 from components.infrastructure.infrastructure import HetznerInfrastructure
 from components.kubernetes import KubernetesLayer
+from components.handles import ApiEndpoint, SshAccess
 from components.kubernetes.autoscaler_install import AutoscalerInputs
-from components.handles import ApiEndpoint
 from components.provider import hcloud_provider
 from stack_config import ClusterSpec
 
@@ -51,7 +55,8 @@ class K3sCluster(pulumi.ComponentResource):
         super().__init__("k3s-hcloud:index:K3sCluster", name, described, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.provider = hcloud_provider(f"{name}-hcloud", hcloud_token, child)
-        infra = self.infrastructure = HetznerInfrastructure(name, spec, self.provider, opts=child)
+        infra = self.infrastructure = HetznerInfrastructure(
+            name, spec, self.provider, change_guard=_resize_guard(spec), opts=child)
         self.bootstrap = K3sBootstrap(name, spec, infra.nodes, infra.ssh, infra.api,
                                       depends_on=infra.ready, opts=child)
         self.kubeconfig = pulumi.Output.secret(self.bootstrap.kubeconfig)
@@ -110,6 +115,14 @@ def layer_waits_for(spec: ClusterSpec, api: ApiEndpoint,
               for step in (bootstrap.nodes[server.key].uncordon,
                            bootstrap.nodes[server.key].membership) if step is not None]
     return [step for step in ready if id(step) not in others]
+
+
+def _resize_guard(spec: ClusterSpec) -> Callable[[SshAccess], ResizeGuard] | None:
+    """With ``resize-in-place`` acknowledged, each node is drained around its type change."""
+    if resize.ACKNOWLEDGEMENT not in spec.acknowledge:
+        return None
+    slots = {pool.name: pool.max_unavailable for pool in spec.worker_pools}
+    return lambda ssh: ResizeGuard(ssh, slots)
 
 
 def _provider_kubeconfig(kubeconfig: pulumi.Output[str], spec: ClusterSpec) -> pulumi.Output[str]:

@@ -87,12 +87,11 @@ READDRESS = Hazard(
 
 RESIZE = Hazard(
     "resize-in-place",
-    "the provider changes a server's type only while it is off: it powers off every changed "
-    "server at once, without a drain (on the control plane that is etcd's quorum and the API); "
-    "the disk grows with the type, so it cannot be shrunk back",
-    "add a pool with the new server type, let the workloads move, then remove the old pool "
-    "(for the control plane: acknowledge and change one server at a time by hand, "
-    "`pulumi up --target` on one server)")
+    "the provider changes a server's type only while it is off (a hard power-off); the disk "
+    "grows with the type, so it cannot be shrunk back. Acknowledged, each changed node is "
+    "drained first and uncordoned after, servers one at a time (the first server without a "
+    "drain), agents `maxUnavailable` of a pool at a time (docs/day2.md)",
+    "add a pool with the new server type, let the workloads move, then remove the old pool")
 
 
 def node_server_types(spec: Any) -> dict[str, tuple[str, str]]:

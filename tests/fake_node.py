@@ -21,7 +21,8 @@ STUB_HEADER = f"#!{shutil.which('bash') or '/bin/bash'}\nset -euo pipefail\n"
 LOG = 'echo "${0##*/} $*" >>"$STUB_STATE/calls.log"\n'
 
 # k3s: version from the stub's own text; `kubectl` answers from state files (registered nodes
-# under nodes/, one annotation value per node under annotations/, `not-ready` fails a wait,
+# under nodes/, one annotation value per node under annotations/ and one label value under
+# labels/ (what a jsonpath query reads), `not-ready` fails a wait,
 # Leases under leases/ as "resourceVersion|holder|renewTime|duration", with the API's create
 # (AlreadyExists) and replace (resourceVersion Conflict) semantics).
 K3S_STUB = LOG + r'''
@@ -38,6 +39,10 @@ case "$1" in
           left=$(cat "$STUB_STATE/appear-after")
           if ((left > 0)); then echo $((left - 1)) >"$STUB_STATE/appear-after"; exit 0; fi
           mkdir -p "$STUB_STATE/nodes"; touch "$STUB_STATE/nodes/$3"
+        fi
+        if [[ "$*" == *jsonpath=*labels* ]]; then
+          cat "$STUB_STATE/labels/$3" 2>/dev/null || true
+          exit 0
         fi
         if [[ "$*" == *jsonpath=* ]]; then
           cat "$STUB_STATE/annotations/$3" 2>/dev/null || true

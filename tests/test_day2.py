@@ -18,7 +18,14 @@ from typing import Any
 import pytest
 
 from bench.day2_matrix import DAY2_PAGE, page_block, render_matrix
-from tools.lib.day2_changes import BY_KEY, CHANGES, Day2Matrix, restart_bounds, verdict
+from tools.lib.day2_changes import (
+    BY_KEY,
+    CHANGES,
+    Day2Matrix,
+    restart_bounds,
+    slot_settings,
+    verdict,
+)
 from tools.lib.engine import Plan
 from tools.lib.plan_diff import PlanDiff, readdressed_servers
 
@@ -273,3 +280,57 @@ def test_an_agent_whose_drain_takes_no_slot_is_reported_unbounded(matrix: Day2Ma
     assert restart_bounds(after, nodes).unbounded == []
     assert restart_bounds(_without_slot(after, "dev-workers-2"), nodes).unbounded == [
         "dev-workers-2"]
+
+
+def _resize_steps(plan: Plan) -> dict[str, Any]:
+    return {r.name: r for r in plan.resources
+            if r.name.endswith(("-resize-drain", "-resize-uncordon"))}
+
+
+@pytest.mark.parametrize("key", ["resize-pool", "resize-control-plane"])
+def test_a_resize_has_no_guard_without_its_acknowledgement(matrix: Day2Matrix, key: str) -> None:
+    assert _resize_steps(matrix.before(BY_KEY[key])) == {}
+
+
+def test_an_acknowledged_pool_resize_drains_each_node_before_its_power_off(
+        matrix: Day2Matrix) -> None:
+    after = matrix.after(BY_KEY["resize-pool"])
+    steps = _resize_steps(after)
+    for n in (1, 2):
+        node = f"dev-workers-{n}"
+        server = after.get(SERVER, node)
+        drain, back = steps[f"{node}-resize-drain"], steps[f"{node}-resize-uncordon"]
+        # The server's update waits for the drain; the uncordon waits for the update.
+        assert drain.urn in server.dependencies and server.urn in back.dependencies
+        assert drain.plain_inputs()["triggers"] == ["cx33"] == back.plain_inputs()["triggers"]
+        create = drain.plain_inputs()["create"]
+        assert "SERVER_TYPE=cx33" in create and "resize-node.sh" in create
+        # A pool's resize is bounded like its restarts: one rollout slot (maxUnavailable 1).
+        assert slot_settings(create) == {"LOCK_POOL": "workers", "LOCK_SLOTS": "1"}
+        # After the control plane's guards (the only server: its uncordon step).
+        assert steps["dev-cp-1-resize-uncordon"].urn in drain.dependencies
+    assert "dev-cp-1-resize-drain" not in steps, "the first server cannot be drained before"
+    effect_of = effect(matrix.diff(BY_KEY["resize-pool"]))
+    assert effect_of["update"] == {"dev-workers-1": ["serverType"],
+                                   "dev-workers-2": ["serverType"]}
+
+
+def test_an_acknowledged_control_plane_resize_goes_one_server_at_a_time(
+        matrix: Day2Matrix) -> None:
+    after = matrix.after(BY_KEY["resize-control-plane"])
+    steps = _resize_steps(after)
+    servers = [after.get(SERVER, f"prod-cp-{n}") for n in (1, 2, 3)]
+    for earlier, later in zip(servers, servers[1:]):
+        drain = steps[f"{later.name}-resize-drain"]
+        assert drain.urn in later.dependencies
+        assert steps[f"{earlier.name}-resize-uncordon"].urn in drain.dependencies
+        assert slot_settings(drain.plain_inputs()["create"]) == {}, "servers take no slot"
+    for server in servers:
+        back = steps[f"{server.name}-resize-uncordon"]
+        assert server.urn in back.dependencies
+        assert "STEP=await-api" in back.plain_inputs()["create"], "etcd member back first"
+    # Agents' guards wait for the last server; their types do not change, so their scripts
+    # find nothing pending at run time.
+    assert steps["prod-cp-3-resize-uncordon"].urn in steps["prod-arm-1-resize-drain"].dependencies
+    updated = effect(matrix.diff(BY_KEY["resize-control-plane"]))["update"]
+    assert updated == {f"prod-cp-{n}": ["serverType"] for n in (1, 2, 3)}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from components.bootstrap import rollout
+from components.bootstrap import resize, rollout
 from tests.fake_node import FakeNode
 from tests.test_bootstrap_scripts import apply, installed, server_bundle
 
@@ -300,3 +300,66 @@ def test_servers_take_no_slot(node: FakeNode) -> None:
     assert "rollout-slot" not in rollout.drain_command("dev-cp-2", None, sudo=False)
     result = node.run_command_line(rollout.drain_command("dev-cp-2", None, sudo=False))
     assert result.returncode == 0 and not (node.state / "leases").exists()
+
+
+# -- an acknowledged server-type change (resize-node.sh, composed by bootstrap/resize.py) -------
+
+def label_type(node: FakeNode, name: str, server_type: str) -> None:
+    (node.state / "labels").mkdir(exist_ok=True)
+    (node.state / "labels" / name).write_text(server_type)
+
+
+def test_a_node_already_of_the_new_type_is_not_drained(node: FakeNode) -> None:
+    register(node, NODE)
+    label_type(node, NODE, "cx33")
+    result = node.run_command_line(resize.drain_command(NODE, "cx33", SLOTS, sudo=False))
+    assert result.returncode == 0, result.stderr
+    assert "no resize, no drain" in result.stdout
+    assert kubectl_calls(node) == [] and lease(node, SLOT0) is None
+
+
+def test_a_pending_resize_drains_the_node_holding_its_pools_slot(node: FakeNode) -> None:
+    register(node, NODE)
+    label_type(node, NODE, "cx23")
+    result = node.run_command_line(resize.drain_command(NODE, "cx33", SLOTS, sudo=False))
+    assert result.returncode == 0, result.stderr
+    assert "cx23 → cx33" in result.stdout
+    assert lease(node, SLOT0)["holder"] == NODE  # type: ignore[index]
+    assert f"drain {NODE} --ignore-daemonsets --delete-emptydir-data --timeout=300s" in \
+        kubectl_calls(node)
+    back = node.run_command_line(resize.uncordon_command(NODE, "agent", SLOTS, sudo=False))
+    assert back.returncode == 0, back.stderr
+    assert f"uncordon {NODE}" in kubectl_calls(node)
+    assert lease(node, SLOT0)["holder"] == ""  # type: ignore[index]
+
+
+def test_a_node_without_the_type_label_is_drained_to_be_safe(node: FakeNode) -> None:
+    register(node, NODE)
+    result = node.run_command_line(resize.drain_command(NODE, "cx33", None, sudo=False))
+    assert result.returncode == 0, result.stderr
+    assert "unknown type → cx33" in result.stdout and f"cordon {NODE}" in kubectl_calls(node)
+
+
+def test_an_unregistered_node_is_resized_without_a_drain(node: FakeNode) -> None:
+    result = node.run_command_line(resize.drain_command(NODE, "cx33", SLOTS, sudo=False))
+    assert result.returncode == 0 and "not registered" in result.stdout
+    assert kubectl_calls(node) == []
+
+
+def test_no_resize_without_the_api(node: FakeNode) -> None:
+    node.flag("api-down")
+    result = node.run_command_line(resize.drain_command(NODE, "cx33", SLOTS, sudo=False))
+    assert result.returncode == 1 and "is NOT drained" in result.stderr
+
+
+def test_a_resized_server_waits_for_its_own_api_before_the_next_one(node: FakeNode) -> None:
+    register(node, "dev-cp-2")
+    (node.state / "active").unlink()  # its API does not answer yet
+    result = node.run_command_line(resize.uncordon_command("dev-cp-2", "server", None,
+                                                           sudo=False),
+                                   AWAIT_ATTEMPTS="3", AWAIT_INTERVAL="0")
+    assert result.returncode == 1 and "no other server is resized" in result.stderr
+    (node.state / "active").touch()
+    result = node.run_command_line(resize.uncordon_command("dev-cp-2", "server", None,
+                                                           sudo=False))
+    assert result.returncode == 0 and "etcd member are back" in result.stdout

@@ -16,6 +16,8 @@ pool's nodes in config order), ``ssh``, ``api``, ``network`` and ``ready``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pulumi
 import pulumi_hcloud as hcloud
 
@@ -25,7 +27,7 @@ from components.infrastructure.cloud_init import PrivateEgress
 from components.infrastructure.control_plane import ControlPlane
 from components.infrastructure.firewall import Firewalls
 from cluster_plan.firewall_rules import AccessPolicy
-from components.infrastructure.k3s_node import NodeEnvironment
+from components.infrastructure.k3s_node import NodeEnvironment, ServerChangeGuard
 from components.infrastructure.network import PrivateNetwork
 from components.infrastructure.server import ServerAttachments
 from components.infrastructure.ssh_keys import SshKeys
@@ -59,7 +61,10 @@ class HetznerInfrastructure(pulumi.ComponentResource):
     """What the cluster-autoscaler's servers join; None without autoscaled pools."""
 
     def __init__(self, name: str, spec: ClusterSpec, provider: hcloud.Provider,
+                 change_guard: Callable[[SshAccess], ServerChangeGuard] | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
+        """``change_guard``: builds the steps around each server's update from the SSH access
+        (set while an in-place server-type change is acknowledged)."""
         super().__init__("k3s-hcloud:infrastructure:HetznerInfrastructure", name,
                          {"privateOnly": spec.network.private_only},
                          pulumi.ResourceOptions.merge(opts,
@@ -80,11 +85,14 @@ class HetznerInfrastructure(pulumi.ComponentResource):
                 network_id=network.network_id, subnet=network.subnet, ssh_key_ids=keys.ids,
                 firewall_ids=[firewalls.ids["bastion"]]), opts=child)
 
+        self.ssh = SshAccess(user=SSH_USER, private_key=keys.private_key,
+                             jump_host=self._jump_host(private_only))
         environment = NodeEnvironment(
             cluster=spec.cluster_name, network_id=network.network_id, subnet=network.subnet,
             ssh_key_ids=keys.ids,
             firewall_ids=[] if private_only else [firewalls.ids["nodes"]],
-            egress=PrivateEgress(plan.gateway, RECURSIVE_RESOLVERS) if private_only else None)
+            egress=PrivateEgress(plan.gateway, RECURSIVE_RESOLVERS) if private_only else None,
+            change_guard=change_guard(self.ssh) if change_guard is not None else None)
         control_plane = ControlPlane(f"{name}-cp", spec, environment, network.subnet, opts=child)
         pools = [WorkerPool(f"{name}-{pool.name}", spec, pool, environment, opts=child)
                  for pool in spec.worker_pools]
@@ -92,8 +100,6 @@ class HetznerInfrastructure(pulumi.ComponentResource):
         self.network = network.network
         self.autoscaling = self._autoscaling_targets(spec, network, keys, firewalls, pools)
         self.nodes = control_plane.nodes + [node for pool in pools for node in pool.nodes]
-        self.ssh = SshAccess(user=SSH_USER, private_key=keys.private_key,
-                             jump_host=self._jump_host(private_only))
         self.api = self._api_endpoint(control_plane)
         # Shared prerequisites only: each node's own steps already wait for its own server, and
         # listing every server here would tie every node's steps to every other server (adding

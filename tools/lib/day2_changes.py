@@ -155,21 +155,28 @@ CHANGES: tuple[Day2Change, ...] = (
     Day2Change(
         "resize-pool", "Resize a pool's server type", "dev",
         "workerPools[workers].serverType: cx23 → cx33", _set_pool("workers", serverType="cx33"),
-        meaning="Refused: the provider resizes in place by powering each server off, every "
-                "server of the pool at once and without a drain. Add a pool with the new type "
-                "and remove the old one instead; with the acknowledgement, the servers are "
-                "updated in place (disk grows, cannot be downgraded; addresses stay).",
-        workloads="Refused: nothing happens. Acknowledged: every Pod of the pool stops at once "
-                  "(hard power-off) and is rescheduled when the nodes come back."),
+        meaning="Refused: the provider resizes in place by powering each server off (hard). "
+                "Add a pool with the new type and remove the old one instead. Acknowledged, "
+                "each node whose type changes is drained before its server's update "
+                "(`<node>-resize-drain`, which the server waits for) and uncordoned once Ready "
+                "(`<node>-resize-uncordon`), `maxUnavailable` of the pool at a time (its "
+                "rollout slots); the disk grows and cannot be downgraded; addresses stay.",
+        workloads="Refused: nothing happens. Acknowledged: Pods of `maxUnavailable` nodes at a "
+                  "time are evicted (drain) and rescheduled before each power-off."),
     Day2Change(
         "resize-control-plane", "Resize the control plane's server type", "private-ha",
         "controlPlane.serverType: cx33 → cx43",
         lambda c: _key(c, "controlPlane").update(serverType="cx43"),
-        meaning="Refused: all three servers would be powered off at once — etcd loses quorum "
-                "and the API goes down.",
-        workloads="Refused: nothing happens. Acknowledged: running Pods keep running on the "
-                  "agents, but nothing can be scheduled, scaled or healed while the API is "
-                  "down."),
+        meaning="Refused: without it all three servers would be powered off at once — etcd "
+                "loses quorum and the API goes down. Acknowledged, one server at a time: the "
+                "first server first (Pulumi cannot run a command through a server before that "
+                "server's own update, so it is powered off without a drain while the other two "
+                "keep etcd's quorum and the API), then each other server drained, resized, and "
+                "waited for until its own API and etcd member answer; the agents' guards find "
+                "nothing to do.",
+        workloads="Refused: nothing happens. Acknowledged: the API stays up (two of three "
+                  "servers); Pods on the first server stop with it and are rescheduled; those "
+                  "on the others are evicted (drain) first."),
     Day2Change(
         "add-control-plane-pair", "Add a control-plane pair (1 → 3)", "dev",
         "controlPlane.count: 1 → 3", lambda c: _key(c, "controlPlane").update(count=3),
