@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from bench.day2_matrix import DAY2_PAGE, page_block, render_matrix
+from components.bootstrap.node import ROLLOUT
 from tools.lib.day2_changes import (
     BY_KEY,
     CHANGES,
@@ -34,7 +35,6 @@ K8S_PROVIDER = "pulumi:providers:kubernetes"
 TRIGGERS = ["provider: triggers"]
 
 
-ROLLOUT = ("drain", "k3s", "uncordon")
 
 
 def node(key: str) -> list[str]:

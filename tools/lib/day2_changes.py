@@ -390,7 +390,6 @@ class Day2Matrix:
                            previous)
 
 
-ROLLOUT_STEPS = ("drain", "k3s", "uncordon")
 COMMAND_TYPE = "command:remote:Command"
 NODE_TYPE = "k3s-hcloud:bootstrap:K3sNode"
 
