@@ -15,13 +15,15 @@ from functools import total_ordering
 from pathlib import Path
 from typing import Any
 
-# Verified tag (`k3s version v1.35.3+k3s1 (be38e884)`); inside Cilium 1.20's tested k8s range.
-# Checked 2026-11-30: not refreshed. Newer 1.35 patches are named in third-party pins (up to
-# v1.35.8+k3s1), but k3s's own release assets cannot be read here (the repository is too large to
-# mirror, the Go module proxy does not serve it), and the only Kubernetes minor every supported
-# Cilium line tests (1.18: 1.30–1.33, 1.19: 1.31–1.34, 1.20: 1.33–1.36) is 1.33, which reached
-# end of life in 2026-06.
-DEFAULT_VERSION = "v1.35.3+k3s1"
+# The default k3s release: the newest patch of the Kubernetes minor chosen by the rule in
+# upstream/k3s_support.py (tests/test_k3s_support.py proves the minor on the facts). On 2026-11-30
+# no minor is both tested by every supported Cilium line and alive (only 1.33 is tested by all
+# three, and it reached end of life on 2026-06-28), so the rule falls back to the newest minor the
+# default Cilium line (1.20: 1.33–1.36) tests and upstream still patches: 1.36.
+# Checked 2026-11-30: v1.36.5+k3s1 is the newest 1.36 patch seen (nodes reporting it in public
+# repositories; one audit notes v1.37.1+k3s1 out and no v1.36.6+k3s1). k3s's own release list
+# could not be read here (the repository is over the mirror limit, the Go module proxy refuses it).
+DEFAULT_VERSION = "v1.36.5+k3s1"
 
 # The installer is fetched from the k3s project's own URL, pinned by INSTALL_K3S_VERSION (the
 # installer then verifies the release binary against the release's sha256sum file).
@@ -113,7 +115,7 @@ _VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)\+k3s(\d+)$")
 @total_ordering
 @dataclass(frozen=True)
 class K3sVersion:
-    """A k3s release tag such as ``v1.35.3+k3s1``, ordered by (major, minor, patch, k3s build)."""
+    """A k3s release tag such as ``v1.36.5+k3s1``, ordered by (major, minor, patch, k3s build)."""
 
     major: int
     minor: int
