@@ -6,10 +6,13 @@ agents, or a flag a newer k3s added silently does nothing on the node.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from stack_config import validate_cluster_spec
-from tests.helpers import config_problems, minimal_config
+from tests.helpers import config_problems, example_config, minimal_config, write_stack_file
+from tools import plan as plan_cli
 from upstream import k3s as upstream_k3s
 
 
@@ -50,7 +53,7 @@ def test_an_agent_only_flag_in_server_config_is_sent_to_agent_config() -> None:
     agent_only = sorted(upstream_k3s.AGENT_FLAGS - upstream_k3s.SERVER_FLAGS)
     assert agent_only, "the table has agent-only flags (e.g. disable-apiserver-lb)"
     problem = one(minimal_config(k3s={"serverConfig": {agent_only[0]: True}}))
-    assert f"is a k3s agent flag" in problem and "Fix: move it to k3s.agentConfig." in problem
+    assert "is a k3s agent flag" in problem and "Fix: move it to k3s.agentConfig." in problem
 
 
 @pytest.mark.parametrize(("block", "written"), [
@@ -86,3 +89,16 @@ def test_every_problem_key_is_reported_not_only_the_first() -> None:
                                                                     "node-lable": "a=b"}}))
     assert sorted(p.split(":")[0] for p in problems) == ["k3s.serverConfig.kubelet-args",
                                                           "k3s.serverConfig.node-lable"]
+
+
+def test_a_stack_file_with_a_misspelt_k3s_key_plans_with_exit_1_naming_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = example_config("dev")
+    config.setdefault("k3s-hcloud:k3s", {})["agentConfig"] = {"kubelet-args": ["max-pods=200"]}
+    code = plan_cli.main(["--stack-file", str(write_stack_file(tmp_path, config, "typo"))])
+    captured = capsys.readouterr()
+    assert code == plan_cli.EXIT_CONFIG
+    assert ("k3s.agentConfig.kubelet-args: 'kubelet-args' is not a flag of `k3s agent`"
+            in captured.err)
+    assert "did you mean 'kubelet-arg'?" in captured.err
+    assert "Traceback" not in captured.out + captured.err
