@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from ipaddress import IPv4Network
 
@@ -39,6 +40,7 @@ from upstream import hetzner, k3s
 from upstream.cilium import line_of
 from upstream.cilium_chart import VALUES_SCHEMA_RULE, HelmValues, check_helm_values
 from upstream.k3s import API_PORT
+from upstream.k3s_support import end_of_life_note
 
 # Top-level keys whose user values the program carries as secrets when the CLI marks the key
 # secret: k3s's free-form parts (serverConfig, agentConfig, registries, datastoreEndpoint) and
@@ -148,6 +150,9 @@ class ClusterSpec(StrictModel):
                 "internet. Run pulumi inside the network, or open a tunnel (`ssh -N -L "
                 f"{API_PORT}:<api address>:{API_PORT} root@<bastion or node>`) and set "
                 f"access.kubernetesApiServer: https://127.0.0.1:{API_PORT}.")
+        eol = end_of_life_note(self.k3s.parsed_version.kubernetes_minor, date.today())
+        if eol:
+            notes.append(eol)
         line = line_of(self.cilium.version)
         if line and self.cilium.allow_untested_kubernetes and not _k8s_in_range(self):
             notes.append(

@@ -303,6 +303,8 @@ def test_an_external_datastore_goes_to_a_secret_drop_in(tmp_path: Path) -> None:
 def test_node_props_match_what_the_command_sends(stack: str) -> None:
     plan = example_plan(stack)
     cmds = commands(plan)
+    # The stack's pin (private-ha pins one), else the program's default release.
+    wanted = example_config(stack).get("k3s-hcloud:k3s", {}).get("version", "v1.36.5+k3s1")
     for node in plan.by_type(NODE):
         k3s = cmds[f"{node.name}-k3s"].plain_inputs()
         bundle = decode_file_bundle(k3s["stdin"])
@@ -313,7 +315,7 @@ def test_node_props_match_what_the_command_sends(stack: str) -> None:
         assert {**yaml.safe_load(node.inputs["configYaml"]),
                 **yaml.safe_load(registration)} == node.inputs["k3sConfig"]
         assert node.inputs["registriesYaml"] == bundle[paths.REGISTRIES_FILE].content
-        assert node.inputs["k3sVersion"] == "v1.35.3+k3s1"
+        assert node.inputs["k3sVersion"] == wanted
         assert f"K3S_VERSION={node.inputs['k3sVersion']} " in k3s["create"]
         assert k3s["triggers"][:2] == [digest(k3s["stdin"]), node.inputs["k3sVersion"]]
         assert node.secret_input_paths() == [], "a node's props never carry secrets"
