@@ -30,6 +30,8 @@ from cluster_plan.cilium_values import (
     deep_merge,
     helm_values,
 )
+from cluster_plan.load_balancer_annotations import (
+    HetznerLoadBalancer, hcloud_ccm_annotations, zone_problem)
 from cluster_plan.cluster_mesh import (
     APISERVER_NODE_PORT, APISERVER_PORT, MeshFacts, mesh_values, own_problems)
 from stack_config.errors import KeyedValueError, KeyedValueErrors
@@ -196,8 +198,8 @@ class ClusterSpec(StrictModel):
         annotations = None
         if mesh.service_type == "LoadBalancer":
             # hcloud-ccm provisions a Hetzner LB for the clustermesh-apiserver Service.
-            annotations = {hetzner.LB_NAME: f"{self.cluster_name}-clustermesh",
-                           hetzner.LB_LOCATION: self.location}
+            annotations = hcloud_ccm_annotations(HetznerLoadBalancer(
+                name=f"{self.cluster_name}-clustermesh", location=self.location))
         return deep_merge(mesh_values(self.mesh_facts, {}, mesh.service_type, annotations),
                           values)
 
