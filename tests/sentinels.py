@@ -24,8 +24,11 @@ DATASTORE_PASSWORD = "SentinelDatastorePassword"
 HCLOUD_TOKEN = "SentinelHcloudToken"
 # A value the user sets with `pulumi config set --secret --path k3s.serverConfig.etcd-s3-secret-key`.
 ETCD_S3_SECRET_KEY = "SentinelEtcdS3SecretKey"
+# APISIX's admin API keys (random.RandomPassword "<name>-apisix-admin-key" / "-viewer-key").
+APISIX_ADMIN_KEY = "SentinelApisixAdminKey" + "X" * 18
+APISIX_VIEWER_KEY = "SentinelApisixViewerKey" + "V" * 17
 SENTINELS = (CLUSTER_TOKEN, AGENT_TOKEN, SSH_KEY, DATASTORE_PASSWORD, HCLOUD_TOKEN,
-             ETCD_S3_SECRET_KEY)
+             ETCD_S3_SECRET_KEY, APISIX_ADMIN_KEY, APISIX_VIEWER_KEY)
 PLANTED_DATASTORE = f"postgres://k3s:{DATASTORE_PASSWORD}@db.internal:5432/k3s"
 # Embedded etcd only (exclusive with the datastore sentinel): planted by with_planted_etcd_s3.
 S3_ACCESS_KEY = "SentinelS3AccessKey"
@@ -40,6 +43,9 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 
 def planted_password(args: MockResourceArgs) -> dict[str, Any]:
+    if "-apisix-" in args.name:
+        return {"result": pulumi.Output.secret(
+            APISIX_ADMIN_KEY if args.name.endswith("-admin-key") else APISIX_VIEWER_KEY)}
     return {"result": pulumi.Output.secret(CLUSTER_TOKEN if "cluster" in args.name else AGENT_TOKEN)}
 
 
