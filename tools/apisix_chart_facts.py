@@ -51,7 +51,7 @@ APISIX_CRDS_FILE = "crds/apisixic-crds.yaml"
 GATEWAY_API_CRDS_FILE = "crds/gwapi-crds.yaml"
 RAW_URL = "https://raw.githubusercontent.com/apache/apisix-helm-chart/{tag}/{path}"
 
-# Every value path the program sets (cluster_plan/apisix_values.py). Paths under
+# Every value path the program sets (components/kubernetes/apisix_manifests.py). Paths under
 # "ingress-controller." are read from the vendored controller chart's values.yaml.
 VALUE_PATHS = (
     "service.type",
@@ -70,6 +70,7 @@ VALUE_PATHS = (
     "apisix.admin.credentials.secretViewerKey",
     "control.service.type",
     "etcd.enabled",
+    "externalEtcd.user",
     "ingress-controller.enabled",
     "ingress-controller.config.provider.type",
     "ingress-controller.config.disableGatewayAPI",

@@ -59,6 +59,8 @@ def helm_values(spec: ClusterSpec) -> dict[str, Any]:
         },
         "control": {"service": {"type": "ClusterIP"}},
         "etcd": {"enabled": False},
+        # No etcd at all: without a user the chart renders no etcd password Secret or env.
+        "externalEtcd": {"user": ""},
         apisix.facts()["ingressController"]["alias"]: {
             "enabled": True,
             "config": {
