@@ -236,3 +236,17 @@ def test_the_pinned_line_is_the_standalone_gateway_api_one() -> None:
     assert {"ApisixRoute", "GatewayProxy"} <= kinds
     # The chart's own Gateway API bundle is what skipCrds keeps out.
     assert "HTTPRoute" in facts["ingressController"]["gatewayApiCrds"]["kinds"]
+
+
+def test_plan_refuses_apisix_next_to_traefik_with_exit_1_naming_the_key(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tools import plan as plan_cli
+
+    config = example_config("apisix")
+    config["k3s-hcloud:k3s"]["disable"] = ["servicelb"]
+    stack_file = write_stack_file(tmp_path, config, "apisix")
+    code = plan_cli.main(["--stack-file", str(stack_file)])
+    output = "".join(capsys.readouterr())
+    assert code == plan_cli.EXIT_CONFIG, output
+    assert "k3s.disable: Traefik (packaged with k3s) and APISIX" in output
+    assert "Traceback" not in output
