@@ -136,7 +136,7 @@ def apisix_problems(config: ApisixConfig, around: ApisixSurroundings) -> list[Ke
         problems.append(KeyedValueError(
             f"{KEY}.gatewayClassName", f"the GatewayClass '{GATEWAY_CLASS}' belongs to Cilium "
             "(cilium.values.gatewayAPI.enabled); two controllers would fight over its Gateways.",
-            f"use another name (default: apisix), or turn Cilium's Gateway API off."))
+            "use another name (default: apisix), or turn Cilium's Gateway API off."))
     if around.cilium_ingress and config.ingress_class_name == CILIUM_INGRESS_CLASS:
         problems.append(KeyedValueError(
             f"{KEY}.ingressClassName", f"the IngressClass '{CILIUM_INGRESS_CLASS}' belongs to "

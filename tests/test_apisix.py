@@ -13,11 +13,11 @@ import pytest
 
 from components.kubernetes import apisix_manifests
 from stack_config import validate_cluster_spec
-from tests.helpers import PROJECT_DIR, config_problems, example_config, plan_example, \
-    plan_stack_file, write_stack_file
+from tests.helpers import PROJECT_DIR, config_problems, example_config, plan_stack_file, \
+    write_stack_file
 from tests.sentinels import APISIX_ADMIN_KEY, APISIX_VIEWER_KEY, planted_secrets
 from tools import apisix_chart_facts
-from tools.lib.stack_files import load_stack_config
+from tools import plan as plan_cli
 from upstream import apisix, hetzner
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -240,8 +240,6 @@ def test_the_pinned_line_is_the_standalone_gateway_api_one() -> None:
 
 def test_plan_refuses_apisix_next_to_traefik_with_exit_1_naming_the_key(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from tools import plan as plan_cli
-
     config = example_config("apisix")
     config["k3s-hcloud:k3s"]["disable"] = ["servicelb"]
     stack_file = write_stack_file(tmp_path, config, "apisix")
