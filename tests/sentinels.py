@@ -24,11 +24,13 @@ DATASTORE_PASSWORD = "SentinelDatastorePassword"
 HCLOUD_TOKEN = "SentinelHcloudToken"
 # A value the user sets with `pulumi config set --secret --path k3s.serverConfig.etcd-s3-secret-key`.
 ETCD_S3_SECRET_KEY = "SentinelEtcdS3SecretKey"
-# APISIX's admin API keys (random.RandomPassword "<name>-apisix-admin-key" / "-viewer-key").
+SENTINELS = (CLUSTER_TOKEN, AGENT_TOKEN, SSH_KEY, DATASTORE_PASSWORD, HCLOUD_TOKEN,
+             ETCD_S3_SECRET_KEY)
+# APISIX's admin API keys (random.RandomPassword "<name>-apisix-admin-key" / "-viewer-key"):
+# only in stacks with addons.apisix, so apart from SENTINELS (which every plan must carry).
 APISIX_ADMIN_KEY = "SentinelApisixAdminKey" + "X" * 18
 APISIX_VIEWER_KEY = "SentinelApisixViewerKey" + "V" * 17
-SENTINELS = (CLUSTER_TOKEN, AGENT_TOKEN, SSH_KEY, DATASTORE_PASSWORD, HCLOUD_TOKEN,
-             ETCD_S3_SECRET_KEY, APISIX_ADMIN_KEY, APISIX_VIEWER_KEY)
+APISIX_SENTINELS = (APISIX_ADMIN_KEY, APISIX_VIEWER_KEY)
 PLANTED_DATASTORE = f"postgres://k3s:{DATASTORE_PASSWORD}@db.internal:5432/k3s"
 # Embedded etcd only (exclusive with the datastore sentinel): planted by with_planted_etcd_s3.
 S3_ACCESS_KEY = "SentinelS3AccessKey"
@@ -58,7 +60,7 @@ def planted_private_key(args: MockResourceArgs) -> dict[str, Any]:
 
 def leaks(text: str) -> list[str]:
     """Sentinels found in ``text`` as written or inside any base64 blob in it."""
-    every = (*SENTINELS, *S3_SENTINELS, *DELIVERY_SENTINELS)
+    every = (*SENTINELS, *S3_SENTINELS, *DELIVERY_SENTINELS, *APISIX_SENTINELS)
     found = [s for s in every if s in text]
     for blob in _BASE64.findall(text):
         try:

@@ -56,6 +56,7 @@ RAW_URL = "https://raw.githubusercontent.com/apache/apisix-helm-chart/{tag}/{pat
 VALUE_PATHS = (
     "service.type",
     "service.annotations",
+    "service.http.servicePort",
     "apisix.deployment.mode",
     "apisix.deployment.role",
     "apisix.deployment.role_traditional.config_provider",

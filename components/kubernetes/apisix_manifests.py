@@ -22,6 +22,9 @@ from upstream import apisix
 from upstream.cilium import GATEWAY_API_GROUP
 
 GATEWAY_API_VERSION = f"{GATEWAY_API_GROUP}/v1"
+HTTP_PORT = 80
+"""Port of the gateway Service (and its load balancer) and of the Gateway's HTTP listener: the
+controller matches listeners to the port APISIX is reached on (its listener_port_match_mode)."""
 ADMIN_SECRET = f"{apisix.RELEASE_NAME}-admin-keys"
 """The Secret holding the generated admin and viewer keys (keys ``admin`` and ``viewer``)."""
 
@@ -42,7 +45,8 @@ def helm_values(spec: ClusterSpec) -> dict[str, Any]:
     admin_key_ref = {"secretKeyRef": {"name": ADMIN_SECRET, "key": apisix.ADMIN_KEY}}
     return {
         # The data plane: a LoadBalancer Service that hcloud-ccm fronts with a Hetzner LB.
-        "service": {"type": "LoadBalancer", "annotations": load_balancer_annotations(spec)},
+        "service": {"type": "LoadBalancer", "annotations": load_balancer_annotations(spec),
+                    "http": {"servicePort": HTTP_PORT}},
         "apisix": {
             "deployment": {"mode": "traditional", "role": "traditional",
                            "role_traditional": {
@@ -99,7 +103,7 @@ def gateway(spec: ClusterSpec) -> dict[str, Any]:
         "metadata": {"name": config.gateway_name, "namespace": config.namespace},
         "spec": {
             "gatewayClassName": config.gateway_class_name,
-            "listeners": [{"name": "http", "protocol": "HTTP", "port": 80,
+            "listeners": [{"name": "http", "protocol": "HTTP", "port": HTTP_PORT,
                            "allowedRoutes": {"namespaces": {"from": config.allowed_routes}}}],
             "infrastructure": {"parametersRef": {
                 "group": apisix.GATEWAY_PROXY_API.split("/")[0], "kind": "GatewayProxy",
