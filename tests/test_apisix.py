@@ -13,7 +13,7 @@ import pytest
 
 from components.kubernetes import apisix_manifests
 from stack_config import validate_cluster_spec
-from tests.helpers import PROJECT_DIR, config_problems, example_config, plan_stack_file, \
+from tests.helpers import PROJECT_DIR, apisix_chart_git_dir, config_problems, example_config, plan_stack_file, \
     write_stack_file
 from tests.sentinels import APISIX_ADMIN_KEY, APISIX_VIEWER_KEY, planted_secrets
 from tools import apisix_chart_facts
@@ -217,7 +217,7 @@ def test_the_admin_keys_are_secrets_only_in_the_secret_and_nowhere_else(planted)
 # -- upstream facts ----------------------------------------------------------------------------
 
 def test_chart_facts_match_the_pinned_tag() -> None:
-    git_dir = Path(apisix_chart_facts.DEFAULT_GIT_DIR)
+    git_dir = apisix_chart_git_dir()
     if not git_dir.exists():
         pytest.skip(f"no apache/apisix-helm-chart clone at {git_dir} (set APISIX_CHART_GIT_DIR; "
                     "the Go module proxy does not serve this repository)")

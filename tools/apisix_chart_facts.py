@@ -1,10 +1,10 @@
 """Derive the APISIX chart facts the program needs from apache/apisix-helm-chart's own tags.
 
-    python tools/apisix_chart_facts.py [--git-dir DIR] [--check]
+    python tools/apisix_chart_facts.py --git-dir DIR [--check]
+    (or APISIX_CHART_GIT_DIR=DIR: a clone or bare mirror of apache/apisix-helm-chart)
 
 Reads, at the pinned tag ``apisix-<CHART_VERSION>`` of a clone of
-https://github.com/apache/apisix-helm-chart (``$APISIX_CHART_GIT_DIR``, default the development
-workspace's mirror), and writes ``upstream/apisix_chart.json``:
+https://github.com/apache/apisix-helm-chart, and writes ``upstream/apisix_chart.json``:
 
 - the ``apisix`` chart's version and appVersion, and its ``ingress-controller`` dependency (the
   apisix-ingress-controller chart vendored in ``charts/`` as a .tgz: what ``helm install`` uses);
@@ -39,8 +39,7 @@ import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 OUTPUT = PROJECT_DIR / "upstream" / "apisix_chart.json"
-DEFAULT_GIT_DIR = os.environ.get("APISIX_CHART_GIT_DIR",
-                                 "/work/.mirror/apache+apisix-helm-chart/repo")
+GIT_DIR_VARIABLE = "APISIX_CHART_GIT_DIR"
 REPOSITORY = "https://apache.github.io/apisix-helm-chart"
 # The 2.x chart line: APISIX 3.x with apisix-ingress-controller 2.x, whose "apisix-standalone"
 # provider drives APISIX's API-driven standalone mode (no etcd) and which implements Gateway API.
@@ -185,9 +184,13 @@ def render(facts: dict[str, Any]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--git-dir", default=DEFAULT_GIT_DIR)
+    parser.add_argument("--git-dir", default=os.environ.get(GIT_DIR_VARIABLE),
+                        help=f"an apache/apisix-helm-chart clone (default: ${GIT_DIR_VARIABLE})")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
+    if args.git_dir is None:
+        print(f"error: give --git-dir DIR or set {GIT_DIR_VARIABLE}", file=sys.stderr)
+        return 1
     text = render(derive(args.git_dir))
     if args.check:
         if OUTPUT.read_text() != text:

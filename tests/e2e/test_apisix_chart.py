@@ -22,7 +22,7 @@ import yaml
 from components.kubernetes.apisix_manifests import ADMIN_SECRET
 from tests.e2e.conftest import run
 from tests.e2e.manifests import CrdIndex, documents, problems
-from tests.helpers import plan_example
+from tests.helpers import apisix_chart_git_dir, plan_example
 from tools import apisix_chart_facts
 from upstream import apisix, hetzner
 from upstream.k3s import DEFAULT_VERSION, K3sVersion
@@ -32,7 +32,7 @@ HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
 @pytest.fixture(scope="module")
 def chart(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    git_dir = Path(apisix_chart_facts.DEFAULT_GIT_DIR)
+    git_dir = apisix_chart_git_dir()
     if not git_dir.exists():
         pytest.skip(f"no apache/apisix-helm-chart clone at {git_dir} (set APISIX_CHART_GIT_DIR; "
                     "the Go module proxy does not serve this repository)")
