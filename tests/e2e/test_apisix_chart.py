@@ -5,7 +5,8 @@ with its keys from the generated Secret, the gateway Service a Hetzner load bala
 
 The chart source is the pinned tag of an apache/apisix-helm-chart clone
 (``tools/apisix_chart_facts.py``'s ``APISIX_CHART_GIT_DIR``); the Go module proxy does not serve
-that repository, so without a clone the test skips and says so. helm: the `make engine` build.
+that repository, so without a clone the test skips and says so. helm: as for the Cilium chart
+(``tests/e2e/cilium_helm.py``: the `make engine` build, else the helm-bin cache, else PATH).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 import yaml
 
 from components.kubernetes.apisix_manifests import ADMIN_SECRET
+from tests.e2e.cilium_helm import helm_binary
 from tests.e2e.conftest import run
 from tests.e2e.manifests import CrdIndex, documents, problems
 from tests.helpers import apisix_chart_git_dir, plan_example
@@ -47,8 +49,12 @@ def chart(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def rendered(chart: Path, helm: Path, helm_env: dict[str, str],
+def rendered(chart: Path, helm_env: dict[str, str],
              tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    helm = helm_binary()
+    if helm is None:
+        pytest.skip("no helm binary (build it: make engine, or GOBIN=~/.cache/k3s-hcloud/helm-bin "
+                    "go install helm.sh/helm/v3/cmd/helm@v3.20.2)")
     plan = plan_example("apisix")
     [release] = [r for r in plan.by_type(HELM_RELEASE) if r.plain_inputs()["chart"] == "apisix"]
     inputs = release.plain_inputs()
