@@ -17,6 +17,7 @@ from cluster_plan.address_plan import (
     plan_addresses,
 )
 from stack_config.addons import AddonsConfig
+from stack_config.apisix import ApisixSurroundings, apisix_problems
 from stack_config.autoscaling_rules import (
     autoscaler_placement_groups,
     autoscaling_advisories,
@@ -29,6 +30,8 @@ from cluster_plan.cilium_values import (
     deep_merge,
     helm_values,
 )
+from cluster_plan.load_balancer_annotations import (
+    HetznerLoadBalancer, hcloud_ccm_annotations, zone_problem)
 from cluster_plan.cluster_mesh import (
     APISERVER_NODE_PORT, APISERVER_PORT, MeshFacts, mesh_values, own_problems)
 from stack_config.errors import KeyedValueError, KeyedValueErrors
@@ -199,8 +202,8 @@ class ClusterSpec(StrictModel):
         annotations = None
         if mesh.service_type == "LoadBalancer":
             # hcloud-ccm provisions a Hetzner LB for the clustermesh-apiserver Service.
-            annotations = {hetzner.LB_NAME: f"{self.cluster_name}-clustermesh",
-                           hetzner.LB_LOCATION: self.location}
+            annotations = hcloud_ccm_annotations(HetznerLoadBalancer(
+                name=f"{self.cluster_name}-clustermesh", location=self.location))
         return deep_merge(mesh_values(self.mesh_facts, {}, mesh.service_type, annotations),
                           values)
 
@@ -475,10 +478,35 @@ class ClusterSpec(StrictModel):
                     "use Cilium 1.20 (TLSRoute v1 is standard there), or HTTP/HTTPS listeners.")
         return self
 
+    @property
+    def installs_gateway_api_crds(self) -> bool:
+        """Cilium's Gateway API or APISIX's Gateway role needs the Gateway API CRDs: the
+        program installs the Cilium line's bundle (one copy of the kinds in the cluster)."""
+        apisix = self.addons.apisix
+        return bool(self.cilium.value("gatewayAPI.enabled")) or (
+            apisix.enabled and apisix.serves_gateway)
+
+    @model_validator(mode="after")
+    def _apisix_fits_the_stack(self) -> "ClusterSpec":
+        others = {}
+        if self.addons.gateway.enabled:
+            others[self.gateway_load_balancer_name] = "addons.gateway.name"
+        problems = apisix_problems(self.addons.apisix, ApisixSurroundings(
+            cluster_name=self.cluster_name, location=self.location,
+            network_zone=self.network_zone, private_only=self.network.private_only,
+            ccm_enabled=self.addons.ccm.enabled, k3s_disable=tuple(self.k3s.disable),
+            cilium_gateway_api=bool(self.cilium.value("gatewayAPI.enabled")),
+            cilium_ingress=bool(self.cilium.value("ingressController.enabled")),
+            cilium_ingress_default=bool(self.cilium.value("ingressController.default")),
+            other_load_balancer_names=others))
+        if problems:
+            raise KeyedValueErrors(problems)
+        return self
+
     @model_validator(mode="after")
     def _gateway_api_crds_fit_kubernetes(self) -> "ClusterSpec":
         line = line_of(self.cilium.version)
-        if not line or not self.cilium.value("gatewayAPI.enabled"):
+        if not line or not self.installs_gateway_api_crds:
             return self
         bundle = line.gateway_api
         if self.k3s.parsed_version.kubernetes_minor < bundle.min_kubernetes:
@@ -572,11 +600,10 @@ class ClusterSpec(StrictModel):
     def _gateway_load_balancer_in_the_network_zone(self) -> "ClusterSpec":
         gateway = self.addons.gateway
         location = gateway.load_balancer.location
-        if gateway.enabled and location and hetzner.network_zone(location) != self.network_zone:
+        problem = zone_problem(location, self.network_zone) if location else None
+        if gateway.enabled and problem:
             raise KeyedValueError(
-                "addons.gateway.loadBalancer.location",
-                f"{location} is in {hetzner.network_zone(location)}, the network in "
-                f"{self.network_zone}: the load balancer could not attach to it.",
+                "addons.gateway.loadBalancer.location", problem,
                 f"use a location in {self.network_zone}, or remove the key (default: "
                 f"{self.location}).")
         return self

@@ -250,8 +250,7 @@ def _load_balancers(plan: Plan) -> list[LoadBalancerSummary]:
     for gateway in plan.by_type(GATEWAY):
         spec = gateway.plain_inputs().get("spec") or {}
         annotations = (spec.get("infrastructure") or {}).get("annotations") or {}
-        ccm = {k.removeprefix(CCM_LB_ANNOTATION): v for k, v in annotations.items()
-               if k.startswith(CCM_LB_ANNOTATION)}
+        ccm = _ccm_annotations(annotations)
         if not ccm:
             continue
         found.append(LoadBalancerSummary(
@@ -261,7 +260,26 @@ def _load_balancers(plan: Plan) -> list[LoadBalancerSummary]:
             ports=tuple(sorted(int(listener.get("port", 0))
                                for listener in spec.get("listeners") or [])),
             public=True, created_by="cloud controller"))
+    # Helm releases whose values make a LoadBalancer Service with hcloud-ccm annotations
+    # (APISIX's gateway Service): ``service.type``/``service.annotations``.
+    for release in plan.by_type(HELM_RELEASE):
+        inputs = release.plain_inputs()
+        service = (inputs.get("values") or {}).get("service") or {}
+        ccm = _ccm_annotations(service.get("annotations") or {})
+        if service.get("type") != "LoadBalancer" or not ccm:
+            continue
+        port = (service.get("http") or {}).get("servicePort")
+        found.append(LoadBalancerSummary(
+            name=str(ccm.get("name", release.name)),
+            purpose=f"{inputs.get('chart')} gateway Service", lb_type=str(ccm.get("type", "lb11")),
+            location=str(ccm.get("location") or ccm.get("network-zone", "")),
+            ports=(int(port),) if port else (), public=True, created_by="cloud controller"))
     return found
+
+
+def _ccm_annotations(annotations: dict[str, Any]) -> dict[str, Any]:
+    return {k.removeprefix(CCM_LB_ANNOTATION): v for k, v in annotations.items()
+            if k.startswith(CCM_LB_ANNOTATION)}
 
 
 def _component_says_private(plan: Plan, lb: RecordedResource) -> bool:
@@ -357,7 +375,11 @@ def _k3s(plan: Plan) -> K3sSummary | None:
 
 
 def _gateway_name(plan: Plan) -> str | None:
-    gateway = next(iter(plan.by_type(GATEWAY)), None)
+    # The Gateway the CCM fronts with a load balancer (its infrastructure annotations), as the
+    # diagram draws it behind that load balancer; other Gateways (APISIX's) sit behind a Service.
+    gateway = next((g for g in plan.by_type(GATEWAY) if _ccm_annotations(
+        ((g.plain_inputs().get("spec") or {}).get("infrastructure") or {}).get("annotations")
+        or {})), None)
     if gateway is None:
         return None
     metadata = gateway.plain_inputs().get("metadata") or {}
@@ -383,7 +405,8 @@ def _lb_line(lb: LoadBalancerSummary) -> str:
     ports = ", ".join(str(p) for p in lb.ports) or "no services"
     exposure = "public" if lb.public else "private only"
     where = f" at {lb.private_address}" if lb.private_address else ""
-    made = " — created by the cloud controller from the Gateway" if lb.created_by != "pulumi" else ""
+    source = "the Gateway" if lb.purpose == "Gateway" else "its Service's annotations"
+    made = f" — created by the cloud controller from {source}" if lb.created_by != "pulumi" else ""
     return f"{lb.name}: {lb.purpose}, {lb.lb_type} in {lb.location}, ports {ports}, {exposure}{where}{made}"
 
 
