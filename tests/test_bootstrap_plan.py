@@ -389,14 +389,25 @@ def test_the_kubeconfig_is_re_read_when_the_first_server_restarts() -> None:
 
 
 @pytest.mark.parametrize("stack", EXAMPLE_STACKS)
-def test_the_kubernetes_layer_waits_for_the_kubeconfig_and_every_servers_join(stack: str) -> None:
-    # The control plane alone: workers join on their own schedule, in-cluster installs need
-    # only an API that answers (control_plane_ready).
+def test_the_kubernetes_layer_waits_for_the_servers_its_connection_can_reach(stack: str) -> None:
+    # Through the API load balancer (one context named after the cluster) or a tunnel, any
+    # server may answer: the layer waits for every server's join. Talking to the first server
+    # alone, it waits for that server only; workers never hold it up.
     plan = example_plan(stack)
+    spec = example_spec(stack)
     [provider] = plan.by_type("pulumi:providers:kubernetes")
-    expected = {r.urn for r in plan.by_type(COMMAND) if r.name.endswith("-kubeconfig") or (
-        r.name.endswith(("-uncordon", "-membership")) and r.name.rsplit("-", 1)[0] in servers(plan))}
-    assert expected <= set(provider.dependencies)
+    contexts = [c["name"] for c in kubeconfig(plan)["contexts"]]
+    every_server = contexts == [spec.cluster_name] or spec.access.kubernetes_api_server is not None
+    first, *others = servers(plan)
+    joins = {name: {r.urn for r in plan.by_type(COMMAND)
+                    if r.name in (f"{name}-uncordon", f"{name}-membership")}
+             for name in servers(plan)}
+    waited = set(provider.dependencies)
+    assert commands(plan)[f"{spec.cluster_name}-kubeconfig"].urn in waited
+    assert joins[first] <= waited
+    for name in others:
+        assert (joins[name] <= waited) is every_server and bool(joins[name] & waited) is \
+            every_server, name
     waits_for_workers = [name for name in agents(plan) if any(
         urn.rsplit("::", 1)[1].startswith(f"{name}-") for urn in provider.dependencies)]
     assert waits_for_workers == []
