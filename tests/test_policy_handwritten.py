@@ -140,6 +140,11 @@ CASES = [
     Case("cilium-no-conntrack-rules-prerequisites",
          {"installNoConntrackIptablesRules": True, "bpf.masquerade": False},
          config_key="cilium.values.installNoConntrackIptablesRules"),
+    Case("cilium-agent-start-up-refusals", {"nodePort.range": "32767,30000"},
+         config_key="cilium.values.nodePort.range"),
+    Case("cilium-agent-silently-off",
+         {"bandwidthManager.enabled": True, "encryption.enabled": True, "encryption.type": "ipsec"},
+         config_key="cilium.values.bandwidthManager.enabled", advisory=True),
     # Reachable from config (tests/bad_stacks/): the config model accepts it, the pack refuses.
     Case("cilium-cluster-pool-outside-hetzner-network", {"ipam.mode": "cluster-pool"}),
     Case("cilium-direct-routes-on-hetzner-network", {"autoDirectNodeRoutes": True}, advisory=True),

@@ -196,8 +196,10 @@ SUPPORTED_LINES: dict[str, CiliumLine] = {
                 _CORE_KINDS + (("TLSRoute", "v1"), ("ReferenceGrant", "v1"),
                                ("BackendTLSPolicy", "v1")),
                 (1, 31), "1.20"),
+        # The 1.20 source defines a "hybrid" routing mode, but the agent's option validation
+        # refuses anything but native and tunnel (pkg/option/config.go DaemonConfig.Validate
+        # "invalid routing mode", v1.20.0 and v1.20.2), and the chart documents only those two.
         _V2_RESOURCES, _defaults(),
-        routing_modes=("native", "tunnel", "hybrid"),
         gateway_forces_socket_lb_host_namespace_only=True),
 }
 DEFAULT_VERSION = SUPPORTED_LINES["1.20"].newest_verified_patch
