@@ -17,13 +17,13 @@ from ipaddress import IPv4Network
 from typing import Any
 
 from upstream.hetzner import PRIVATE_NETWORK_MTU
+from upstream.k3s import API_LOAD_BALANCER_HOST, API_LOAD_BALANCER_PORT
 
-# k3s runs a client-side load balancer for the API on every node at 127.0.0.1:6444; with
-# kube-proxy gone, Cilium reaches the API through it (kube-hetzner and hetzner-k3s do the same).
-# Ref: https://docs.k3s.io/architecture (agent load balancer)
+# k3s runs a client-side load balancer for the API on every node; with kube-proxy gone, Cilium
+# reaches the API through it (kube-hetzner and hetzner-k3s do the same).
 # Ref: https://docs.cilium.io/en/stable/network/kubernetes/kubeproxy-free/ (k8sServiceHost/Port)
-K3S_API_PROXY_HOST = "127.0.0.1"
-K3S_API_PROXY_PORT = 6444
+K3S_API_PROXY_HOST = API_LOAD_BALANCER_HOST
+K3S_API_PROXY_PORT = API_LOAD_BALANCER_PORT
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,13 @@ def test_the_api_port_has_one_home() -> None:
     assert not found, f"use upstream.k3s.API_PORT: {found}"
 
 
+def test_the_api_load_balancer_port_has_one_home() -> None:
+    port = k3s.API_LOAD_BALANCER_PORT
+    found = strays(K3S_HOME, lambda value: value == port
+                   or (isinstance(value, str) and str(port) in value))
+    assert not found, f"use upstream.k3s.API_LOAD_BALANCER_PORT: {found}"
+
+
 def test_embedded_registry_releases_have_one_home() -> None:
     found = strays(K3S_HOME, lambda value: isinstance(value, str) and any(
         release in value for release in REGISTRY_RELEASES))

@@ -26,6 +26,11 @@ INSTALL_SCRIPT_URL = "https://get.k3s.io"
 
 # The supervisor and Kubernetes API listen on this port on every server.
 API_PORT = 6443
+# Every node (agents too) runs a client-side load balancer to the servers' API on the loopback;
+# with kube-proxy gone, Cilium reaches the API through it.
+# Ref: https://docs.k3s.io/architecture (agent load balancer)
+API_LOAD_BALANCER_HOST = "127.0.0.1"
+API_LOAD_BALANCER_PORT = 6444
 
 # Server counts that keep an embedded-etcd quorum: odd, so a split never leaves two halves with
 # equal votes, and at most five, since every member takes part in every write (k3s HA docs ask for

@@ -24,6 +24,10 @@ from policies.rules.cilium_release import cilium_releases, release_of
 from policies.rules.k3s_nodes import K3sNode, k3s_nodes
 from policies.rules.types import HELM_RELEASE
 from upstream.cilium_chart import NATIVE_ROUTING_CIDR_CONTAINS_PODS_RULE
+from upstream.cilium_on_hetzner import k3s_api_findings
+from upstream.k3s import API_LOAD_BALANCER_HOST, API_LOAD_BALANCER_PORT
+
+_K3S_API_LOAD_BALANCER = f"{API_LOAD_BALANCER_HOST}:{API_LOAD_BALANCER_PORT}"
 
 # k3s's defaults when config.yaml leaves them out (docs.k3s.io/cli/server).
 K3S_DEFAULT_CIDRS = {"cluster-cidr": "10.42.0.0/16", "service-cidr": "10.43.0.0/16"}
@@ -90,8 +94,9 @@ def _api_server_for_kpr(args: ResourceValidationArgs, report: ReportViolation) -
     if missing:
         report(f"{release.label} replaces kube-proxy without {' and '.join(missing)}: with no "
                "kube-proxy, the agent cannot reach the API through the kubernetes Service. Fix: "
-               "set k8sServiceHost: 127.0.0.1 and k8sServicePort: 6444 (k3s's per-node API "
-               "proxy; k3s-hcloud's defaults).", None)
+               f"set k8sServiceHost: {API_LOAD_BALANCER_HOST} and k8sServicePort: "
+               f"{API_LOAD_BALANCER_PORT} (k3s's per-node API proxy; k3s-hcloud's defaults).",
+               None)
 
 
 kpr_needs_api_server = ResourceValidationPolicy(
@@ -100,8 +105,29 @@ kpr_needs_api_server = ResourceValidationPolicy(
     validate=_api_server_for_kpr,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    remediation_steps="Set k8sServiceHost/k8sServicePort (k3s: 127.0.0.1:6444).",
+    remediation_steps=f"Set k8sServiceHost/k8sServicePort (k3s: {_K3S_API_LOAD_BALANCER}).",
     url="https://docs.cilium.io/en/stable/network/kubernetes/kubeproxy-free/",
+)
+
+
+def _api_through_k3s_load_balancer(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    release = release_of(args)
+    if release is None or release.line is None:
+        return
+    for finding in k3s_api_findings(release.helm_values):
+        report(release.describe(finding), None)
+
+
+api_through_k3s_load_balancer = ResourceValidationPolicy(
+    name="cilium-k3s-api-through-load-balancer",
+    description="A loopback k8sServiceHost is paired with k3s's per-node API load balancer port, "
+                "the only API endpoint on the loopback of every node (workers run no API server).",
+    validate=_api_through_k3s_load_balancer,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps=f"Use {_K3S_API_LOAD_BALANCER} (k3s-hcloud's default), or an address that "
+                      "serves the API from every node.",
+    url="https://docs.k3s.io/architecture",
 )
 
 
@@ -172,5 +198,6 @@ k3s_ranges_outside_network = StackValidationPolicy(
     remediation_steps="Keep cluster-cidr and service-cidr outside network.cidr.",
 )
 
-POLICIES = [kube_proxy_agreement, kpr_needs_api_server, flannel_off_needs_cni,
+POLICIES = [kube_proxy_agreement, kpr_needs_api_server, api_through_k3s_load_balancer,
+            flannel_off_needs_cni,
             native_routing_contains_pods, k3s_ranges_outside_network]
