@@ -38,6 +38,7 @@ from stack_config.nodes import ControlPlaneConfig, WorkerPoolConfig
 from upstream import hetzner, k3s
 from upstream.cilium import line_of
 from upstream.cilium_chart import VALUES_SCHEMA_RULE, ChartFinding, HelmValues, check_helm_values
+from upstream.cilium_kernel import kernel_problems, newest_known_image
 from upstream.cilium_on_hetzner import k3s_api_findings, native_routing_ipam_findings
 from upstream.k3s import API_PORT
 
@@ -579,6 +580,23 @@ class ClusterSpec(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _node_kernels_run_the_cilium_features(self) -> "ClusterSpec":
+        # Every node runs the agent: its image's kernel must have what the enabled features need
+        # (upstream.cilium_kernel; the policy pack runs the same check on registered servers).
+        line = line_of(self.cilium.version)
+        if line is None:
+            return self
+        values = HelmValues(self.cilium_helm_values, line)
+        images = [("controlPlane.image", self.control_plane.image)] + [
+            (f"workerPools[{index}].image", pool.image)
+            for index, pool in enumerate(self.worker_pools)]
+        problems = [KeyedValueError(key, problem.text(line), _kernel_fix(problem.path))
+                    for key, image in images for problem in kernel_problems(values, image)]
+        if problems:
+            raise KeyedValueErrors(problems)
+        return self
+
+    @model_validator(mode="after")
     def _native_routing_uses_node_pod_cidrs(self) -> "ClusterSpec":
         # Why, in upstream.cilium_on_hetzner; the policy pack runs the same check.
         line = line_of(self.cilium.version)
@@ -623,6 +641,11 @@ def _k8s_in_range(spec: ClusterSpec) -> bool:
     low, high = line.tested_kubernetes
     return low <= spec.k3s.parsed_version.kubernetes_minor <= high
 
+
+
+def _kernel_fix(path: str) -> str:
+    image = f"use an image with a newer kernel (e.g. {newest_known_image()})"
+    return f"{image}, or turn cilium.values.{path} off." if path else f"{image}."
 
 
 def _raise_cilium_findings(findings: list[ChartFinding]) -> None:

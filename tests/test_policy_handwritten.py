@@ -158,6 +158,9 @@ CASES = [
     Case("cilium-l2-announcements-on-hetzner-network", {"l2announcements.enabled": True},
          advisory=True),
     Case("cilium-node-image-ubuntu-22-04", images=("ubuntu-22.04", "ubuntu-24.04"), advisory=True),
+    # The dev stack's images (ubuntu-24.04) have the kernel: the config accepts these values.
+    Case("cilium-node-kernel-supports-features", {"enableIPv4BIGTCP": True},
+         images=("debian-12",)),
 ]
 CILIUM_POLICIES = [*gateway_api.POLICIES, *cilium.POLICIES, *cilium_on_hetzner.POLICIES,
                    k3s_cilium.api_through_k3s_load_balancer,
