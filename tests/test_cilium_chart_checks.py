@@ -171,7 +171,9 @@ def test_native_routing_needs_a_routing_cidr_that_contains_the_pods() -> None:
     assert [f.rule for f in findings({"ipv4NativeRoutingCIDR": "nonsense"}, pod_cidr=pods)] == [
         "native-routing-cidr"], "one finding for a value that is not a CIDR"
     assert paths({"ipv4NativeRoutingCIDR": "10.0.0.0/8"}, pod_cidr=pods) == []
-    assert paths({"ipv4NativeRoutingCIDR": "", "enableIPv4Masquerade": False}) == [], \
+    # (BPF masquerading off too: the agent refuses it without any masquerading.)
+    assert paths({"ipv4NativeRoutingCIDR": "", "enableIPv4Masquerade": False,
+                  "bpf.masquerade": False}) == [], \
         "without masquerading there is nothing to exempt"
 
 

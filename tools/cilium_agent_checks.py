@@ -48,10 +48,13 @@ FACTS_FILE = FACTS_DIR / "agent-checks.json"
 @dataclass(frozen=True)
 class Scan:
     """A validation function: ``Receiver.name`` or ``name``, and where it may live (it moved
-    from daemon/cmd to pkg/kpr/initializer in 1.19; the name's first letter changed with it)."""
+    from daemon/cmd to pkg/kpr/initializer in 1.19; the name's first letter changed with it).
+    ``alternative``: the function that held the same checks in older lines, read where
+    ``function`` does not exist yet."""
 
     function: str
     files: tuple[str, ...]
+    alternative: str | None = None
 
     @property
     def receiver(self) -> str | None:
@@ -80,6 +83,9 @@ SCANNED: tuple[Scan, ...] = (
     Scan("ValidateClusterName", ("pkg/clustermesh/types/types.go",)),
     Scan("InitKubeProxyReplacementOptions", _KPR),
     Scan("FinishKubeProxyReplacementInit", _KPR),
+    Scan("initEnv", ("daemon/cmd/daemon_main.go",)),
+    # 1.19 moved the daemon's configuration checks out of newDaemon (1.18).
+    Scan("initAndValidateDaemonConfig", ("daemon/cmd/daemon.go",), alternative="newDaemon"),
     Scan("newConfig", ("pkg/datapath/tunnel/tunnel.go",)),
     Scan("NewConfig", ("pkg/loadbalancer/config.go",)),
     Scan("UserConfig.ToConfig", ("pkg/maglev/maglev.go",)),
@@ -197,11 +203,16 @@ def source_facts(source: Path) -> dict[str, Any]:
 def line_checks(version: str) -> dict[str, Any]:
     source = source_dir(version)
     checks = []
-    for scan in SCANNED:
+    for wanted in SCANNED:
         body = None
-        for relative in scan.files:
-            path = source / relative
-            if path.is_file() and (body := function_body(path.read_text(), scan)) is not None:
+        scan = wanted
+        for scan in (wanted, Scan(wanted.alternative, wanted.files)) if wanted.alternative \
+                else (wanted,):
+            for relative in scan.files:
+                path = source / relative
+                if path.is_file() and (body := function_body(path.read_text(), scan)) is not None:
+                    break
+            if body is not None:
                 break
         if body is None:
             raise ValueError(f"{source}: {scan.function} not found in {', '.join(scan.files)}; "

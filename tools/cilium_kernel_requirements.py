@@ -38,7 +38,7 @@ _BASE = re.compile(r"^- `Linux kernel`_ >= (\d+)\.(\d+)", re.M)
 _TABLE = re.compile(r"^Required Kernel Versions for Advanced Features\n=+\n(.*?)\n\n(?P<table>=+ =+\n"
                     r".*?\n=+ =+\n(?P<rows>.*?)\n=+ =+)\n", re.M | re.S)
 _ROW = re.compile(r"^(?P<feature>.+?)\s{2,}>= (?P<major>\d+)\.(?P<minor>\d+)\s*$")
-_AGENT_KERNEL = re.compile(r"needs kernel (\d+)\.(\d+) or newer")
+_AGENT_KERNEL = re.compile(r"needs? kernel (\d+)\.(\d+)(?:\.\d+)? or newer")
 
 
 def doc_requirements(text: str) -> dict[str, Any]:

@@ -128,7 +128,12 @@ def _policy_cidr_match_mode(v: HelmValues, line: CiliumLine) -> Iterator[ChartFi
     # Ref: DaemonConfig.validatePolicyCIDRMatchMode: "nodes" and "pods" only. The chart joins a
     # list with spaces; a string is passed as it is.
     value = v.get("policyCIDRMatchMode")
-    modes = value.split() if isinstance(value, str) else [helm_string(m) for m in value or ()]
+    if isinstance(value, str):
+        modes = value.split()
+    elif isinstance(value, (list, tuple)):
+        modes = [helm_string(m) for m in value]
+    else:
+        modes = [] if value is None else [helm_string(value)]
     unknown = [m for m in modes if m not in ("nodes", "pods")]
     if unknown:
         yield _finding("policyCIDRMatchMode", f"{', '.join(map(repr, unknown))} is not a CIDR "
@@ -289,8 +294,131 @@ def _bandwidth_manager_with_ipsec(v: HelmValues, line: CiliumLine) -> Iterator[C
                        "or turn the bandwidth manager off.", "silent")
 
 
+# -- daemon/cmd/daemon_main.go:initEnv ---------------------------------------------------------------
+def _ip_family(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
+    if not _ipv4_enabled(v) and not _ipv6_enabled(v):
+        yield _finding("ipv4.enabled", "IPv4 and IPv6 are both off; the agent refuses to start.",
+                       "leave ipv4.enabled on (the Hetzner network is IPv4).")
+
+
+DATAPATH_MODES = ("veth", "netkit", "netkit-l2")
+
+
+def _datapath_mode(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
+    # Ref: v1.18.11/v1.19.6 initEnv "Invalid datapath mode" (1.20 validates it elsewhere).
+    mode = helm_string(v.get("bpf.datapathMode"))
+    if line.version < (1, 20) and v.is_set("bpf.datapathMode") and mode not in DATAPATH_MODES:
+        yield _finding("bpf.datapathMode", f"'{mode}' is not a datapath mode; the agent refuses "
+                       "to start.", f"use one of {', '.join(DATAPATH_MODES)}.")
+
+
+# Ref: pkg/option/monitor.go monitorAggregationOption. The agent also takes the numbers 0–4,
+# but the chart writes this value into the ConfigMap unquoted, where a number is not a string
+# and the ConfigMap is refused: only the names work through the chart.
+MONITOR_AGGREGATION = ("", "none", "disabled", "lowest", "low", "medium", "max", "maximum")
+
+
+def _monitor_aggregation(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
+    value = helm_string(v.get("bpf.monitorAggregation"))
+    if v.is_set("bpf.monitorAggregation") and value.lower() not in MONITOR_AGGREGATION:
+        yield _finding("bpf.monitorAggregation", f"'{value}' is not a monitor aggregation level; "
+                       "the agent refuses to start.", "use none, low, medium or maximum.")
+
+
+def _ipam_and_routing(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
+    mode = helm_string(v.get("ipam.mode"))
+    if mode == "eni" and v.tunnels:
+        yield _finding("ipam.mode", "eni IPAM cannot be used with tunnel routing; the agent "
+                       "refuses to start.", "use ipam.mode: kubernetes (ENI is AWS IPAM).")
+    # Ref: v1.18.11 initEnv "IPAM mode %s with %s is supported only in tunnel mode."
+    if line.version < (1, 19) and mode == "multi-pool" and _ipsec(v) and not v.tunnels:
+        yield _finding("ipam.mode", "multi-pool IPAM with IPsec needs tunnel routing on Cilium "
+                       f"{line.minor}; the agent refuses to start.", "use ipam.mode: kubernetes.")
+
+
+# -- the daemon's configuration checks (daemon/cmd/daemon.go) ----------------------------------------
+def _ipsec(v: HelmValues) -> bool:
+    return v.on("encryption.enabled") and helm_string(v.get("encryption.type")) == "ipsec"
+
+
+def _wireguard(v: HelmValues) -> bool:
+    return v.on("encryption.enabled") and helm_string(v.get("encryption.type")) == "wireguard"
+
+
+def masquerading(v: HelmValues) -> bool:
+    """DaemonConfig.MasqueradingEnabled: IPv4 masquerading (with IPv4 on) or IPv6 masquerading
+    (with IPv6 on; the chart default of enableIPv6Masquerade is true)."""
+    ipv4 = _ipv4_enabled(v) and v.ipv4_masquerade
+    ipv6 = _ipv6_enabled(v) and v.get("enableIPv6Masquerade") is not False
+    return ipv4 or ipv6
+
+
+def _bpf_masquerade(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
+    bpf_masquerade = v.on("bpf.masquerade")
+    if masquerading(v) and bpf_masquerade:
+        # Ref: v1.18.11 newDaemon "BPF masquerade requires NodePort".
+        node_port = v.kube_proxy_replacement or v.on("nodePort.enabled")
+        if line.version < (1, 19) and not node_port:
+            yield _finding("bpf.masquerade", f"BPF masquerading needs the BPF NodePort on Cilium "
+                           f"{line.minor} (kube-proxy replacement or nodePort.enabled); the agent "
+                           "refuses to start.", "set kubeProxyReplacement: true (the program's "
+                           "default), or bpf.masquerade: false.")
+        if v.is_set("egressMasqueradeInterfaces") and helm_string(
+                v.get("egressMasqueradeInterfaces")):
+            yield _finding("egressMasqueradeInterfaces", "BPF masquerading takes no masquerade "
+                           "interfaces; the agent refuses to start.", "remove it (BPF "
+                           "masquerading uses the native devices), or set bpf.masquerade: false.")
+        if v.on("enableMasqueradeRouteSource"):
+            yield _finding("enableMasqueradeRouteSource", "not supported with BPF masquerading; "
+                           "the agent refuses to start.", "remove it, or set bpf.masquerade: "
+                           "false.")
+    elif v.on("ipMasqAgent.enabled"):
+        yield _finding("ipMasqAgent.enabled", "the ip-masq-agent needs BPF masquerading and IPv4 "
+                       "or IPv6 masquerading; the agent refuses to start.",
+                       "set bpf.masquerade: true and leave enableIPv4Masquerade on.")
+    elif bpf_masquerade:
+        yield _finding("bpf.masquerade", "BPF masquerading with IPv4 and IPv6 masquerading both "
+                       "off; the agent refuses to start.", "leave enableIPv4Masquerade on, or set "
+                       "bpf.masquerade: false.")
+
+
+def _encryption_combinations(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
+    if _ipsec(v):
+        if v.on("l7Proxy") and v.get("dnsProxy.enableTransparentMode") is False:
+            yield _finding("dnsProxy.enableTransparentMode", "IPsec with the L7 proxy needs the "
+                           "DNS proxy's transparent mode; the agent refuses to start.",
+                           "remove dnsProxy.enableTransparentMode (the chart turns it on).")
+        if v.on("hostFirewall.enabled"):
+            yield _finding("hostFirewall.enabled", "the host firewall cannot be used with IPsec; "
+                           "the agent refuses to start.", "use encryption.type: wireguard, or "
+                           "turn the host firewall off.")
+        if line.version >= (1, 19) and v.on("encryption.strictMode.ingress.enabled"):
+            yield _finding("encryption.strictMode.ingress.enabled", "IPsec does not support "
+                           "strict ingress encryption; the agent refuses to start.",
+                           "use encryption.type: wireguard, or turn strict ingress off.")
+        overlay_ok = v.tunnels and (helm_string(v.get("tunnelProtocol")) or "vxlan") == "vxlan"
+        if line.version < (1, 19) and v.on("encryption.ipsec.encryptedOverlay") and not overlay_ok:
+            yield _finding("encryption.ipsec.encryptedOverlay", "the encrypted overlay needs a "
+                           f"VXLAN tunnel on Cilium {line.minor}; the agent refuses to start.",
+                           "turn it off (native routing encrypts pod traffic without it).")
+    if (1, 19) <= line.version < (1, 20) and v.on("encryption.strictMode.ingress.enabled") \
+            and not v.tunnels:
+        yield _finding("encryption.strictMode.ingress.enabled", "strict ingress encryption needs "
+                       f"tunnel routing on Cilium {line.minor}; the agent refuses to start.",
+                       "turn strict ingress off with native routing.")
+    if line.version < (1, 19) and _wireguard(v) and v.tunnels and underlay(v) == "ipv6":
+        yield _finding("underlayProtocol", "WireGuard needs an IPv4 tunnel underlay on Cilium "
+                       f"{line.minor}; the agent refuses to start.", "use underlayProtocol: ipv4.")
+
+
 Rule = Callable[[HelmValues, CiliumLine], Iterator[ChartFinding]]
 AGENT_RULES: dict[str, Rule] = {
+    "agent-ip-family": _ip_family,
+    "agent-datapath-mode": _datapath_mode,
+    "agent-monitor-aggregation": _monitor_aggregation,
+    "agent-ipam-and-routing": _ipam_and_routing,
+    "agent-bpf-masquerade": _bpf_masquerade,
+    "agent-encryption-combinations": _encryption_combinations,
     "agent-underlay-protocol": _underlay_protocol,
     "agent-tunnel-source-port-range": _tunnel_source_port_range,
     "agent-negative-mtu": _negative_mtu,
@@ -401,6 +529,112 @@ AGENT_CHECKS: tuple[AgentCheck, ...] = (
     AgentCheck("FinishKubeProxyReplacementInit", "NAT46/NAT64 requires SNAT", not_mirrored=_EXTRA),
     AgentCheck("FinishKubeProxyReplacementInit", "Unable to read net.ipv4.conf", not_mirrored=_NODE),
     AgentCheck("FinishKubeProxyReplacementInit", "DSR might not work", not_mirrored=_NODE),
+    # daemon start-up: initEnv
+    AgentCheck("initEnv", "Unknown verbose debug group", not_mirrored=_WARN),
+    AgentCheck("initEnv", "Could not ", not_mirrored=_NODE),
+    AgentCheck("initEnv", "Unable to restore agent asset permissions", not_mirrored=_NODE),
+    AgentCheck("initEnv", "unable to set memory resource limits", not_mirrored=_NODE),
+    AgentCheck("initEnv", "BPF template directory", not_mirrored=_NODE),
+    AgentCheck("initEnv", "failed to create header files", not_mirrored=_NODE),
+    AgentCheck("initEnv", "Failed to create Pidfile", not_mirrored=_NODE),
+    AgentCheck("initEnv", "Cannot mkdir directory for cilium socket", not_mirrored=_NODE),
+    AgentCheck("initEnv", "Cannot remove existing Cilium sock", not_mirrored=_NODE),
+    AgentCheck("initEnv", "Invalid %s value %d", not_mirrored=_EXTRA),
+    AgentCheck("initEnv", "Invalid setting for --allow-localhost", not_mirrored=_EXTRA),
+    AgentCheck("initEnv", "Failed to parse %s", "agent-monitor-aggregation",
+               arguments="MonitorAggregation"),
+    AgentCheck("initEnv", "%s is enabled. Network policy will not be enforced",
+               not_mirrored="a warning about policy audit mode, which is asked for on purpose"),
+    AgentCheck("initEnv", "Invalid fixed identities", not_mirrored=_EXTRA),
+    AgentCheck("initEnv", "Either IPv4 or IPv6 addressing must be enabled", "agent-ip-family"),
+    AgentCheck("initEnv", "Unable to parse Label prefix configuration",
+               not_mirrored="`labels` is a free-form identity-relevant label filter; its "
+                            "syntax is left to the agent"),
+    AgentCheck("initEnv", "netkit devices need kernel", "node-kernel"),
+    AgentCheck("initEnv", "Invalid datapath mode", "agent-datapath-mode"),
+    AgentCheck("initEnv", "--%s=true cannot be used with --%s=%s", not_mirrored=_EXTRA,
+               arguments="EnableBPFTProxy"),
+    AgentCheck("initEnv", "L7 proxy requires iptables rules", not_mirrored=_EXTRA),
+    AgentCheck("initEnv", "Option ", not_mirrored=_EXTRA, arguments="EnableRemoteNodeMasquerade"),
+    AgentCheck("initEnv", "IPSec requires DNS proxy transparent mode",
+               "agent-encryption-combinations"),
+    AgentCheck("initEnv", "IPSec with tunneling requires support for xfrm",
+               not_mirrored="a kernel below the agent's own minimum (4.19 < 5.10)"),
+    AgentCheck("initEnv", "IPSec encrypted overlay is enabled but IPSec is not",
+               not_mirrored="the chart renders the option only inside its IPsec block"),
+    AgentCheck("initEnv", "%s cannot be used with tunneling", "direct-routes-need-native-routing",
+               arguments="EnableAutoDirectRouting"),
+    AgentCheck("initEnv", "SRv6 requires IPv6", not_mirrored=_EXTRA),
+    AgentCheck("initEnv", "IPSec cannot be used with the host firewall",
+               "agent-encryption-combinations"),
+    AgentCheck("initEnv", "Cannot specify %s or %s", not_mirrored=_EXTRA, arguments="LocalRouter"),
+    AgentCheck("initEnv", "Cannot specify IPAM mode %s in tunnel mode", "agent-ipam-and-routing"),
+    AgentCheck("initEnv", "IPAM mode %s with %s is supported only in tunnel mode",
+               "agent-ipam-and-routing"),
+    AgentCheck("initEnv", "%s requires the agent to run in direct routing mode",
+               "no-conntrack-prerequisites"),
+    AgentCheck("initEnv", "%s requires IPv4 support", "no-conntrack-prerequisites"),
+    AgentCheck("initEnv", "Bypassing IP allocation upon endpoint restore",
+               not_mirrored="a warning about an option the chart does not expose"),
+    # daemon start-up: newDaemon (1.18), initAndValidateDaemonConfig (1.19+)
+    AgentCheck("newDaemon", "EncryptedOverlay support requires VXLAN",
+               "agent-encryption-combinations"),
+    AgentCheck("newDaemon", "WireGuard requires an IPv4 underlay", "agent-encryption-combinations"),
+    AgentCheck("newDaemon", "Ipsec default interface lookup failed", not_mirrored=_NODE),
+    AgentCheck("initAndValidateDaemonConfig", "Ipsec default interface lookup failed",
+               not_mirrored=_NODE),
+    AgentCheck("newDaemon", "unable to initialize kube-proxy replacement options",
+               not_mirrored=_PARTIAL),
+    AgentCheck("initAndValidateDaemonConfig", "unable to initialize kube-proxy replacement",
+               not_mirrored=_PARTIAL),
+    AgentCheck("newDaemon", "Failed to restore existing identities", not_mirrored=_NODE),
+    AgentCheck("newDaemon", "error while opening/creating BPF maps", not_mirrored=_NODE),
+    AgentCheck("newDaemon", "unable to connect to get node spec", not_mirrored=_NODE),
+    AgentCheck("newDaemon", "failed to initialize WireGuard agent", not_mirrored=_NODE),
+    AgentCheck("newDaemon", "unable to determine direct routing device", not_mirrored=_NODE),
+    AgentCheck("newDaemon", "failed to finalise LB initialization", not_mirrored=_PARTIAL),
+    AgentCheck("newDaemon", "BPF masquerade requires NodePort", "agent-bpf-masquerade"),
+    AgentCheck("newDaemon", "BPF masquerade does not allow to specify devices",
+               "agent-bpf-masquerade"),
+    AgentCheck("initAndValidateDaemonConfig", "BPF masquerade does not allow to specify devices",
+               "agent-bpf-masquerade"),
+    AgentCheck("newDaemon", "unable to initialize BPF masquerade support", not_mirrored=_PARTIAL),
+    AgentCheck("initAndValidateDaemonConfig", "unable to initialize BPF masquerade support",
+               not_mirrored=_PARTIAL),
+    AgentCheck("newDaemon", "BPF masquerading to route source", "agent-bpf-masquerade"),
+    AgentCheck("initAndValidateDaemonConfig", "BPF masquerading to route source",
+               "agent-bpf-masquerade"),
+    AgentCheck("newDaemon", "BPF ip-masq-agent requires", "agent-bpf-masquerade"),
+    AgentCheck("initAndValidateDaemonConfig", "BPF ip-masq-agent requires", "agent-bpf-masquerade"),
+    AgentCheck("newDaemon", "BPF masquerade requires (", "agent-bpf-masquerade"),
+    AgentCheck("initAndValidateDaemonConfig", "BPF masquerade requires (", "agent-bpf-masquerade"),
+    AgentCheck("newDaemon", "Unable to clean stale endpoint interfaces", not_mirrored=_NODE),
+    AgentCheck("newDaemon", "Cannot annotate k8s node", not_mirrored=_NODE),
+    AgentCheck("newDaemon", "error while initializing daemon", not_mirrored=_PARTIAL),
+    AgentCheck("initAndValidateDaemonConfig", "WireGuard (--%s) cannot be used with IPsec",
+               "single-encryption"),
+    AgentCheck("initAndValidateDaemonConfig", "IPSec requires DNS proxy transparent mode",
+               "agent-encryption-combinations"),
+    AgentCheck("initAndValidateDaemonConfig", "IPSec with tunneling requires support for xfrm",
+               not_mirrored="a kernel below the agent's own minimum (4.19 < 5.10)"),
+    AgentCheck("initAndValidateDaemonConfig", "IPSec doesnt support strict ingress",
+               "agent-encryption-combinations"),
+    AgentCheck("initAndValidateDaemonConfig", "Strict ingress encryption requires tunneling",
+               "agent-encryption-combinations"),
+    AgentCheck("initAndValidateDaemonConfig", "IPSec cannot be used with the host firewall",
+               "agent-encryption-combinations"),
+    AgentCheck("initAndValidateDaemonConfig", "Cannot specify %s or %s with %s",
+               not_mirrored=_EXTRA),
+    AgentCheck("initAndValidateDaemonConfig", "CiliumNode CRD cannot be disabled",
+               not_mirrored=_EXTRA),
+    AgentCheck("initAndValidateDaemonConfig", "kube-proxy replacement (--%s) or BPF masquerade",
+               not_mirrored=_EXTRA + " (install-iptables-rules stays at its default, true)"),
+    AgentCheck("initAndValidateDaemonConfig", "unable to determine if kernel supports dynamic",
+               not_mirrored=_NODE),
+    AgentCheck("initAndValidateDaemonConfig", "kernel does not support dynamic pod egress",
+               not_mirrored=_NODE),
+    AgentCheck("initAndValidateDaemonConfig", "legacy routing mode does not support dynamic",
+               not_mirrored=_EXTRA),
     # tunnel
     AgentCheck("newConfig", "invalid tunnel protocol", "enumerations"),
     AgentCheck("newConfig", "underlay protocol set to", "agent-underlay-protocol"),

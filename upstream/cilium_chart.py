@@ -345,6 +345,11 @@ def _no_conntrack_rules(v: HelmValues, line: CiliumLine) -> Iterator[ChartFindin
                            "routingMode: native and bpf.masquerade: true.",
                            "set those three, or turn installNoConntrackIptablesRules off.",
                            "reject")
+    # Ref: initEnv "%s requires IPv4 support" (v1.18.11–v1.20.0, agent-checks.json).
+    if v.get("ipv4.enabled") is False:
+        yield ChartFinding("installNoConntrackIptablesRules", "needs IPv4 (ipv4.enabled is off); "
+                           "the agent refuses to start.", "turn ipv4.enabled on, or "
+                           "installNoConntrackIptablesRules off.", "reject")
 
 
 # -- silently off ----------------------------------------------------------------------------------

@@ -61,12 +61,14 @@ def _on(path: str) -> Feature:
     return Feature(path, lambda v: v.on(path))
 
 
+_NETKIT = Feature("bpf.datapathMode",
+                  lambda v: helm_string(v.get("bpf.datapathMode")).startswith("netkit"))
 # Feature rows of the docs' table and the agent's kernel refusals → the values that enable them.
 FEATURES: dict[str, Feature | None] = {
     "IPv6 BIG TCP support": _on("enableIPv6BIGTCP"),
     "IPv4 BIG TCP support": _on("enableIPv4BIGTCP"),
-    ":ref:`netkit`": Feature("bpf.datapathMode", lambda v: helm_string(
-        v.get("bpf.datapathMode")).startswith("netkit")),
+    ":ref:`netkit`": _NETKIT,
+    "initEnv: netkit devices need kernel 6.7.0 or newer and CONFIG_NETKIT": _NETKIT,
     "manager.probe: cannot enable --%s, needs kernel 5.18 or newer": Feature(
         "bandwidthManager.bbr", lambda v: v.on("bandwidthManager.enabled")
         and v.on("bandwidthManager.bbr")),
