@@ -244,15 +244,15 @@ def test_every_value_policy_has_a_violation_case() -> None:
 @pytest.mark.parametrize("version,expected", [
     ("", "Helm release 'my-cilium' installs the Cilium chart without a pinned version (Helm "
          "takes the newest), so the pack cannot check its values against that chart. Fix: set "
-         "version to a release of a supported line, e.g. '1.20.0'."),
+         "version to a release of a supported line, e.g. '1.20.2'."),
     ("1.15.6", "Helm release 'my-cilium' installs Cilium chart version '1.15.6', which is not a "
                "release of a supported line (1.18, 1.19, 1.20), so the pack cannot check its "
                "values against that chart. Fix: set version to a release of a supported line, "
-               "e.g. '1.20.0'."),
+               "e.g. '1.20.2'."),
     ("~1.20.0", "Helm release 'my-cilium' installs Cilium chart version '~1.20.0', which is not a "
                 "release of a supported line (1.18, 1.19, 1.20), so the pack cannot check its "
                 "values against that chart. Fix: set version to a release of a supported line, "
-                "e.g. '1.20.0'."),
+                "e.g. '1.20.2'."),
 ])
 def test_an_unpinned_or_unsupported_chart_version_is_reported(version: str, expected: str) -> None:
     assert messages(cilium.version_supported, release(version=version)) == [expected]

@@ -191,7 +191,7 @@ SUPPORTED_LINES: dict[str, CiliumLine] = {
                 "1.19"),
         _V2_RESOURCES, _defaults()),
     "1.20": CiliumLine(
-        "1.20", "1.20.0", ((1, 33), (1, 36)),
+        "1.20", "1.20.2", ((1, 33), (1, 36)),
         _bundle("v1.6.0", "standard",
                 _CORE_KINDS + (("TLSRoute", "v1"), ("ReferenceGrant", "v1"),
                                ("BackendTLSPolicy", "v1")),
