@@ -28,8 +28,9 @@ REFERENCE_VERSIONS = [line.newest_verified_patch for line in SUPPORTED_LINES.val
 def _chart_dir(version: str) -> Path:
     try:
         return cilium_chart_facts.find_chart(version)
-    except cilium_chart_facts.ChartSourceMissing as missing:
-        pytest.skip(str(missing))
+    except cilium_chart_facts.ChartSourceMissing:
+        # 1.18.12's source is not served by the proxy: the reference copy beside the repo.
+        return requires_reference(f"cilium-chart-{version}")
 
 
 def _chart_values(version: str) -> dict[str, Any]:

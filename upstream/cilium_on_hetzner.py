@@ -7,7 +7,7 @@ the policy pack (``policies.rules``) in any registered Cilium release.
 from __future__ import annotations
 
 from upstream.cilium_helm_values import ChartFinding, HelmValues, helm_string, whole_number
-from upstream.k3s import API_LOAD_BALANCER_HOST, API_LOAD_BALANCER_PORT
+from upstream.k3s import API_PROXY_HOST, API_PROXY_PORT
 
 # Names a node resolves to itself (the agent runs with hostNetwork).
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
@@ -23,13 +23,13 @@ def k3s_api_findings(v: HelmValues) -> list[ChartFinding]:
     host = helm_string(v.get("k8sServiceHost"))
     number = whole_number(v.get("k8sServicePort"))
     port = str(number) if number is not None else helm_string(v.get("k8sServicePort"))
-    if host not in LOOPBACK_HOSTS or port == str(API_LOAD_BALANCER_PORT):
+    if host not in LOOPBACK_HOSTS or port == str(API_PROXY_PORT):
         return []
     return [ChartFinding(
         "k8sServicePort", f"{port or 'no port'} on {host}: on k3s worker nodes nothing serves "
-        f"the API there; k3s's per-node API load balancer listens on {API_LOAD_BALANCER_PORT}.",
+        f"the API there; k3s's per-node API load balancer listens on {API_PROXY_PORT}.",
         f"remove k8sServiceHost/k8sServicePort (k3s-hcloud sets "
-        f"{API_LOAD_BALANCER_HOST}:{API_LOAD_BALANCER_PORT}), or point them at an address that "
+        f"{API_PROXY_HOST}:{API_PROXY_PORT}), or point them at an address that "
         "serves the API from every node.", "reject")]
 
 
