@@ -31,7 +31,8 @@ from cluster_plan.cilium_values import (
     helm_values,
 )
 from cluster_plan.cluster_mesh import (
-    APISERVER_NODE_PORT, APISERVER_PORT, MeshFacts, mesh_values, own_problems)
+    APISERVER_NODE_PORT, APISERVER_PORT, MeshFacts, apiserver_load_balancer_annotations,
+    mesh_values, own_problems)
 from stack_config.errors import KeyedValueError, KeyedValueErrors
 from stack_config.identity import Acknowledgement
 from stack_config.k3s import K3sConfig
@@ -121,7 +122,8 @@ class ClusterSpec(StrictModel):
         ``model_copy(update=...)`` would keep the cached plan, so validate a new spec instead.)"""
         pools = [PoolBlockRequest(pool.name, pool.count, pool.address_block)
                  for pool in self.worker_pools]
-        return plan_addresses(self.network.cidr, self.control_plane.count, pools)
+        return plan_addresses(self.network.cidr, self.control_plane.count, pools,
+                              self.network.ip_range)
 
     @property
     def server_count(self) -> int:
@@ -195,9 +197,9 @@ class ClusterSpec(StrictModel):
             return values
         annotations = None
         if mesh.service_type == "LoadBalancer":
-            # hcloud-ccm provisions a Hetzner LB for the clustermesh-apiserver Service.
-            annotations = {hetzner.LB_NAME: f"{self.cluster_name}-clustermesh",
-                           hetzner.LB_LOCATION: self.location}
+            annotations = apiserver_load_balancer_annotations(
+                f"{self.cluster_name}-clustermesh", self.location,
+                self.address_plan.clustermesh_load_balancer)
         return deep_merge(mesh_values(self.mesh_facts, {}, mesh.service_type, annotations),
                           values)
 
@@ -217,14 +219,13 @@ class ClusterSpec(StrictModel):
             native_cidr = IPv4Network(str(native)) if native else None
         except ValueError:
             native_cidr = None  # the chart checks report it with the key
-        addresses: tuple[str, ...] = ()
+        # Peers reach the apiserver at private addresses planned before anything exists: the
+        # load balancer's (pinned by annotation), or the node port on the control-plane servers.
+        addresses: tuple[str, ...] = (self.address_plan.clustermesh_load_balancer,)
         port = APISERVER_PORT
         if self.cilium.cluster_mesh.service_type == "NodePort":
-            # Peers reach the apiserver's node port on the servers' private addresses (known
-            # before anything exists). A LoadBalancer's address is only known once hcloud-ccm
-            # has created it, so it is not published yet.
             addresses = tuple(self.address_plan.control_plane(i)
-                              for i in range(self.control_plane.count))
+                              for i in range(1, self.control_plane.count + 1))
             port = APISERVER_NODE_PORT
         return MeshFacts(name=str(self.cilium.value("cluster.name", self.cluster_name)),
                          apiserver_addresses=addresses, apiserver_port=port,
@@ -317,6 +318,15 @@ class ClusterSpec(StrictModel):
                         second, f"{ranges[second]} overlaps {first} ({ranges[first]}).",
                         "pick non-overlapping ranges (defaults: network 10.0.0.0/16, "
                         "pods 10.42.0.0/16, services 10.43.0.0/16).")
+        network_range = self.network.ip_range
+        for key in ("k3s.clusterCidr", "k3s.serviceCidr"):
+            # The network's range is where other stacks' subnets go (network.existing): pod
+            # routes and service addresses inside it would collide with them.
+            if network_range is not None and ranges[key].overlaps(network_range):
+                raise KeyedValueError(
+                    key, f"{ranges[key]} overlaps network.ipRange ({network_range}), which "
+                    "holds the subnets of every stack sharing the network.",
+                    "pick a range outside network.ipRange.")
         return self
 
     @model_validator(mode="after")

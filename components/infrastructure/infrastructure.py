@@ -3,7 +3,7 @@
 Every child inherits the explicit hcloud provider given here (never ambient credentials).
 
 Creates, as child components (each file lists its own resources):
-- ``PrivateNetwork`` ``<name>-network``: network + cloud subnet;
+- ``PrivateNetwork`` ``<name>-network``: network (or another stack's) + cloud subnet;
 - ``SshKeys`` ``<name>-ssh``: the root login keys (given, existing or generated);
 - ``Firewalls`` ``<name>-firewall``: one firewall per kind of server with a public interface;
 - ``Bastion`` ``<name>-bastion`` when ``bastion.enabled`` (NAT + egress route in private mode);
@@ -50,7 +50,11 @@ class HetznerInfrastructure(pulumi.ComponentResource):
     nodes: list[NodeHandle]
     ssh: SshAccess
     api: ApiEndpoint
-    network: hcloud.Network
+    network_id: pulumi.Output[int]
+    """The Hetzner network the servers join (this stack's, or the one ``network.existing``
+    names)."""
+    network_facts: pulumi.Output[dict[str, str]]
+    """This stack's ``network`` output (``cluster_plan.shared_network.NetworkFacts``)."""
     ready: list[pulumi.Resource]
     """What the k3s bootstrap must wait for: the subnet, every server (with its network
     attachment), and in private mode the bastion and its 0.0.0.0/0 route; the API LB's parts."""
@@ -69,8 +73,7 @@ class HetznerInfrastructure(pulumi.ComponentResource):
         plan = spec.address_plan
         private_only = spec.network.private_only
 
-        network = PrivateNetwork(f"{name}-network", cidr=str(spec.network.cidr),
-                                 network_zone=spec.network_zone, labels=labels, opts=child)
+        network = PrivateNetwork(f"{name}-network", spec, labels, opts=child)
         keys = SshKeys(f"{name}-ssh", spec.access, labels, opts=child)
         firewalls = Firewalls(f"{name}-firewall", access_policy(spec), labels, opts=child)
 
@@ -89,7 +92,8 @@ class HetznerInfrastructure(pulumi.ComponentResource):
         pools = [WorkerPool(f"{name}-{pool.name}", spec, pool, environment, opts=child)
                  for pool in spec.worker_pools]
 
-        self.network = network.network
+        self.network_id = network.network_id
+        self.network_facts = network.facts
         self.autoscaling = self._autoscaling_targets(spec, network, keys, firewalls, pools)
         self.nodes = control_plane.nodes + [node for pool in pools for node in pool.nodes]
         self.ssh = SshAccess(user=SSH_USER, private_key=keys.private_key,
@@ -106,7 +110,7 @@ class HetznerInfrastructure(pulumi.ComponentResource):
         if control_plane.load_balancer is not None:
             self.ready += control_plane.load_balancer.ready
         self.register_outputs({
-            "networkId": self.network.id,
+            "networkId": self.network_id,
             "nodes": [node.key for node in self.nodes],
             "joinAddress": self.api.join_address,
             "loadBalanced": self.api.load_balanced,

@@ -1,0 +1,85 @@
+"""One Hetzner network shared by meshed stacks: ``network.ipRange`` on the stack that creates it,
+``network.existing`` on the stack that joins it, and what joining must respect."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+
+import pytest
+
+from cluster_plan.shared_network import NetworkFacts, join_problems
+from stack_config import validate_cluster_spec
+from tests.helpers import config_problems, minimal_config
+
+OWNER = NetworkFacts("4711", IPv4Network("10.0.0.0/12"), IPv4Network("10.1.0.0/16"))
+
+
+def one_problem(**network: object) -> str:
+    [problem] = config_problems(minimal_config(network=network))
+    return problem
+
+
+def test_owner_may_make_the_network_wider_than_its_subnet() -> None:
+    spec = validate_cluster_spec(minimal_config(network={"cidr": "10.1.0.0/16",
+                                                         "ipRange": "10.0.0.0/12"}))
+    assert spec.network.network_range == IPv4Network("10.0.0.0/12")
+    # Addresses come from the subnet; Hetzner's gateway is the network's first address.
+    assert spec.address_plan.control_plane(1) == "10.1.1.11"
+    assert spec.address_plan.gateway == "10.0.0.1"
+    assert validate_cluster_spec(minimal_config()).address_plan.gateway == "10.0.0.1"
+    unshared = validate_cluster_spec(minimal_config(network={"cidr": "10.1.0.0/16"}))
+    assert unshared.network.network_range == IPv4Network("10.1.0.0/16")
+    assert unshared.address_plan.gateway == "10.1.0.1"
+
+
+@pytest.mark.parametrize(("network", "start"), [
+    ({"cidr": "10.1.0.0/16", "ipRange": "10.2.0.0/16"}, "network.ipRange: 10.2.0.0/16 does not"),
+    ({"cidr": "10.1.0.0/16", "ipRange": "8.0.0.0/8"}, "network.ipRange: 8.0.0.0/8 is not a priv"),
+    ({"cidr": "10.1.0.0/16", "ipRange": "10.0.0.0/12", "existing": {"stack": "a"}},
+     "network.ipRange: the network belongs to"),
+    ({"cidr": "10.1.0.0/16", "existing": {"stack": "not a name"}}, "network.existing.stack:"),
+])
+def test_bad_network_keys_are_refused_with_the_key(network: dict, start: str) -> None:
+    problem = one_problem(**network)
+    assert problem.startswith(start), problem
+    assert "Fix:" in problem
+
+
+def test_joining_stack_cannot_be_private_only() -> None:
+    [problem] = config_problems(minimal_config(
+        network={"cidr": "10.2.0.0/16", "existing": {"stack": "a"}, "privateOnly": True},
+        bastion={"enabled": True}))
+    assert problem.startswith("network.privateOnly:")
+    assert "0.0.0.0/0" in problem
+
+
+def test_pods_inside_the_shared_range_are_refused() -> None:
+    # 10.42.0.0/16 (k3s default pods) lies inside 10.0.0.0/8, where other stacks' subnets go.
+    [problem] = config_problems(minimal_config(network={"cidr": "10.1.0.0/16",
+                                                        "ipRange": "10.0.0.0/8"}))
+    assert problem.startswith("k3s.clusterCidr: 10.42.0.0/16 overlaps network.ipRange")
+
+
+def test_network_facts_round_trip_and_garbage_reads_as_missing() -> None:
+    assert NetworkFacts.from_output(OWNER.to_output()) == OWNER
+    assert NetworkFacts.from_output(None) is None
+    assert NetworkFacts.from_output({"id": "1", "ipRange": "nonsense", "nodeCidr": "10.1.0.0/16"}
+                                    ) is None
+
+
+def test_a_disjoint_subnet_inside_the_range_joins() -> None:
+    assert join_problems("mesh-a", OWNER, IPv4Network("10.2.0.0/16"),
+                         IPv4Network("10.102.0.0/16")) == []
+
+
+@pytest.mark.parametrize(("owner", "nodes", "pods", "keys"), [
+    (None, "10.2.0.0/16", "10.102.0.0/16", ["network.existing.stack"]),
+    (OWNER, "10.16.0.0/16", "10.102.0.0/16", ["network.cidr"]),
+    (OWNER, "10.1.0.0/24", "10.102.0.0/16", ["network.cidr"]),
+    (OWNER, "10.2.0.0/16", "10.1.128.0/17", ["k3s.clusterCidr"]),
+])
+def test_what_cannot_join_names_the_key_on_the_joining_stack(
+        owner: NetworkFacts | None, nodes: str, pods: str, keys: list[str]) -> None:
+    problems = join_problems("mesh-a", owner, IPv4Network(nodes), IPv4Network(pods))
+    assert [p.key for p in problems] == keys
+    assert all("mesh-a" in p.message + p.fix for p in problems)
