@@ -379,3 +379,26 @@ def test_conflicting_peer_is_refused_naming_the_key_here(tmp_path: Path, alone_a
     with pytest.raises(ConfigError) as caught:
         plan_mesh("mesh-b", {"mesh-a": alone_a}, stack_file)
     assert [p.key for p in caught.value.problems] == ["cilium.values.cluster.id"]
+
+
+# -- the pair planned from the command line --------------------------------------------------------
+
+def test_plan_cli_plans_the_joining_stack_against_the_owners_outputs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tools import plan as plan_cli
+    mesh_b = str(MESH_DIR / "Pulumi.mesh-b.yaml")
+    assert plan_cli.main(["--stack-file", mesh_b]) == plan_cli.EXIT_CONFIG
+    assert "network.existing.stack" in capsys.readouterr().err
+    assert plan_cli.main(["--stack-file", str(MESH_DIR / "Pulumi.mesh-a.yaml"), "--json"]) == 0
+    mesh_a_json = tmp_path / "mesh-a.json"
+    mesh_a_json.write_text(capsys.readouterr().out)
+    assert plan_cli.main(["--stack-file", mesh_b, "--json",
+                          "--stack-reference", f"mesh-a={mesh_a_json}"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["outputs"]["network"]["id"] == json.loads(
+        mesh_a_json.read_text())["outputs"]["network"]["id"]
+    # The masked CA reads as not published yet: a warning, not a failure.
+    assert any("publishes no clusterMeshCa yet" in w for w in plan["warnings"])
+    assert plan_cli.main(["--stack-file", mesh_b, "--stack-reference", "mesh-a"]) == \
+        plan_cli.EXIT_CONFIG
+    assert "expected STACK=FILE" in capsys.readouterr().err

@@ -82,6 +82,21 @@ def _checked(own: MeshFacts, raw: dict[str, Any]) -> dict[str, MeshFacts]:
     return peers
 
 
+def _shared_ca(owner: str, read: Any) -> dict[str, str] | None:
+    """The CA read from its owner; None (with a warning) while the owner has not published it."""
+    if read is None:
+        pulumi.log.warn(f"cilium.clusterMesh.peers: {owner} (the CA's owner: its name sorts "
+                        f"first) publishes no {CA_OUTPUT} yet; Cilium gets a CA of its own until "
+                        f"`pulumi up` runs here again after {owner}'s.")
+        return None
+    if not (isinstance(read, dict) and all(isinstance(read.get(k), str) and read[k]
+                                           for k in ("cert", "key"))):
+        raise ConfigError([ConfigProblem(
+            "cilium.clusterMesh.peers", f"the {CA_OUTPUT} output of {owner} is not a CA "
+            f"({{cert, key}}). Fix: run `pulumi up` on {owner} with this project's program.")])
+    return {"cert": read["cert"], "key": read["key"]}
+
+
 def wire_cluster_mesh(name: str, spec: ClusterSpec, network_id: pulumi.Input[Any],
                       parent: pulumi.Resource | None) -> MeshWiring | None:
     """``network_id``: the Hetzner network this cluster's nodes are in (peers must share it)."""
@@ -101,7 +116,7 @@ def wire_cluster_mesh(name: str, spec: ClusterSpec, network_id: pulumi.Input[Any
         ca: pulumi.Output[Any] = owned_ca
     else:
         owner = min(mesh.peers, key=qualified)
-        ca = references[owner].get_output(CA_OUTPUT)
+        ca = references[owner].get_output(CA_OUTPUT).apply(lambda read: _shared_ca(owner, read))
     annotations = spec.cilium_helm_values["clustermesh"]["apiserver"]["service"].get(
         "annotations")
     values = pulumi.Output.all(own_facts, facts, ca).apply(lambda args: mesh_values(
