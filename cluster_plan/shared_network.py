@@ -32,10 +32,12 @@ class NetworkFacts:
     """The whole Hetzner network's range (room for every stack's subnet)."""
     node_cidr: IPv4Network
     """The publishing stack's own subnet."""
+    zone: str
+    """The Hetzner network zone of the subnets (this project keeps a network in one zone)."""
 
     def to_output(self) -> dict[str, str]:
         return {"id": self.network_id, "ipRange": str(self.ip_range),
-                "nodeCidr": str(self.node_cidr)}
+                "nodeCidr": str(self.node_cidr), "zone": self.zone}
 
     @classmethod
     def from_output(cls, output: Any) -> "NetworkFacts | None":
@@ -44,7 +46,7 @@ class NetworkFacts:
             return None
         try:
             return cls(network_id=str(output["id"]), ip_range=IPv4Network(output["ipRange"]),
-                       node_cidr=IPv4Network(output["nodeCidr"]))
+                       node_cidr=IPv4Network(output["nodeCidr"]), zone=str(output["zone"]))
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -57,15 +59,20 @@ class JoinProblem:
 
 
 def join_problems(owner_stack: str, owner: NetworkFacts | None, node_cidr: IPv4Network,
-                  pod_cidr: IPv4Network) -> list[JoinProblem]:
-    """What keeps this stack (subnet ``node_cidr``, pods ``pod_cidr``) from joining the network
-    ``owner_stack`` published; keys are this stack's."""
+                  pod_cidr: IPv4Network, zone: str) -> list[JoinProblem]:
+    """What keeps this stack (subnet ``node_cidr``, pods ``pod_cidr``, network zone ``zone``)
+    from joining the network ``owner_stack`` published; keys are this stack's."""
     if owner is None:
         return [JoinProblem(
             "network.existing.stack", f"stack {owner_stack} publishes no readable "
             f"'{NETWORK_OUTPUT}' output (not deployed yet, or deployed by an older version).",
             f"run `pulumi up` on {owner_stack} first, then on this stack.")]
     problems = []
+    if zone != owner.zone:
+        problems.append(JoinProblem(
+            "location", f"this cluster is in network zone {zone}, the network of "
+            f"{owner_stack} in {owner.zone}; servers attach only to subnets of their own zone.",
+            f"use a location in {owner.zone}."))
     if not owner.ip_range.supernet_of(node_cidr):
         problems.append(JoinProblem(
             "network.cidr", f"{node_cidr} is not inside the network of {owner_stack} "

@@ -11,7 +11,8 @@ from cluster_plan.shared_network import NetworkFacts, join_problems
 from stack_config import validate_cluster_spec
 from tests.helpers import config_problems, minimal_config
 
-OWNER = NetworkFacts("4711", IPv4Network("10.0.0.0/12"), IPv4Network("10.1.0.0/16"))
+OWNER = NetworkFacts("4711", IPv4Network("10.0.0.0/12"), IPv4Network("10.1.0.0/16"),
+                     "eu-central")
 
 
 def one_problem(**network: object) -> str:
@@ -63,23 +64,26 @@ def test_pods_inside_the_shared_range_are_refused() -> None:
 def test_network_facts_round_trip_and_garbage_reads_as_missing() -> None:
     assert NetworkFacts.from_output(OWNER.to_output()) == OWNER
     assert NetworkFacts.from_output(None) is None
-    assert NetworkFacts.from_output({"id": "1", "ipRange": "nonsense", "nodeCidr": "10.1.0.0/16"}
-                                    ) is None
+    assert NetworkFacts.from_output({**OWNER.to_output(), "ipRange": "nonsense"}) is None
+    without_zone = OWNER.to_output()
+    del without_zone["zone"]
+    assert NetworkFacts.from_output(without_zone) is None
 
 
 def test_a_disjoint_subnet_inside_the_range_joins() -> None:
     assert join_problems("mesh-a", OWNER, IPv4Network("10.2.0.0/16"),
-                         IPv4Network("10.102.0.0/16")) == []
+                         IPv4Network("10.102.0.0/16"), "eu-central") == []
 
 
-@pytest.mark.parametrize(("owner", "nodes", "pods", "keys"), [
-    (None, "10.2.0.0/16", "10.102.0.0/16", ["network.existing.stack"]),
-    (OWNER, "10.16.0.0/16", "10.102.0.0/16", ["network.cidr"]),
-    (OWNER, "10.1.0.0/24", "10.102.0.0/16", ["network.cidr"]),
-    (OWNER, "10.2.0.0/16", "10.1.128.0/17", ["k3s.clusterCidr"]),
+@pytest.mark.parametrize(("owner", "nodes", "pods", "zone", "keys"), [
+    (None, "10.2.0.0/16", "10.102.0.0/16", "eu-central", ["network.existing.stack"]),
+    (OWNER, "10.16.0.0/16", "10.102.0.0/16", "eu-central", ["network.cidr"]),
+    (OWNER, "10.1.0.0/24", "10.102.0.0/16", "eu-central", ["network.cidr"]),
+    (OWNER, "10.2.0.0/16", "10.1.128.0/17", "eu-central", ["k3s.clusterCidr"]),
+    (OWNER, "10.2.0.0/16", "10.102.0.0/16", "us-east", ["location"]),
 ])
 def test_what_cannot_join_names_the_key_on_the_joining_stack(
-        owner: NetworkFacts | None, nodes: str, pods: str, keys: list[str]) -> None:
-    problems = join_problems("mesh-a", owner, IPv4Network(nodes), IPv4Network(pods))
+        owner: NetworkFacts | None, nodes: str, pods: str, zone: str, keys: list[str]) -> None:
+    problems = join_problems("mesh-a", owner, IPv4Network(nodes), IPv4Network(pods), zone)
     assert [p.key for p in problems] == keys
     assert all("mesh-a" in p.message + p.fix for p in problems)

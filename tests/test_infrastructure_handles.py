@@ -119,7 +119,7 @@ def test_ready_is_the_shared_prerequisites_not_every_server(private: Plan) -> No
     network_id = int(subnet.plain_inputs()["networkId"])
     assert out(private, "network") == network_id
     assert out(private, "networkFacts") == {"id": str(network_id), "ipRange": "10.4.0.0/16",
-                                            "nodeCidr": "10.4.0.0/16"}
+                                            "nodeCidr": "10.4.0.0/16", "zone": "eu-central"}
 
 
 def test_public_mode_without_lb(public: Plan) -> None:

@@ -57,14 +57,15 @@ class PrivateNetwork(pulumi.ComponentResource):
                                            type="cloud", network_zone=spec.network_zone,
                                            ip_range=str(config.cidr), opts=child)
         self.facts = pulumi.Output.all(self.network_id, ip_range).apply(
-            lambda args: NetworkFacts(str(args[0]), IPv4Network(args[1]), config.cidr)
-            .to_output())
+            lambda args: NetworkFacts(str(args[0]), IPv4Network(args[1]), config.cidr,
+                                      spec.network_zone).to_output())
         self.register_outputs({"networkId": self.network_id, "subnetId": self.subnet.id})
 
 
 def _joinable(owner: str, output: Any, spec: ClusterSpec) -> NetworkFacts:
     facts = NetworkFacts.from_output(output)
-    problems = join_problems(owner, facts, spec.network.cidr, spec.k3s.cluster_cidr)
+    problems = join_problems(owner, facts, spec.network.cidr, spec.k3s.cluster_cidr,
+                             spec.network_zone)
     if problems:
         raise ConfigError([ConfigProblem(p.key, f"{p.message} Fix: {p.fix}") for p in problems])
     assert facts is not None
