@@ -87,3 +87,45 @@ def test_what_cannot_join_names_the_key_on_the_joining_stack(
     problems = join_problems("mesh-a", owner, IPv4Network(nodes), IPv4Network(pods), zone)
     assert [p.key for p in problems] == keys
     assert all("mesh-a" in p.message + p.fix for p in problems)
+
+
+# -- day 2: moving a running cluster between networks is a destructive edit --------------------
+
+def _spec(network: dict) -> object:
+    return validate_cluster_spec(minimal_config(network=network))
+
+
+@pytest.mark.parametrize(("before", "after", "key"), [
+    ({"cidr": "10.1.0.0/16"}, {"cidr": "10.1.0.0/16", "ipRange": "10.0.0.0/12"},
+     "network.ipRange"),
+    ({"cidr": "10.1.0.0/16", "ipRange": "10.0.0.0/12"},
+     {"cidr": "10.1.0.0/16", "ipRange": "10.0.0.0/11"}, "network.ipRange"),
+    ({"cidr": "10.1.0.0/16"}, {"cidr": "10.1.0.0/16", "existing": {"stack": "mesh-a"}},
+     "network.existing.stack"),
+    ({"cidr": "10.1.0.0/16", "existing": {"stack": "mesh-a"}},
+     {"cidr": "10.1.0.0/16", "existing": {"stack": "mesh-c"}}, "network.existing.stack"),
+])
+def test_changing_which_network_a_running_cluster_is_in_needs_an_acknowledgement(
+        before: dict, after: dict, key: str) -> None:
+    from stack_config import ConfigError
+    from stack_config.identity import check_identity, cluster_identity
+    previous = cluster_identity(_spec(before))
+    with pytest.raises(ConfigError) as caught:
+        check_identity(previous, _spec(after), [])
+    [problem] = caught.value.problems
+    assert problem.key == key
+    assert "add 'replace-network' to acknowledge" in problem.message
+    assert check_identity(previous, _spec(after), ["replace-network"]) == \
+        cluster_identity(_spec(after))
+
+
+def test_an_unchanged_or_equal_range_is_not_an_edit() -> None:
+    from stack_config.identity import check_identity, cluster_identity
+    plain = {"cidr": "10.1.0.0/16"}
+    # ipRange equal to cidr is the same network as no ipRange at all.
+    assert check_identity(cluster_identity(_spec(plain)),
+                          _spec({**plain, "ipRange": "10.1.0.0/16"}), [])
+    # An identity written before these keys existed raises no alarm.
+    old = {k: v for k, v in cluster_identity(_spec(plain)).items()
+           if k not in ("network.ipRange", "network.existing.stack")}
+    assert check_identity(old, _spec({**plain, "ipRange": "10.0.0.0/12"}), [])
