@@ -59,9 +59,11 @@ class JoinProblem:
 
 
 def join_problems(owner_stack: str, owner: NetworkFacts | None, node_cidr: IPv4Network,
-                  pod_cidr: IPv4Network, zone: str) -> list[JoinProblem]:
-    """What keeps this stack (subnet ``node_cidr``, pods ``pod_cidr``, network zone ``zone``)
-    from joining the network ``owner_stack`` published; keys are this stack's."""
+                  pod_cidr: IPv4Network, service_cidr: IPv4Network, zone: str
+                  ) -> list[JoinProblem]:
+    """What keeps this stack (subnet ``node_cidr``, pods ``pod_cidr``, services
+    ``service_cidr``, network zone ``zone``) from joining the network ``owner_stack`` published;
+    keys are this stack's."""
     if owner is None:
         return [JoinProblem(
             "network.existing.stack", f"stack {owner_stack} publishes no readable "
@@ -83,11 +85,13 @@ def join_problems(owner_stack: str, owner: NetworkFacts | None, node_cidr: IPv4N
             "network.cidr", f"{node_cidr} overlaps the subnet of {owner_stack} "
             f"({owner.node_cidr}).", f"pick a range inside {owner.ip_range} disjoint from "
             f"{owner.node_cidr}."))
-    if pod_cidr.overlaps(owner.node_cidr):
-        # hcloud-ccm adds one route per node pod range to the shared network; Hetzner refuses a
-        # route whose destination overlaps a subnet.
-        problems.append(JoinProblem(
-            "k3s.clusterCidr", f"this cluster's pods ({pod_cidr}) overlap the subnet of "
-            f"{owner_stack} ({owner.node_cidr}): their routes would be refused.",
-            "pick a pod range outside every subnet of the shared network."))
+    for key, kind, cidr in (("k3s.clusterCidr", "pods", pod_cidr),
+                            ("k3s.serviceCidr", "services", service_cidr)):
+        # As on the owner (and the policy pack's k3s-cluster-ranges-outside-hetzner-network):
+        # pod and Service addresses inside the network's range would shadow its servers.
+        if cidr.overlaps(owner.ip_range):
+            problems.append(JoinProblem(
+                key, f"this cluster's {kind} ({cidr}) overlap the network of {owner_stack} "
+                f"({owner.ip_range}), where the sharing stacks' subnets go: those addresses "
+                "would shadow servers.", f"pick a range outside {owner.ip_range}."))
     return problems

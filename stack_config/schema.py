@@ -320,13 +320,14 @@ class ClusterSpec(StrictModel):
                         "pods 10.42.0.0/16, services 10.43.0.0/16).")
         network_range = self.network.ip_range
         for key in ("k3s.clusterCidr", "k3s.serviceCidr"):
-            # The network's range is where other stacks' subnets go (network.existing): pod
-            # routes and service addresses inside it would collide with them.
+            # The network's range is where other stacks' subnets go (network.existing), and the
+            # policy pack keeps pod and service ranges out of a Hetzner network's range
+            # (k3s-cluster-ranges-outside-hetzner-network): refused here first, with the key.
             if network_range is not None and ranges[key].overlaps(network_range):
                 raise KeyedValueError(
                     key, f"{ranges[key]} overlaps network.ipRange ({network_range}), which "
-                    "holds the subnets of every stack sharing the network.",
-                    "pick a range outside network.ipRange.")
+                    "holds the subnets of every stack sharing the network: pod or Service "
+                    "addresses would shadow those servers.", "pick a range outside network.ipRange.")
         return self
 
     @model_validator(mode="after")

@@ -335,7 +335,7 @@ def test_joining_before_the_network_owner_exists_is_refused() -> None:
 
 @pytest.mark.parametrize(("edit", "key"), [
     ({"cidr": "10.1.128.0/17"}, "network.cidr"),      # overlaps mesh-a's subnet
-    ({"cidr": "10.16.0.0/16"}, "network.cidr"),       # outside mesh-a's 10.0.0.0/12
+    ({"cidr": "10.130.0.0/16"}, "network.cidr"),      # outside mesh-a's 10.0.0.0/12
 ])
 def test_subnet_that_cannot_join_is_refused_naming_the_key_here(
         tmp_path: Path, alone_a: Plan, edit: dict[str, str], key: str) -> None:

@@ -54,11 +54,12 @@ def test_joining_stack_cannot_be_private_only() -> None:
     assert "0.0.0.0/0" in problem
 
 
-def test_pods_inside_the_shared_range_are_refused() -> None:
-    # 10.42.0.0/16 (k3s default pods) lies inside 10.0.0.0/8, where other stacks' subnets go.
+@pytest.mark.parametrize(("k3s", "key"), [({}, "k3s.clusterCidr"),  # 10.42.0.0/16 is inside
+                                          ({"clusterCidr": "172.20.0.0/16"}, "k3s.serviceCidr")])
+def test_pods_and_services_inside_the_shared_range_are_refused(k3s: dict, key: str) -> None:
     [problem] = config_problems(minimal_config(network={"cidr": "10.1.0.0/16",
-                                                        "ipRange": "10.0.0.0/8"}))
-    assert problem.startswith("k3s.clusterCidr: 10.42.0.0/16 overlaps network.ipRange")
+                                                        "ipRange": "10.0.0.0/8"}, k3s=k3s))
+    assert problem.startswith(f"{key}: ") and "overlaps network.ipRange (10.0.0.0/8)" in problem
 
 
 def test_network_facts_round_trip_and_garbage_reads_as_missing() -> None:
@@ -72,19 +73,24 @@ def test_network_facts_round_trip_and_garbage_reads_as_missing() -> None:
 
 def test_a_disjoint_subnet_inside_the_range_joins() -> None:
     assert join_problems("mesh-a", OWNER, IPv4Network("10.2.0.0/16"),
-                         IPv4Network("10.102.0.0/16"), "eu-central") == []
+                         IPv4Network("10.102.0.0/16"), IPv4Network("10.202.0.0/16"),
+                         "eu-central") == []
 
 
-@pytest.mark.parametrize(("owner", "nodes", "pods", "zone", "keys"), [
-    (None, "10.2.0.0/16", "10.102.0.0/16", "eu-central", ["network.existing.stack"]),
-    (OWNER, "10.16.0.0/16", "10.102.0.0/16", "eu-central", ["network.cidr"]),
-    (OWNER, "10.1.0.0/24", "10.102.0.0/16", "eu-central", ["network.cidr"]),
-    (OWNER, "10.2.0.0/16", "10.1.128.0/17", "eu-central", ["k3s.clusterCidr"]),
-    (OWNER, "10.2.0.0/16", "10.102.0.0/16", "us-east", ["location"]),
+@pytest.mark.parametrize(("owner", "nodes", "pods", "services", "zone", "keys"), [
+    (None, "10.2.0.0/16", "10.102.0.0/16", "10.202.0.0/16", "eu-central",
+     ["network.existing.stack"]),
+    (OWNER, "10.16.0.0/16", "10.102.0.0/16", "10.202.0.0/16", "eu-central", ["network.cidr"]),
+    (OWNER, "10.1.0.0/24", "10.102.0.0/16", "10.202.0.0/16", "eu-central", ["network.cidr"]),
+    (OWNER, "10.2.0.0/16", "10.12.0.0/16", "10.202.0.0/16", "eu-central", ["k3s.clusterCidr"]),
+    (OWNER, "10.2.0.0/16", "10.102.0.0/16", "10.3.0.0/16", "eu-central", ["k3s.serviceCidr"]),
+    (OWNER, "10.2.0.0/16", "10.102.0.0/16", "10.202.0.0/16", "us-east", ["location"]),
 ])
 def test_what_cannot_join_names_the_key_on_the_joining_stack(
-        owner: NetworkFacts | None, nodes: str, pods: str, zone: str, keys: list[str]) -> None:
-    problems = join_problems("mesh-a", owner, IPv4Network(nodes), IPv4Network(pods), zone)
+        owner: NetworkFacts | None, nodes: str, pods: str, services: str, zone: str,
+        keys: list[str]) -> None:
+    problems = join_problems("mesh-a", owner, IPv4Network(nodes), IPv4Network(pods),
+                             IPv4Network(services), zone)
     assert [p.key for p in problems] == keys
     assert all("mesh-a" in p.message + p.fix for p in problems)
 

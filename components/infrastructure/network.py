@@ -65,7 +65,7 @@ class PrivateNetwork(pulumi.ComponentResource):
 def _joinable(owner: str, output: Any, spec: ClusterSpec) -> NetworkFacts:
     facts = NetworkFacts.from_output(output)
     problems = join_problems(owner, facts, spec.network.cidr, spec.k3s.cluster_cidr,
-                             spec.network_zone)
+                             spec.k3s.service_cidr, spec.network_zone)
     if problems:
         raise ConfigError([ConfigProblem(p.key, f"{p.message} Fix: {p.fix}") for p in problems])
     assert facts is not None
