@@ -325,6 +325,19 @@ def test_joining_stack_adds_its_subnet_to_the_owners_network(alone_a: Plan,
                            for s in servers for n in s.plain_inputs()["networks"])
 
 
+def test_a_ca_read_from_the_owner_stays_secret_in_the_reader(alone_a: Plan,
+                                                              joined_b: Plan) -> None:
+    # Offline the fake StackReference hands the CA over as a plain value (a real one marks it
+    # secret): mesh-b must keep it secret by itself.
+    key = alone_a.outputs["clusterMeshCa"].value["key"]
+    values, secret = cilium_values(joined_b)
+    assert values["tls"]["ca"]["key"] == key and secret
+    for resource in joined_b.resources:
+        assert key not in json.dumps(resource.masked_inputs(), default=str), resource.name
+    plain = {name: out.value for name, out in joined_b.outputs.items() if not out.secret}
+    assert key not in json.dumps(plain, default=str)
+
+
 def test_joining_before_the_network_owner_exists_is_refused() -> None:
     with pytest.raises(ConfigError) as caught:
         plan_mesh("mesh-b")
