@@ -11,7 +11,8 @@ Creates, as child components (each file lists its own resources):
 - ``WorkerPool`` ``<name>-<pool>`` per worker pool (with the spread group of its autoscaled part).
 
 Exposes the contract of ``components.handles``: ``nodes`` (control-plane servers first, then each
-pool's nodes in config order), ``ssh``, ``api``, ``network`` and ``ready``.
+pool's nodes in config order), ``ssh``, ``api``, ``network_id`` (with ``network_facts``, what
+stacks joining the network read) and ``ready``.
 """
 
 from __future__ import annotations
