@@ -323,6 +323,10 @@ def test_joining_stack_adds_its_subnet_to_the_owners_network(alone_a: Plan,
     servers = joined_b.by_type("hcloud:index/server:Server")
     assert servers and all(n["networkId"] == network_id
                            for s in servers for n in s.plain_inputs()["networks"])
+    # mesh-b's hcloud-ccm routes its pods (and attaches its LBs) in that same network.
+    [credentials] = [s for s in joined_b.by_type("kubernetes:core/v1:Secret")
+                     if s.plain_inputs()["metadata"]["name"] == "hcloud"]
+    assert credentials.plain_inputs()["stringData"]["network"] == str(int(network_id))
 
 
 def test_a_ca_read_from_the_owner_stays_secret_in_the_reader(alone_a: Plan,
