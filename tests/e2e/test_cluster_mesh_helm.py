@@ -1,7 +1,7 @@
 """The Cluster Mesh values of the example pair, rendered by the real Cilium chart (`helm template`).
 
-The values are the ones the program registers for each Cilium release after the pair has been
-planned against each other offline (mesh-a, then mesh-b reading mesh-a, then mesh-a reading
+For every supported Cilium line, the values are the ones the program registers for each Cilium
+release after the pair has been planned against each other offline (mesh-a, then mesh-b reading mesh-a, then mesh-a reading
 mesh-b: tests/test_cluster_mesh.py). Only the shared CA is swapped: offline, ``pulumi_tls`` is
 mocked and its PEM is a stand-in, so the test makes a real ECDSA P-256 CA with openssl (what
 ``pulumi_tls`` makes on `pulumi up`) and gives the same one to both releases, as the program does.
@@ -26,8 +26,8 @@ import pytest
 import yaml
 
 from tests.e2e.cilium_helm import CiliumChart, cilium_chart
-from tests.test_cluster_mesh import cilium_values, plan_mesh
-from upstream.cilium import line_of
+from tests.test_cluster_mesh import MESH_DIR, cilium_values, plan_mesh
+from upstream.cilium import SUPPORTED_LINES
 
 pytestmark = pytest.mark.e2e
 
@@ -74,24 +74,36 @@ def secret_text(secret: dict[str, Any], key: str) -> str:
     return base64.b64decode(secret["data"][key]).decode()
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    plans = {"mesh-a": plan_mesh("mesh-a")}
-    plans["mesh-b"] = plan_mesh("mesh-b", {"mesh-a": plans["mesh-a"]})
-    plans["mesh-a"] = plan_mesh("mesh-a", {"mesh-b": plans["mesh-b"]})
-    workdir = tmp_path_factory.mktemp("mesh-helm")
+def line_stack_files(directory: Path, version: str) -> dict[str, Path]:
+    """The example pair on Cilium ``version`` (the examples use the default line)."""
+    files = {}
+    for stack in ("mesh-a", "mesh-b"):
+        config = yaml.safe_load((MESH_DIR / f"Pulumi.{stack}.yaml").read_text())
+        cilium = config["config"]["k3s-hcloud:cilium"]
+        cilium["version"] = version
+        # Older lines have not been tested with the examples' k3s minor: a warning, not a stop.
+        cilium["allowUntestedKubernetes"] = True
+        files[stack] = directory / f"Pulumi.{stack}.yaml"
+        files[stack].write_text(yaml.safe_dump(config))
+    return files
+
+
+@pytest.fixture(scope="module", params=sorted(SUPPORTED_LINES))
+def rendered(request: pytest.FixtureRequest,
+             tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    minor: str = request.param
+    chart = cilium_chart(minor)
+    workdir = tmp_path_factory.mktemp(f"mesh-helm-{minor}")
+    files = line_stack_files(workdir, SUPPORTED_LINES[minor].newest_verified_patch)
+    plans = {"mesh-a": plan_mesh("mesh-a", stack_file=files["mesh-a"])}
+    plans["mesh-b"] = plan_mesh("mesh-b", {"mesh-a": plans["mesh-a"]}, files["mesh-b"])
+    plans["mesh-a"] = plan_mesh("mesh-a", {"mesh-b": plans["mesh-b"]}, files["mesh-a"])
     ca = openssl_ca(workdir)
     out: dict[str, Any] = {"ca": ca, "dir": workdir}
     for stack, plan in plans.items():
         values, _ = cilium_values(plan)
         assert values["tls"]["ca"].keys() == {"cert", "key"}  # the program's shared CA slot
         values["tls"]["ca"] = ca
-        version = plan.resources and next(
-            r for r in plan.by_type("kubernetes:helm.sh/v3:Release")
-            if r.name.endswith("-cilium")).plain_inputs()["version"]
-        line = line_of(str(version))
-        assert line is not None
-        chart = cilium_chart(line.minor)
         stack_dir = workdir / stack
         stack_dir.mkdir()
         out[stack] = {"values": values, "manifests": render(chart, values, stack_dir),
@@ -132,14 +144,21 @@ def test_the_peer_is_configured_at_what_it_published(rendered: dict[str, Any], s
     published = rendered[peer]["facts"]
     # KVStoreMesh (the chart's default) connects to the peers; the agents read its local copy.
     names = {m["metadata"]["name"] for m in manifests if m["kind"] == "Secret"}
-    secret = find(manifests, "Secret",
-                  "cilium-kvstoremesh" if "cilium-kvstoremesh" in names else "cilium-clustermesh")
+    kvstoremesh = "cilium-kvstoremesh" in names
+    secret = find(manifests, "Secret", "cilium-kvstoremesh" if kvstoremesh else "cilium-clustermesh")
     assert set(secret["data"]) == {peer}
     config = yaml.safe_load(secret_text(secret, peer))
     host = f"{published['name']}.{MESH_DOMAIN}"
     assert config["endpoints"] == [f"https://{host}:{published['apiserverPort']}"]
-    assert config["cilium-host-aliases"] == [{"hostname": host,
-                                              "ips": published["apiserverAddresses"]}]
+    # The endpoint's name resolves to the published addresses in the pods that connect: host
+    # aliases of the clustermesh-apiserver (KVStoreMesh) or of the agents.
+    workload = (find(manifests, "Deployment", "clustermesh-apiserver") if kvstoremesh
+                else find(manifests, "DaemonSet", "cilium"))
+    assert workload["spec"]["template"]["spec"]["hostAliases"] == [
+        {"ip": ip, "hostnames": [host]} for ip in published["apiserverAddresses"]]
+    if "cilium-host-aliases" in config:  # newer lines also carry them in the config itself
+        assert config["cilium-host-aliases"] == [{"hostname": host,
+                                                  "ips": published["apiserverAddresses"]}]
 
 
 def test_both_clusters_trust_each_others_client_certificates(rendered: dict[str, Any]) -> None:
