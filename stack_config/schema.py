@@ -381,6 +381,22 @@ class ClusterSpec(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _joined_network_has_no_autoscaled_pools(self) -> "ClusterSpec":
+        # The cluster-autoscaler's servers get an address Hetzner picks, possibly in another
+        # stack's subnet of the shared network, whose range this stack does not know when it
+        # renders their user data (write-node-ip.sh looks for the node's address in it).
+        if self.network.existing is None:
+            return self
+        for index, pool in enumerate(self.worker_pools):
+            if pool.autoscaling is not None:
+                raise KeyedValueError(
+                    f"workerPools[{index}].autoscaling", "a cluster in another stack's network "
+                    "(network.existing) cannot autoscale: Hetzner may give the new servers an "
+                    "address in another stack's subnet.", "use a fixed count here, or autoscale "
+                    "in the stack that owns the network.")
+        return self
+
+    @model_validator(mode="after")
     def _cluster_mesh_prerequisites(self) -> "ClusterSpec":
         # What a meshed cluster needs on its own; what it needs with its peers is checked when
         # their facts are read (cluster_plan/cluster_mesh.py peer_problems).

@@ -135,3 +135,28 @@ def test_an_unchanged_or_equal_range_is_not_an_edit() -> None:
     old = {k: v for k, v in cluster_identity(_spec(plain)).items()
            if k not in ("network.ipRange", "network.existing.stack")}
     assert check_identity(old, _spec({**plain, "ipRange": "10.0.0.0/12"}), [])
+
+
+# -- autoscaled servers: Hetzner picks their address, in any subnet of the network --------------
+
+def test_a_joining_stack_cannot_autoscale() -> None:
+    pools = [{"name": "fixed", "count": 1},
+             {"name": "elastic", "autoscaling": {"min": 0, "max": 3}}]
+    [problem] = config_problems(minimal_config(
+        network={"cidr": "10.2.0.0/16", "existing": {"stack": "mesh-a"}}, workerPools=pools))
+    assert problem.startswith("workerPools[1].autoscaling: a cluster in another stack's network")
+    assert validate_cluster_spec(minimal_config(network={"cidr": "10.2.0.0/16"},
+                                                workerPools=pools))
+
+
+def test_autoscaled_nodes_look_for_their_address_in_the_whole_network() -> None:
+    from components.bootstrap.join_user_data import NODE_IP_SCRIPT, join_cloud_config
+    for network, searched in (({"cidr": "10.1.0.0/16", "ipRange": "10.0.0.0/12"}, "10.0.0.0/12"),
+                              ({"cidr": "10.1.0.0/16"}, "10.1.0.0/16")):
+        spec = validate_cluster_spec(minimal_config(
+            network=network,
+            workerPools=[{"name": "elastic", "autoscaling": {"min": 0, "max": 3}}]))
+        config = join_cloud_config(spec, spec.worker_pools[0], join_url="https://10.1.1.11:6443",
+                                   agent_token="K10x::node:y", egress=None)
+        [command] = [c for c in config["runcmd"] if NODE_IP_SCRIPT in c]
+        assert f"NETWORK_CIDR={searched}" in command
