@@ -30,10 +30,10 @@ from cluster_plan.cilium_values import (
     deep_merge,
     helm_values,
 )
-from cluster_plan.load_balancer_annotations import (
-    HetznerLoadBalancer, hcloud_ccm_annotations, zone_problem)
+from cluster_plan.load_balancer_annotations import zone_problem
 from cluster_plan.cluster_mesh import (
-    APISERVER_NODE_PORT, APISERVER_PORT, MeshFacts, mesh_values, own_problems)
+    APISERVER_NODE_PORT, APISERVER_PORT, MeshFacts, apiserver_load_balancer_annotations,
+    mesh_values, own_problems)
 from stack_config.errors import KeyedValueError, KeyedValueErrors
 from stack_config.identity import Acknowledgement
 from stack_config.k3s import K3sConfig
@@ -124,7 +124,8 @@ class ClusterSpec(StrictModel):
         ``model_copy(update=...)`` would keep the cached plan, so validate a new spec instead.)"""
         pools = [PoolBlockRequest(pool.name, pool.count, pool.address_block)
                  for pool in self.worker_pools]
-        return plan_addresses(self.network.cidr, self.control_plane.count, pools)
+        return plan_addresses(self.network.cidr, self.control_plane.count, pools,
+                              self.network.ip_range)
 
     @property
     def server_count(self) -> int:
@@ -201,9 +202,9 @@ class ClusterSpec(StrictModel):
             return values
         annotations = None
         if mesh.service_type == "LoadBalancer":
-            # hcloud-ccm provisions a Hetzner LB for the clustermesh-apiserver Service.
-            annotations = hcloud_ccm_annotations(HetznerLoadBalancer(
-                name=f"{self.cluster_name}-clustermesh", location=self.location))
+            annotations = apiserver_load_balancer_annotations(
+                f"{self.cluster_name}-clustermesh", self.location,
+                self.address_plan.clustermesh_load_balancer)
         return deep_merge(mesh_values(self.mesh_facts, {}, mesh.service_type, annotations),
                           values)
 
@@ -223,14 +224,13 @@ class ClusterSpec(StrictModel):
             native_cidr = IPv4Network(str(native)) if native else None
         except ValueError:
             native_cidr = None  # the chart checks report it with the key
-        addresses: tuple[str, ...] = ()
+        # Peers reach the apiserver at private addresses planned before anything exists: the
+        # load balancer's (pinned by annotation), or the node port on the control-plane servers.
+        addresses: tuple[str, ...] = (self.address_plan.clustermesh_load_balancer,)
         port = APISERVER_PORT
         if self.cilium.cluster_mesh.service_type == "NodePort":
-            # Peers reach the apiserver's node port on the servers' private addresses (known
-            # before anything exists). A LoadBalancer's address is only known once hcloud-ccm
-            # has created it, so it is not published yet.
             addresses = tuple(self.address_plan.control_plane(i)
-                              for i in range(self.control_plane.count))
+                              for i in range(1, self.control_plane.count + 1))
             port = APISERVER_NODE_PORT
         return MeshFacts(name=str(self.cilium.value("cluster.name", self.cluster_name)),
                          apiserver_addresses=addresses, apiserver_port=port,
@@ -323,6 +323,16 @@ class ClusterSpec(StrictModel):
                         second, f"{ranges[second]} overlaps {first} ({ranges[first]}).",
                         "pick non-overlapping ranges (defaults: network 10.0.0.0/16, "
                         "pods 10.42.0.0/16, services 10.43.0.0/16).")
+        network_range = self.network.ip_range
+        for key in ("k3s.clusterCidr", "k3s.serviceCidr"):
+            # The network's range is where other stacks' subnets go (network.existing), and the
+            # policy pack keeps pod and service ranges out of a Hetzner network's range
+            # (k3s-cluster-ranges-outside-hetzner-network): refused here first, with the key.
+            if network_range is not None and ranges[key].overlaps(network_range):
+                raise KeyedValueError(
+                    key, f"{ranges[key]} overlaps network.ipRange ({network_range}), which "
+                    "holds the subnets of every stack sharing the network: pod or Service "
+                    "addresses would shadow those servers.", "pick a range outside network.ipRange.")
         return self
 
     @model_validator(mode="after")
@@ -375,6 +385,22 @@ class ClusterSpec(StrictModel):
                 "Hetzner network can attach.",
                 "lower autoscaling.max or count, or split the workload over several clusters "
                 "(one stack each).")
+        return self
+
+    @model_validator(mode="after")
+    def _joined_network_has_no_autoscaled_pools(self) -> "ClusterSpec":
+        # The cluster-autoscaler's servers get an address Hetzner picks, possibly in another
+        # stack's subnet of the shared network, whose range this stack does not know when it
+        # renders their user data (write-node-ip.sh looks for the node's address in it).
+        if self.network.existing is None:
+            return self
+        for index, pool in enumerate(self.worker_pools):
+            if pool.autoscaling is not None:
+                raise KeyedValueError(
+                    f"workerPools[{index}].autoscaling", "a cluster in another stack's network "
+                    "(network.existing) cannot autoscale: Hetzner may give the new servers an "
+                    "address in another stack's subnet.", "use a fixed count here, or autoscale "
+                    "in the stack that owns the network.")
         return self
 
     @model_validator(mode="after")
