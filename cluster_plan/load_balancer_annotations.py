@@ -27,6 +27,11 @@ class HetznerLoadBalancer:
     """Load balancer type (``lb11`` …); None leaves the CCM's default."""
     use_private_ip: bool | None = None
     """Reach the targets over the private network; None leaves the CCM's default (public)."""
+    private_ipv4: str | None = None
+    """The LB's address in the cluster's network, planned in advance so others can be given it
+    before the LB exists; None lets Hetzner pick one."""
+    public: bool = True
+    """False detaches the LB from the public internet (``disable-public-network``)."""
 
 
 def hcloud_ccm_annotations(lb: HetznerLoadBalancer) -> dict[str, str]:
@@ -36,6 +41,10 @@ def hcloud_ccm_annotations(lb: HetznerLoadBalancer) -> dict[str, str]:
         annotations[hetzner.LB_TYPE] = lb.type
     if lb.use_private_ip is not None:
         annotations[hetzner.LB_USE_PRIVATE_IP] = "true" if lb.use_private_ip else "false"
+    if lb.private_ipv4 is not None:
+        annotations[hetzner.LB_PRIVATE_IPV4] = lb.private_ipv4
+    if not lb.public:
+        annotations[hetzner.LB_DISABLE_PUBLIC_NETWORK] = "true"
     return annotations
 
 

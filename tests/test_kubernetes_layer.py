@@ -18,6 +18,7 @@ from tests.helpers import example_config
 from tests.program_plans import COMMAND, depends_on, example_plan, one, plan_config
 from tools.lib.engine import Plan
 from tools.lib.stack_files import SECRET_PLACEHOLDER
+from upstream.cilium import DEFAULT_VERSION
 from upstream.hetzner import CSI_CHART_VERSION
 from upstream.k3s import SYSTEM_UPGRADE_CONTROLLER_VERSION
 
@@ -40,7 +41,8 @@ def stack(base: str = "dev", **changes: Any) -> dict[str, Any]:
 
 
 def cilium(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"version": "1.20.0", "values": values, **extra}
+    # The default version: a change of values alone must not change the release's version.
+    return {"version": DEFAULT_VERSION, "values": values, **extra}
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from tests.sentinels import HCLOUD_TOKEN, leaks
 from tools import plan as plan_cli
 from tools.lib.engine import RecordedResource
 from tools.lib.plan_report import STAND_IN_NOTICE, summarize
+from upstream.cilium import DEFAULT_VERSION
 from tools.lib.plan_review import MAX_COMMENT_CHARS, _fit_comment, review, value_changes
 
 
@@ -67,7 +68,8 @@ def test_default_text_output_has_the_summary_and_says_values_are_stand_ins(
     out = capsys.readouterr().out
     assert "workers: 2 × cx23 in nbg1 (agent, public IPv4); labels node.kubernetes.io/pool=workers" in out
     assert "dev-firewall-nodes  tcp  6443  203.0.113.0/24" in out
-    assert "API endpoint: https://" in out and "Cilium 1.20.0: kube-proxy replacement" in out
+    assert "API endpoint: https://" in out and \
+        f"Cilium {DEFAULT_VERSION}: kube-proxy replacement" in out
     assert STAND_IN_NOTICE in out
 
 

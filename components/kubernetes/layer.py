@@ -124,7 +124,7 @@ class KubernetesLayer(pulumi.ComponentResource):
             self.ccm_release = install_ccm(name, spec, after(self.hcloud_credentials))
 
         # 3. Cilium, after the CRDs it must see and the CCM that gives nodes their addresses.
-        self.cluster_mesh = wire_cluster_mesh(name, spec, self)
+        self.cluster_mesh = wire_cluster_mesh(name, spec, network_id, self)
         cilium = install_cilium(name, spec, after(self.gateway_api_crds, self.ccm_release),
                                 self.cluster_mesh.values if self.cluster_mesh else None)
         self.cilium_release = cilium.release

@@ -31,6 +31,7 @@ LOAD_BALANCER = "hcloud:index/loadBalancer:LoadBalancer"
 LOAD_BALANCER_SERVICE = "hcloud:index/loadBalancerService:LoadBalancerService"
 LOAD_BALANCER_NETWORK = "hcloud:index/loadBalancerNetwork:LoadBalancerNetwork"
 NETWORK = "hcloud:index/network:Network"
+SUBNET = "hcloud:index/networkSubnet:NetworkSubnet"
 K3S_NODE = "k3s-hcloud:bootstrap:K3sNode"
 K3S_BOOTSTRAP = "k3s-hcloud:bootstrap:K3sBootstrap"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -115,6 +116,15 @@ class ClusterSummary:
     k3s: K3sSummary | None = None
 
 
+def _network_range(plan: Plan, network: Any) -> str | None:
+    if network is not None:
+        return network.plain_inputs().get("ipRange")
+    # network.existing: only this stack's subnet is planned here, in another stack's network.
+    subnet = next(iter(plan.by_type(SUBNET)), None)
+    return (f"{subnet.plain_inputs().get('ipRange')} (subnet in another stack's network)"
+            if subnet else None)
+
+
 def summarize(plan: Plan) -> ClusterSummary:
     network = next(iter(plan.by_type(NETWORK)), None)
     cluster = next((r for r in plan.resources if r.type == "k3s-hcloud:index:K3sCluster"), None)
@@ -129,7 +139,7 @@ def summarize(plan: Plan) -> ClusterSummary:
     return ClusterSummary(
         stack=plan.stack,
         cluster=str(cluster_inputs.get("clusterName", plan.stack)),
-        network_cidr=network.plain_inputs().get("ipRange") if network else None,
+        network_cidr=_network_range(plan, network),
         private_only=bool(cluster_inputs.get("privateOnly", False)),
         pools=pools,
         bastion=bastions[0] if bastions else None,
