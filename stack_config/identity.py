@@ -101,8 +101,8 @@ RESIZE = Hazard(
     "resize-in-place",
     "the provider changes a server's type only while it is off (a hard power-off); the disk "
     "grows with the type, so it cannot be shrunk back. Acknowledged, each changed node is "
-    "drained first and uncordoned after, servers one at a time (the first server without a "
-    "drain), agents `maxUnavailable` of a pool at a time (docs/day2.md)",
+    "drained first and uncordoned after, servers one at a time (in public mode the first one "
+    "without a drain), agents `maxUnavailable` of a pool at a time (docs/day2.md)",
     "add a pool with the new server type, let the workloads move, then remove the old pool")
 
 

@@ -49,6 +49,12 @@ def node_connection(node: NodeHandle, ssh: SshAccess,
     else:
         raise NoSshRoute(f"node {node.key} has no public IPv4 and SshAccess has no jump host; "
                          "the infrastructure must provide one of them")
+    return host_connection(host, node.host_public_key, ssh, budget)
+
+
+def host_connection(host: pulumi.Input[str], host_public_key: pulumi.Input[str], ssh: SshAccess,
+                    budget: DialBudget = FRESH_BOOT) -> command.remote.ConnectionArgs:
+    """``host`` with its pinned key, through the jump host when there is one."""
     proxy = None
     if ssh.jump_host is not None:
         proxy = command.remote.ProxyConnectionArgs(
@@ -63,7 +69,7 @@ def node_connection(node: NodeHandle, ssh: SshAccess,
         host=host,
         user=ssh.user,
         private_key=ssh.private_key,
-        host_key=_key_line(node.host_public_key),
+        host_key=_key_line(host_public_key),
         proxy=proxy,
         dial_error_limit=budget.dial_error_limit,
         per_dial_timeout=budget.per_dial_timeout,

@@ -19,9 +19,11 @@ acknowledgement, the infrastructure creates each node's server after its guard:
   etcd member answer (``resize-node.sh await-api``, run on itself) then uncordons itself; an agent
   is uncordoned from the first server once Ready and gives its slot back.
 
-What Pulumi cannot order: a command that reaches the first server cannot run before the first
-server's own update, since the command's connection is an output of that server (a cycle). The
-first server is therefore resized first and without a drain — its Pods stop with it and are
+What Pulumi cannot order: a command cannot run through a server before that server's own
+update when the command's connection is an output of that server (a cycle). In private mode
+every node is reached on its planned private IP through the bastion, so the first server drains
+itself first like the others. In public mode the first server is reached on its public address,
+an output of the server: it is resized first and without a drain — its Pods stop with it and are
 rescheduled elsewhere — while the other servers keep etcd's quorum and the API; every other
 server waits until it is back. A one-server control plane has no API while its server is off.
 The guards exist only while ``resize-in-place`` is acknowledged (removing it deletes them; they
@@ -36,7 +38,7 @@ import pulumi
 import pulumi_command as command
 
 from components.bootstrap import rollout
-from components.bootstrap.connection import node_connection
+from components.bootstrap.connection import host_connection, node_connection
 from components.bootstrap.remote_script import remote_script
 from components.handles import NodeHandle, Role, SshAccess
 
@@ -55,17 +57,24 @@ class ResizeGuard:
         self.first: NodeHandle | None = None
         self.last_server_back: pulumi.Resource | None = None
 
-    def before(self, key: str, role: Role, pool: str, server_type: str,
+    def before(self, key: str, role: Role, pool: str, server_type: str, private_ip: str,
+               host_public_key: pulumi.Output[str],
                parent: pulumi.Resource) -> list[pulumi.Resource]:
-        """What ``key``'s server must wait for: its drain (none for the first server)."""
+        """What ``key``'s server must wait for: its drain. The first server drains itself, and
+        only in private mode: there its address is the planned private IP behind the bastion,
+        not an output of the server being updated."""
         if self.first is None:
-            return []
+            if self.ssh.jump_host is None:
+                return []
+            connection = host_connection(private_ip, host_public_key, self.ssh)
+        else:
+            connection = node_connection(self.first, self.ssh)
         slots = rollout.RolloutSlots(pool, self.pool_slots.get(pool, 1)) \
             if role == "agent" else None
         script = drain_command(key, server_type, slots, sudo=self.sudo)
         after = [self.last_server_back] if self.last_server_back is not None else []
         gate = command.remote.Command(
-            f"{key}-resize-drain", connection=node_connection(self.first, self.ssh),
+            f"{key}-resize-drain", connection=connection,
             create=script, triggers=[server_type],
             logging=command.remote.Logging.STDOUT_AND_STDERR,
             opts=pulumi.ResourceOptions(parent=parent, depends_on=after,

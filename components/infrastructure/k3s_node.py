@@ -33,7 +33,8 @@ class ServerChangeGuard(Protocol):
     """Steps around each node's server update (components/bootstrap/resize.py), created in
     the order servers are: ``before`` returns what the server waits for."""
 
-    def before(self, key: str, role: Role, pool: str, server_type: str,
+    def before(self, key: str, role: Role, pool: str, server_type: str, private_ip: str,
+               host_public_key: pulumi.Output[str],
                parent: pulumi.Resource) -> list[pulumi.Resource]: ...
 
     def after(self, node: NodeHandle, server_type: str, parent: pulumi.Resource) -> None: ...
@@ -98,8 +99,13 @@ def create_node(environment: NodeEnvironment, request: NodeRequest,
         return node_user_data(host_key, ubuntu=ubuntu, egress=egress)
 
     guard = environment.change_guard
-    before = guard.before(request.key, request.role, request.pool, request.server_type,
-                          parent) if guard is not None else []
+
+    def before(host_public_key: pulumi.Output[str]) -> list[pulumi.Resource]:
+        if guard is None:
+            return []
+        return guard.before(request.key, request.role, request.pool, request.server_type,
+                            request.private_ip, host_public_key, parent)
+
     built = create_cluster_server(shape, attachments, user_data, parent=parent, after=before)
     handle = NodeHandle(
         key=request.key, role=request.role, pool=request.pool, private_ip=request.private_ip,

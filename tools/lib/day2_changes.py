@@ -168,15 +168,15 @@ CHANGES: tuple[Day2Change, ...] = (
         "controlPlane.serverType: cx33 → cx43",
         lambda c: _key(c, "controlPlane").update(serverType="cx43"),
         meaning="Refused: without it all three servers would be powered off at once — etcd "
-                "loses quorum and the API goes down. Acknowledged, one server at a time: the "
-                "first server first (Pulumi cannot run a command through a server before that "
-                "server's own update, so it is powered off without a drain while the other two "
-                "keep etcd's quorum and the API), then each other server drained, resized, and "
-                "waited for until its own API and etcd member answer; the agents' guards find "
-                "nothing to do.",
+                "loses quorum and the API goes down. Acknowledged, one server at a time: each "
+                "drained (`<node>-resize-drain`, which its server waits for), resized, and "
+                "waited for until its own API and etcd member answer before the next one; the "
+                "agents' guards find nothing to do. (In public mode the first server cannot be "
+                "drained first: it is reached on its own address, an output of the server being "
+                "updated; it goes first, undrained, while the other two keep the quorum.)",
         workloads="Refused: nothing happens. Acknowledged: the API stays up (two of three "
-                  "servers); Pods on the first server stop with it and are rescheduled; those "
-                  "on the others are evicted (drain) first."),
+                  "servers at any time); Pods of one server at a time are evicted (drain) and "
+                  "rescheduled before its power-off."),
     Day2Change(
         "add-control-plane-pair", "Add a control-plane pair (1 → 3)", "dev",
         "controlPlane.count: 1 → 3", lambda c: _key(c, "controlPlane").update(count=3),
