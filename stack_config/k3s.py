@@ -21,6 +21,7 @@ from stack_config.errors import KeyedValueError, KeyedValueErrors
 from stack_config.labels import kubelet_refuses_label
 from upstream import k3s as upstream_k3s
 from stack_config.etcd_snapshots import EtcdSnapshots
+from stack_config.k3s_install import K3sInstall
 from upstream.k3s import DEFAULT_VERSION, K3sVersion
 from upstream.k3s_etcd_snapshots import SNAPSHOT_KEY_PREFIXES
 
@@ -118,6 +119,9 @@ class Hardening(StrictModel):
 class K3sConfig(StrictModel):
     version: str = DEFAULT_VERSION
     """k3s release tag; the installer is pinned to it. Changing it upgrades nodes in place."""
+    install: K3sInstall = K3sInstall()
+    """Where the install script, the k3s binary and its images come from (upstream, a mirror,
+    or staged on the node), and the script's SHA-256."""
     cluster_cidr: IPv4Network = IPv4Network("10.42.0.0/16")
     """Pod range (k3s ``cluster-cidr``); must not overlap the network or the service range."""
     service_cidr: IPv4Network = IPv4Network("10.43.0.0/16")
@@ -232,6 +236,13 @@ class K3sConfig(StrictModel):
                 "datastoreEndpoint", "holds a password in plain text; it would be stored and "
                 "shown unencrypted.", "remove it from Pulumi.<stack>.yaml and run: pulumi config "
                 "set --secret --path 'k3s.datastoreEndpoint' <url>")
+        return self
+
+    @model_validator(mode="after")
+    def _installer_is_pinned(self) -> "K3sConfig":
+        problems = self.install.version_problems(self.version)
+        if problems:
+            raise KeyedValueErrors(problems)
         return self
 
     @model_validator(mode="after")

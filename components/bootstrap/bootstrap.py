@@ -34,7 +34,14 @@ import pulumi
 import pulumi_command as command
 
 from components import yaml_text
-from components.bootstrap import etcd_snapshots, k3s_config, kubeconfig, node_files, paths
+from components.bootstrap import (
+    etcd_snapshots,
+    installer,
+    k3s_config,
+    kubeconfig,
+    node_files,
+    paths,
+)
 from components.bootstrap.bundle import StagedFile
 from components.bootstrap.connection import node_connection
 from components.bootstrap.join_tokens import join_tokens, secure_token
@@ -112,7 +119,8 @@ class K3sBootstrap(pulumi.ComponentResource):
                 staged=staged, secrets=pulumi.Output.secret(secrets),
                 connection=node_connection(node, ssh),
                 first_server_connection=None if node is first else first_connection,
-                sudo=sudo, upgrades_by_controller=upgrades_by_controller)
+                sudo=sudo, installer=installer.installer_env(spec.k3s),
+                upgrades_by_controller=upgrades_by_controller)
 
         def server_secrets(cluster_token: pulumi.Input[str]) -> pulumi.Output[dict]:
             parts = {"cluster-token": cluster_token, "agent-token": tokens.agent,
