@@ -239,13 +239,6 @@ class K3sConfig(StrictModel):
         return self
 
     @model_validator(mode="after")
-    def _installer_is_pinned(self) -> "K3sConfig":
-        problems = self.install.version_problems(self.version)
-        if problems:
-            raise KeyedValueErrors(problems)
-        return self
-
-    @model_validator(mode="after")
     def _wildcard_mirror_exists(self) -> "K3sConfig":
         mirror = self.embedded_registry_mirror
         if mirror.enabled and ("*" in mirror.registries or "*" in self.registries.mirrors) \

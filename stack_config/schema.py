@@ -627,6 +627,16 @@ class ClusterSpec(StrictModel):
                 "e.g. 10.42.0.0/16.")
         return self
 
+    @model_validator(mode="after")
+    def _k3s_installer_is_pinned(self) -> "ClusterSpec":
+        # Last: a release refused for other reasons (Cilium's range, the autoscaler) is reported
+        # for those first; its missing install-script pin only once the release is possible.
+        problems = self.k3s.install.version_problems(self.k3s.version)
+        if problems:
+            raise KeyedValueErrors([KeyedValueError(f"k3s.{p.path}", p.message, p.fix)
+                                    for p in problems])
+        return self
+
 
 def _node_cidr_mask(server_config: dict) -> int:
     """kube-controller-manager's per-node block size, as serverConfig may set it."""
