@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 PINS_FILE = Path(__file__).resolve().parent / "k3s_installer.json"
 
@@ -61,8 +62,8 @@ def _facts() -> dict[str, Any]:
 
 
 def script_url_at(ref: str) -> str:
-    """Upstream's install script at git ``ref`` (a commit, or a tag with ``+`` as ``%2B``)."""
-    return str(_facts()["scriptUrl"]).format(ref=ref)
+    """Upstream's install script at git ``ref``: a commit, or a release tag (its ``+`` escaped)."""
+    return str(_facts()["scriptUrl"]).format(ref=quote(ref, safe=""))
 
 
 def pin_for(version: str) -> InstallerPin | None:

@@ -9,8 +9,6 @@ Pure: no Pulumi.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from stack_config.k3s import K3sConfig
 from upstream import k3s_installer
 
@@ -28,7 +26,7 @@ def script_location(k3s: K3sConfig) -> str:
     if pin is not None:
         return pin.script_url
     # No pin, but a digest given (the model refuses neither): the release's own script.
-    return k3s_installer.script_url_at(quote(k3s.version, safe=""))
+    return k3s_installer.script_url_at(k3s.version)
 
 
 def installer_env(k3s: K3sConfig) -> dict[str, str]:
