@@ -76,6 +76,7 @@ def test_upstream_fetches_the_pinned_ref_and_runs_it_after_the_digest_matched(no
     assert result.returncode == 0, result.stderr
     calls = installer_calls(node)
     assert calls[0].startswith("curl ") and calls[0].endswith(pin.script_url)
+    assert "--proto =https --proto-redir =https " in calls[0], "https only, redirects too"
     assert "installer-source INSTALL_K3S_SKIP_DOWNLOAD=false GITHUB_URL= INSTALL_K3S_MIRROR= " \
            "INSTALL_K3S_MIRROR_URL=" in calls
     assert node.file(paths.CONFIG_FILE).read_text() == "node-name: cp-1\n"
@@ -137,6 +138,14 @@ def test_a_mirror_of_upstreams_script_is_held_to_the_pin(node: FakeNode) -> None
     assert "from https://artifacts.internal/install.sh does not have the pinned SHA-256" \
         in result.stderr
     assert not node.file(paths.CONFIG_FILE).exists()
+
+
+def test_an_acknowledged_http_mirror_may_use_http(node: FakeNode) -> None:
+    env = rendered_env({"source": "mirror", "scriptUrl": "http://mirror.internal/install.sh",
+                        "allowInsecureHttp": True})
+    result = apply(node, env | {"INSTALL_SCRIPT_SHA256": node.installer_sha256()})
+    assert result.returncode == 0, result.stderr
+    assert "--proto =http,https --proto-redir =http,https " in installer_calls(node)[0]
 
 
 def test_a_binary_base_url_reaches_a_script_that_reads_it(node: FakeNode) -> None:

@@ -154,8 +154,12 @@ fetch_installer() {
     cp "${root}${INSTALL_SCRIPT_PATH}" "$installer"
     return 0
   fi
+  # https only, redirects included, unless the stack acknowledged an http:// URL.
+  local protocols='=https'
+  case "$INSTALL_SCRIPT_URL" in http://*) protocols='=http,https' ;; esac
   for ((attempt = 1; attempt <= download_attempts; attempt++)); do
-    if curl -sfL --proto '=https,http' -o "${installer}.part" "$INSTALL_SCRIPT_URL"; then
+    if curl -sfL --proto "$protocols" --proto-redir "$protocols" -o "${installer}.part" \
+      "$INSTALL_SCRIPT_URL"; then
       mv "${installer}.part" "$installer"
       return 0
     fi
