@@ -97,13 +97,16 @@ def test_a_release_without_a_pin_is_refused_unless_a_digest_is_given() -> None:
                                          "v1.35.2%2Bk3s1/install.sh"}
 
 
-def test_a_plan_refuses_an_unpinned_release_with_exit_code_1(tmp_path: Path) -> None:
+def test_a_plan_refuses_an_unpinned_release_with_exit_code_1(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from tools.plan import main as plan_main
 
     config = {"k3s-hcloud:clusterName": "dev", "k3s-hcloud:k3s": {"version": UNPINNED}}
     stack_file = tmp_path / "Pulumi.unpinned.yaml"
     stack_file.write_text(yaml.safe_dump({"config": config}))
-    assert plan_main(["--stack-file", str(stack_file), "--stack", "unpinned"]) == 1
+    assert plan_main(["--stack-file", str(stack_file)]) == 1
+    assert f"k3s.install.scriptSha256: k3s {UNPINNED} has no pinned install script" \
+        in capsys.readouterr().err
 
 
 # -- the SSH bootstrap and the autoscaler's user data install the same way ------------------------
