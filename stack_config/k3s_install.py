@@ -33,6 +33,10 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 # Paths travel in the installer's command line: plain path characters only, no `..`.
 _NODE_PATH = re.compile(r"/[A-Za-z0-9._+/-]+")
 _MIRROR_NAME = re.compile(r"[a-z]{2,16}")
+# Hetzner's public OS images are named <os>-<version> (ubuntu-24.04, debian-12, rocky-9, ...);
+# a snapshot of the user's own is referred to by its ID. A public image holds none of the files
+# an air-gapped install needs. Ref: docs.hetzner.cloud (GET /images, type "system").
+_PUBLIC_IMAGE = re.compile(r"(ubuntu|debian|rocky|alma|centos|fedora|opensuse)-[0-9][0-9.]*")
 
 MIRROR_FIELDS = {"script_url": "scriptUrl", "mirror": "mirror", "mirror_url": "mirrorUrl",
                  "binary_base_url": "binaryBaseUrl", "allow_insecure_http": "allowInsecureHttp"}
@@ -194,3 +198,16 @@ class K3sInstall(StrictModel):
                 "github.com.", "use a script that reads GITHUB_URL and set "
                 "k3s.install.scriptSha256 to its digest, or remove binaryBaseUrl."))
         return problems
+
+    def image_problems(self, images: dict[str, str]) -> list[KeyedValueError]:
+        """Air-gapped nodes must boot from an image that stages the files: ``images`` maps each
+        node image key as written (``controlPlane.image``) to its value."""
+        if self.source != "airgap":
+            return []
+        return [KeyedValueError(
+            key, f"{image} is one of Hetzner's public images: it has none of the files "
+            "k3s.install.source: airgap installs from (scriptPath, binaryPath, imagesPath), so "
+            "every node would stop at its k3s step.", "build a snapshot that stages them (e.g. "
+            "with Packer) and set this key to the snapshot's ID, or use k3s.install.source: "
+            "mirror.") for key, image in images.items() if _PUBLIC_IMAGE.fullmatch(image)]
+

@@ -628,13 +628,18 @@ class ClusterSpec(StrictModel):
         return self
 
     @model_validator(mode="after")
-    def _k3s_installer_is_pinned(self) -> "ClusterSpec":
+    def _k3s_installer_can_run(self) -> "ClusterSpec":
         # Last: a release refused for other reasons (Cilium's range, the autoscaler) is reported
         # for those first; its missing install-script pin only once the release is possible.
-        problems = self.k3s.install.version_problems(self.k3s.version)
+        install = self.k3s.install
+        problems = [KeyedValueError(f"k3s.{p.path}", p.message, p.fix)
+                    for p in install.version_problems(self.k3s.version)]
+        images = {"controlPlane.image": self.control_plane.image}
+        images |= {f"workerPools[{index}].image": pool.image
+                   for index, pool in enumerate(self.worker_pools)}
+        problems += install.image_problems(images)
         if problems:
-            raise KeyedValueErrors([KeyedValueError(f"k3s.{p.path}", p.message, p.fix)
-                                    for p in problems])
+            raise KeyedValueErrors(problems)
         return self
 
 

@@ -115,13 +115,29 @@ MIRROR = {"source": "mirror", "scriptUrl": "https://mirror.example.cn/k3s/k3s-in
           "mirror": "cn", "mirrorUrl": "https://mirror.example.cn", "scriptSha256": DIGEST}
 AIRGAP = {"source": "airgap", "scriptPath": "/opt/k3s/install.sh", "binaryPath": "/opt/k3s/k3s",
           "imagesPath": "/opt/k3s/images.tar.zst", "scriptSha256": DIGEST}
+SNAPSHOT = "183273410"  # the ID of a snapshot that stages the air-gapped files
 POOL = {"name": "batch", "serverType": "cax21", "autoscaling": {"min": 0, "max": 2}}
+
+
+def test_air_gapped_nodes_may_not_boot_from_a_public_image() -> None:
+    found = config_problems(minimal_config(
+        k3s={"install": AIRGAP}, workerPools=[{"name": "a", "image": SNAPSHOT},
+                                              {"name": "b", "image": "debian-12"}]))
+    assert [p.split(":", 1)[0] for p in found] == ["controlPlane.image", "workerPools[1].image"]
+    assert found[0].startswith("controlPlane.image: ubuntu-24.04 is one of Hetzner's public "
+                               "images: it has none of the files k3s.install.source: airgap")
+    assert all("Fix: build a snapshot" in p for p in found)
+    validate_cluster_spec(minimal_config(k3s={"install": AIRGAP},
+                                         controlPlane={"image": SNAPSHOT},
+                                         workerPools=[{"name": "a", "image": SNAPSHOT}]))
 
 
 @pytest.mark.parametrize("install", [{}, MIRROR, AIRGAP], ids=["upstream", "mirror", "airgap"])
 def test_nodes_and_autoscaled_nodes_get_the_same_installer(tmp_path: Path,
                                                            install: dict[str, Any]) -> None:
-    raw = {"clusterName": "dev", "workerPools": [POOL], "k3s": {"install": install}}
+    images = {"image": SNAPSHOT} if install is AIRGAP else {}
+    raw = {"clusterName": "dev", "workerPools": [POOL | images], "k3s": {"install": install},
+           "controlPlane": images}
     spec = validate_cluster_spec(raw)
     expected = installer.installer_env(spec.k3s)
     assert expected["INSTALL_SOURCE"] == install.get("source", "upstream")

@@ -38,7 +38,9 @@ def node(tmp_path: Path) -> FakeNode:
 
 
 def rendered_env(install: dict[str, Any]) -> dict[str, str]:
-    spec = validate_cluster_spec(minimal_config(k3s={"install": install}))
+    # Air-gapped nodes boot from a snapshot that stages the files (a public image is refused).
+    image = {"controlPlane": {"image": "183273410"}} if install.get("source") == "airgap" else {}
+    spec = validate_cluster_spec(minimal_config(k3s={"install": install}, **image))
     return installer.installer_env(spec.k3s)
 
 
