@@ -3,7 +3,7 @@
 For each pinned k3s release the file names a git ref of github.com/k3s-io/k3s and the SHA-256 of
 ``install.sh`` at that ref. This script recomputes the digest from the checkout
 (``git show <ref>:install.sh``) and requires it to equal upstream's own published checksum at the
-same ref (``install.sh.sha256sum``, kept beside the script since k3s-io/k3s#8312): a pin is
+same ref (``install.sh.sha256sum``, kept beside the script since k3s-io/k3s#8447): a pin is
 upstream's statement, checked against the bytes. It also records whether those bytes read
 ``GITHUB_URL`` from the environment (``readsGithubUrl``: a mirror's binary base needs it).
 

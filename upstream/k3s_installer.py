@@ -1,8 +1,9 @@
 """The k3s install script: which bytes of it the program runs for each k3s release.
 
 k3s keeps ``install.sh`` and its SHA-256 (``install.sh.sha256sum``, github.com/k3s-io/k3s,
-added with k3s-io/k3s#8312) side by side in its repository; its ``scripts/validate`` runs
-``sha256sum -c install.sh.sha256sum``, so the two agree at a commit. ``get.k3s.io`` serves the script off
+added with k3s-io/k3s#8447) side by side in its repository; its ``scripts/validate`` runs
+``sha256sum -c install.sh.sha256sum``, so the two normally agree at a commit (not always:
+k3s-io/k3s#9159 fixed a checksum left behind on main), which is why the generator recomputes it. ``get.k3s.io`` serves the script off
 the main branch, so its bytes change without a k3s release: a digest pinned against it would break
 at the next upstream commit. The program therefore fetches the script at a fixed git ref
 (``raw.githubusercontent.com/k3s-io/k3s/<ref>/install.sh``, immutable for a commit) and checks
