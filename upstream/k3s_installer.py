@@ -3,9 +3,9 @@
 k3s keeps ``install.sh`` and its SHA-256 (``install.sh.sha256sum``, github.com/k3s-io/k3s,
 added with k3s-io/k3s#8447) side by side in its repository; its ``scripts/validate`` runs
 ``sha256sum -c install.sh.sha256sum``, so the two normally agree at a commit (not always:
-k3s-io/k3s#9159 fixed a checksum left behind on main), which is why the generator recomputes it. ``get.k3s.io`` serves the script off
-the main branch, so its bytes change without a k3s release: a digest pinned against it would break
-at the next upstream commit. The program therefore fetches the script at a fixed git ref
+k3s-io/k3s#9159 fixed a checksum left behind on main), which is why the generator recomputes it.
+``get.k3s.io`` serves the script off the main branch, so its bytes change without a k3s release:
+a digest pinned against it would break at the next upstream commit. The program therefore fetches the script at a fixed git ref
 (``raw.githubusercontent.com/k3s-io/k3s/<ref>/install.sh``, immutable for a commit) and checks
 it against the digest pinned here for the k3s release the stack selects.
 
