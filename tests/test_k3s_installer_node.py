@@ -8,14 +8,17 @@ fake installer's, since the fake node serves the fake script, not upstream's.
 from __future__ import annotations
 
 import hashlib
+import shlex
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from components.bootstrap import installer, paths
 from components.bootstrap.bundle import NodeFile, StagedFile, encode_file_bundle
+from components.bootstrap.join_user_data import APPLY_SCRIPT, FILE_BUNDLE, join_user_data
 from stack_config import validate_cluster_spec
 from tests.fake_node import FakeNode
 from tests.helpers import minimal_config
@@ -223,3 +226,37 @@ def test_an_installed_node_of_the_same_version_fetches_nothing(node: FakeNode) -
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("unchanged:")
     assert not installer_calls(node)
+
+
+# -- the autoscaler's first-boot user data drives the same installer step ------------------------
+
+def test_autoscaled_node_user_data_installs_from_the_air_gapped_files(node: FakeNode) -> None:
+    spec = validate_cluster_spec(minimal_config(
+        k3s={"install": AIRGAP | {"scriptSha256": node.installer_sha256()}},
+        controlPlane={"image": "183273410"},
+        workerPools=[{"name": "batch", "image": "183273410",
+                      "autoscaling": {"min": 0, "max": 2}}]))
+    data = yaml.safe_load(join_user_data(spec, spec.worker_pools[0],
+                                         join_url="https://10.0.1.1:6443",
+                                         agent_token="K10" + "ab" * 32 + "::node:pw", egress=None))
+    # Lay down what cloud-init would write: the script, the bundle and the staged agent token.
+    for entry in data["write_files"]:
+        if entry["path"] == APPLY_SCRIPT or entry["path"].startswith(paths.STATE_DIR):
+            target = node.file(entry["path"])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(entry["content"])
+    stage_airgap_files(node)
+    apply_command = data["runcmd"][-1]
+    assert apply_command[-2:] == [APPLY_SCRIPT, FILE_BUNDLE]
+    env = apply_command[1:apply_command.index("sh")]
+    line = " ".join(["env", *map(shlex.quote, env), "HEALTH_INTERVAL=0", "bash",
+                     shlex.quote(str(node.file(APPLY_SCRIPT))), "<",
+                     shlex.quote(str(node.file(FILE_BUNDLE)))])
+    result = node.run_command_line(line)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"applied: k3s {DEFAULT_VERSION}")
+    calls = node.calls()
+    assert not [c for c in calls if c.startswith("curl ")]
+    assert any(c.startswith("installer INSTALL_K3S_VERSION=") and "INSTALL_K3S_EXEC=agent" in c
+               for c in calls)
+    assert node.file(k3s_installer.BINARY_PATH).read_text() == node.k3s_binary(DEFAULT_VERSION)
