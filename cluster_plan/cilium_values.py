@@ -17,13 +17,8 @@ from ipaddress import IPv4Network
 from typing import Any
 
 from upstream.hetzner import PRIVATE_NETWORK_MTU
+from upstream.k3s import API_PROXY_HOST, API_PROXY_PORT
 
-# k3s runs a client-side load balancer for the API on every node at 127.0.0.1:6444; with
-# kube-proxy gone, Cilium reaches the API through it (kube-hetzner and hetzner-k3s do the same).
-# Ref: https://docs.k3s.io/architecture (agent load balancer)
-# Ref: https://docs.cilium.io/en/stable/network/kubernetes/kubeproxy-free/ (k8sServiceHost/Port)
-K3S_API_PROXY_HOST = "127.0.0.1"
-K3S_API_PROXY_PORT = 6444
 
 
 @dataclass(frozen=True)
@@ -43,8 +38,8 @@ def computed_defaults(spec: CiliumValueInputs) -> dict[str, Any]:
     defaults: dict[str, Any] = {
         # k3s runs without kube-proxy (disable-kube-proxy); both sides must agree.
         "kubeProxyReplacement": True,
-        "k8sServiceHost": K3S_API_PROXY_HOST,
-        "k8sServicePort": K3S_API_PROXY_PORT,
+        "k8sServiceHost": API_PROXY_HOST,
+        "k8sServicePort": API_PROXY_PORT,
         # Pods are routed by the Hetzner network (routes from hcloud-ccm), no overlay.
         "routingMode": "native",
         "ipv4NativeRoutingCIDR": str(spec.cluster_cidr),

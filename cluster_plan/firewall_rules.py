@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from upstream.k3s import API_PORT
+from upstream.openssh import SSH_PORT
 
 Target = Literal["bastion", "nodes"]
 Protocol = Literal["tcp", "udp", "icmp"]
 
-SSH_PORT = "22"
+SSH_PORT_TEXT = str(SSH_PORT)
 KUBERNETES_API_PORT = str(API_PORT)
 
 
@@ -54,7 +55,7 @@ def rule_table(policy: AccessPolicy) -> list[FirewallRule]:
     ssh_targets: frozenset[Target] = (frozenset({"bastion"}) if policy.private_only
                                       else frozenset({"bastion", "nodes"}))
     table = [
-        FirewallRule("SSH from access.sshAllowedCidrs", "tcp", SSH_PORT,
+        FirewallRule("SSH from access.sshAllowedCidrs", "tcp", SSH_PORT_TEXT,
                      policy.ssh_sources, ssh_targets),
         FirewallRule("Kubernetes API on the servers from access.apiAllowedCidrs "
                      "(a public API load balancer is not covered)", "tcp", KUBERNETES_API_PORT,

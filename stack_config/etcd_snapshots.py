@@ -132,11 +132,6 @@ class EtcdSnapshots(StrictModel):
     """Take a named snapshot before each change that can lose etcd data, and stop the change if
     it fails. Turn off only to repair a server whose k3s does not run (see docs/backups.md)."""
 
-    @property
-    def off_node(self) -> bool:
-        return self.s3 is not None
-
-
 def plain_text_credentials(snapshots: EtcdSnapshots,
                            secret_config_keys: Collection[str]) -> list[ConfigProblem]:
     """The S3 keys are credentials: the ``k3s`` config value that holds them must be a secret.

@@ -24,8 +24,6 @@ from stack_config.autoscaling_rules import (
 from stack_config.base import SECRET_KEYS_CONTEXT, DnsLabel, Location, StrictModel
 from stack_config.cilium import CiliumConfig
 from cluster_plan.cilium_values import (
-    K3S_API_PROXY_HOST,
-    K3S_API_PROXY_PORT,
     CiliumValueInputs,
     deep_merge,
     helm_values,
@@ -411,13 +409,14 @@ class ClusterSpec(StrictModel):
         # Ref: https://docs.k3s.io/architecture (agent load balancer)
         values = self.cilium_helm_values
         port = str(values.get("k8sServicePort", "")).removesuffix(".0")
-        if str(values.get("k8sServiceHost")) in LOOPBACK_HOSTS and port != str(K3S_API_PROXY_PORT):
+        if (str(values.get("k8sServiceHost")) in LOOPBACK_HOSTS
+                and port != str(k3s.API_PROXY_PORT)):
             raise KeyedValueError(
                 "cilium.values.k8sServicePort", f"{port or 'no port'} on "
                 f"{values.get('k8sServiceHost')}: on k3s worker nodes nothing serves the API "
-                f"there; k3s's per-node API load balancer listens on {K3S_API_PROXY_PORT}.",
+                f"there; k3s's per-node API load balancer listens on {k3s.API_PROXY_PORT}.",
                 f"remove k8sServiceHost/k8sServicePort (the program sets "
-                f"{K3S_API_PROXY_HOST}:{K3S_API_PROXY_PORT}), or point them at an address that "
+                f"{k3s.API_PROXY_HOST}:{k3s.API_PROXY_PORT}), or point them at an address that "
                 "serves the API from every node.")
         return self
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,9 @@ from tools.lib.stack_files import load_stack_config
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SHARED_DIR = PROJECT_DIR.parent / "shared"
 REFERENCE_DIR = SHARED_DIR / "reference"
+# Bare git mirrors of upstream repositories (<owner>+<repo>/repo), present in the development
+# workspace; the generators that read them take the folder as an argument.
+GIT_MIRROR_DIR = Path(os.environ.get("GIT_MIRROR_DIR") or "/work/.mirror")
 EXAMPLE_STACKS = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml")
                         for p in PROJECT_DIR.glob("Pulumi.*.yaml"))
 

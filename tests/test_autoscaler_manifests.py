@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 
 from components.kubernetes import autoscaler
 from stack_config import ClusterSpec, validate_cluster_spec
-from tests.helpers import PROJECT_DIR, example_config
+from tests.helpers import GIT_MIRROR_DIR, PROJECT_DIR, example_config
 from tools import cluster_autoscaler_upstream
 from upstream import cluster_autoscaler as upstream
 
@@ -151,7 +152,8 @@ def test_rendered_manifests_pass_kubernetes_schema_validation(tmp_path: Path) ->
 # -- upstream facts are derived, not transcribed ---------------------------------------------------
 
 def test_the_upstream_facts_regenerate_from_a_kubernetes_autoscaler_clone() -> None:
-    git_dir = Path(cluster_autoscaler_upstream.DEFAULT_GIT_DIR)
+    git_dir = Path(os.environ.get(cluster_autoscaler_upstream.GIT_DIR_VARIABLE)
+                   or GIT_MIRROR_DIR / "kubernetes+autoscaler" / "repo")
     if not git_dir.exists():
         pytest.skip(f"no kubernetes/autoscaler clone at {git_dir} (set AUTOSCALER_GIT_DIR)")
     result = subprocess.run([sys.executable, str(PROJECT_DIR / "tools" /

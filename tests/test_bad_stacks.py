@@ -15,17 +15,11 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import PROJECT_DIR
-from tests.policy_programs import (
-    program_registering_cilium,
-    whole_program_registers_servers_and_cilium,
-)
 from tools import plan as plan_cli
 
 TESTS = Path(__file__).resolve().parent
 BAD_STACKS = sorted((TESTS / "bad_stacks").glob("*.yaml"))
 ADVISORY_STACKS = sorted((TESTS / "advisory_stacks").glob("*.yaml"))
-# The advisories that need servers: the layer harness registers none.
-NEEDS_SERVERS = {"cilium-node-image-ubuntu-22-04", "k3s-etcd-snapshots-off-node"}
 
 
 def expected_policy(stack_file: Path) -> str:
@@ -33,8 +27,7 @@ def expected_policy(stack_file: Path) -> str:
 
 
 def plan(stack_file: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = plan_cli.main(["--program", str(program_registering_cilium()),
-                          "--stack-file", str(stack_file)])
+    code = plan_cli.main(["--program", str(PROJECT_DIR), "--stack-file", str(stack_file)])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
@@ -50,11 +43,6 @@ def test_a_bad_stack_fails_the_plan_with_exit_2_naming_the_policy(
 @pytest.mark.parametrize("stack_file", ADVISORY_STACKS, ids=lambda p: p.stem)
 def test_an_advisory_stack_plans_with_exit_0_and_the_advisory(
         stack_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    if expected_policy(stack_file) in NEEDS_SERVERS and \
-            not whole_program_registers_servers_and_cilium():
-        pytest.skip("needs servers and the Cilium release in one plan: the whole program "
-                    "registers them once the layers are wired into K3sCluster (the policy is "
-                    "proved on a hand-written program in test_policy_handwritten.py)")
     code, output = plan(stack_file, capsys)
     assert code == plan_cli.EXIT_OK, output
     assert f"advisory: [{expected_policy(stack_file)}]" in output
@@ -74,7 +62,7 @@ def test_the_real_cli_exits_2_on_a_bad_stack() -> None:
     stack_file = BAD_STACKS[0]
     result = subprocess.run(
         [sys.executable, str(PROJECT_DIR / "tools" / "plan.py"),
-         "--program", str(program_registering_cilium()), "--stack-file", str(stack_file)],
+         "--program", str(PROJECT_DIR), "--stack-file", str(stack_file)],
         capture_output=True, text=True, timeout=120, cwd=PROJECT_DIR)
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"[{expected_policy(stack_file)}]" in result.stdout

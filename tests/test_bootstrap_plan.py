@@ -17,12 +17,15 @@ from components.bootstrap import paths
 from components.bootstrap.bootstrap import check_node_order
 from components.bootstrap.bundle import decode_file_bundle, digest
 from components.handles import NodeHandle
-from tests.bootstrap_plans import (
+from components.infrastructure.infrastructure import SSH_USER
+from tests.program_plans import (
     COMMAND,
     NODE,
+    api_url,
     commands,
     depends_on,
     example_plan,
+    example_spec,
     longest_chain,
     plan_config,
 )
@@ -31,12 +34,9 @@ from tests.helpers import EXAMPLE_STACKS, example_config
 from stack_config import ConfigError
 from tools.lib.engine import Plan
 from tools.lib.machine_files import write_machine_files
+from upstream.k3s import API_PORT
 
 STEPS = ("boot", "secrets", "k3s")
-
-
-def node_names(plan: Plan) -> list[str]:
-    return plan.outputs["nodeNames"].value
 
 
 def servers(plan: Plan) -> list[str]:
@@ -45,6 +45,11 @@ def servers(plan: Plan) -> list[str]:
 
 def agents(plan: Plan) -> list[str]:
     return [r.name for r in plan.by_type(NODE) if r.inputs["role"] == "agent"]
+
+
+def node_names(plan: Plan) -> list[str]:
+    """Every node, servers first (the cluster-initialising one first), then the agents."""
+    return servers(plan) + agents(plan)
 
 
 # -- the chain exists for every example stack ----------------------------------------------------
@@ -61,9 +66,9 @@ def test_every_node_gets_the_full_bootstrap_chain(stack: str) -> None:
     assert f"{first}-membership" not in cmds, "the first server runs the membership commands"
     assert all(f"{name}-membership" in cmds for name in others)
     cluster = first.rsplit("-cp-", 1)[0]
-    assert {f"{cluster}-k3s-ca-hash", f"{cluster}-k3s-kubeconfig"} <= set(cmds)
+    assert {f"{cluster}-ca-hash", f"{cluster}-kubeconfig"} <= set(cmds)
     tokens = {r.name for r in plan.by_type("random:index/randomPassword:RandomPassword")}
-    assert tokens == {f"{cluster}-k3s-cluster-token", f"{cluster}-k3s-agent-token"}
+    assert tokens == {f"{cluster}-cluster-token", f"{cluster}-agent-token"}
 
 
 def test_the_dev_stack_is_one_server_and_two_agents() -> None:
@@ -104,10 +109,18 @@ def test_a_pools_max_unavailable_sets_its_batch(tmp_path: Path) -> None:
     assert cmds["prod-general-1-uncordon"].urn in drains[3]
 
 
-def test_each_node_boots_then_stages_secrets_then_applies() -> None:
-    plan = example_plan("dev")
+@pytest.mark.parametrize("stack", ["dev", "private-ha"])
+def test_each_node_boots_then_stages_secrets_then_applies(stack: str) -> None:
+    plan = example_plan(stack)
     cmds = commands(plan)
-    network = plan.get("hcloud:index/network:Network", "dev-network")
+    cluster = example_spec(stack).cluster_name
+    # What the infrastructure says must exist before any node is reached: the subnet, and in
+    # private mode the bastion (the jump host) and the egress route (the installer's download).
+    prerequisites = {plan.get("hcloud:index/networkSubnet:NetworkSubnet",
+                              f"{cluster}-network-subnet").urn}
+    if example_spec(stack).network.private_only:
+        prerequisites |= {plan.get("hcloud:index/server:Server", f"{cluster}-bastion").urn,
+                          plan.by_type("hcloud:index/networkRoute:NetworkRoute")[0].urn}
     for name in node_names(plan):
         boot, secrets, k3s = (cmds[f"{name}-{step}"] for step in STEPS)
         drain, registration = cmds[f"{name}-drain"], cmds[f"{name}-registration"]
@@ -115,7 +128,7 @@ def test_each_node_boots_then_stages_secrets_then_applies() -> None:
         assert secrets.urn in registration.dependencies
         assert {drain.urn, registration.urn} <= set(k3s.dependencies)
         assert k3s.urn in cmds[f"{name}-uncordon"].dependencies
-        assert network.urn in boot.dependencies, "the bootstrap's depends_on is honoured"
+        assert prerequisites <= set(boot.dependencies), "the bootstrap's depends_on is honoured"
         server = plan.get("hcloud:index/server:Server", name)
         assert server.urn in boot.dependencies
 
@@ -167,7 +180,7 @@ def test_public_nodes_are_reached_directly_on_their_public_ip() -> None:
 def test_private_nodes_are_reached_through_the_pinned_jump_host() -> None:
     plan = example_plan("private-ha")
     conn = connection(plan, "prod-general-2-k3s")
-    assert conn["host"] == "10.4.2.2"
+    assert conn["host"] == example_spec("private-ha").address_plan.worker("general", 2)
     assert conn["hostKey"].endswith("prod-general-2-host-key")
     proxy = conn["proxy"]
     assert ipaddress.ip_address(proxy["host"]) in ipaddress.ip_network("198.18.0.0/15")
@@ -179,7 +192,8 @@ def test_membership_commands_run_on_the_first_server() -> None:
     plan = example_plan("private-ha")
     first = connection(plan, "prod-cp-1-k3s")
     for name in ("prod-cp-2-membership", "prod-arm-1-membership"):
-        assert connection(plan, name)["host"] == first["host"] == "10.4.1.1"
+        assert connection(plan, name)["host"] == first["host"] == \
+            example_spec("private-ha").address_plan.control_plane(1)
 
 
 def test_user_supplied_keys_mean_ssh_agent_auth(tmp_path: Path) -> None:
@@ -190,12 +204,14 @@ def test_user_supplied_keys_mean_ssh_agent_auth(tmp_path: Path) -> None:
         assert "privateKey" not in command.plain_inputs()["connection"]
 
 
-def test_a_non_root_ssh_user_runs_every_script_through_sudo(tmp_path: Path) -> None:
-    plan = plan_config(tmp_path, example_config("dev"), extra={"harness:sshUser": "admin"})
-    for command in commands(plan).values():
+@pytest.mark.parametrize("stack", EXAMPLE_STACKS)
+def test_every_script_runs_as_the_images_root_user_without_sudo(stack: str) -> None:
+    # Hetzner's images let the injected keys in as root; a script under sudo would need a
+    # password-less sudoers entry the images do not have.
+    for name, command in commands(example_plan(stack)).items():
         inputs = command.plain_inputs()
-        assert inputs["connection"]["user"] == "admin"
-        assert inputs["create"].startswith("sudo -n env ")
+        assert inputs["connection"]["user"] == SSH_USER == "root", name
+        assert "sudo" not in inputs["create"].split(" bash -c ")[0], name
 
 
 # -- secrets handling in the commands ----------------------------------------------------------
@@ -224,7 +240,7 @@ def test_joiners_pin_the_cluster_ca_and_agents_never_get_the_server_token() -> N
         return {n: base64.b64decode(v).decode() for n, v in (line.split(" ") for line in lines)}
 
     first, joiner, agent = staged("prod-cp-1"), staged("prod-cp-2"), staged("prod-general-1")
-    ca = hashlib.sha256(b"mock server-ca prod-k3s-ca-hash").hexdigest()
+    ca = hashlib.sha256(b"mock server-ca prod-ca-hash").hexdigest()
     assert set(first) == set(joiner) == {"cluster-token", "agent-token"}
     assert joiner["cluster-token"] == f"K10{ca}::server:{first['cluster-token']}"
     assert joiner["agent-token"] == first["agent-token"], "agent-token must match on all servers"
@@ -282,13 +298,17 @@ def test_tls_sans_hold_the_api_endpoint_and_only_the_servers_own_addresses() -> 
     plan = example_plan("private-ha")
     for name in servers(plan):
         node = plan.get(NODE, name)
-        assert node.inputs["k3sConfig"]["tls-san"] == ["10.4.0.254", node.inputs["k3sConfig"]["node-ip"]]
+        assert node.inputs["k3sConfig"]["tls-san"] == [
+            example_spec("private-ha").address_plan.api_load_balancer,
+            node.inputs["k3sConfig"]["node-ip"]]
 
 
 def test_joiners_register_through_the_load_balancer_when_there_is_one() -> None:
     ha, web = example_plan("private-ha"), example_plan("gateway")
-    assert ha.get(NODE, "prod-general-1").inputs["k3sConfig"]["server"] == "https://10.4.0.254:6443"
-    assert web.get(NODE, "web-cp-2").inputs["k3sConfig"]["server"] == "https://10.0.1.1:6443"
+    assert ha.get(NODE, "prod-general-1").inputs["k3sConfig"]["server"] == \
+        api_url(example_spec("private-ha").address_plan.api_load_balancer)
+    assert web.get(NODE, "web-cp-2").inputs["k3sConfig"]["server"] == \
+        api_url(example_spec("gateway").address_plan.control_plane(1))
 
 
 # -- kubeconfig -----------------------------------------------------------------------------
@@ -301,7 +321,8 @@ def kubeconfig(plan: Plan) -> dict:
 
 def test_with_an_api_load_balancer_the_kubeconfig_points_at_it() -> None:
     document = kubeconfig(example_plan("private-ha"))
-    assert [c["cluster"]["server"] for c in document["clusters"]] == ["https://10.4.0.254:6443"]
+    assert [c["cluster"]["server"] for c in document["clusters"]] == [
+        api_url(example_spec("private-ha").address_plan.api_load_balancer)]
     assert document["current-context"] == "prod"
     assert document["users"][0]["user"]["client-key-data"]
 
@@ -314,7 +335,8 @@ def test_a_private_lb_before_public_servers_keeps_the_per_server_contexts(tmp_pa
     plan = plan_config(tmp_path, config, stack="gateway")
     document = kubeconfig(plan)
     assert [c["name"] for c in document["contexts"]] == ["web-cp-1", "web-cp-2", "web-cp-3"]
-    assert plan.get(NODE, "web-web-1").inputs["k3sConfig"]["server"] == "https://10.0.0.254:6443"
+    assert plan.get(NODE, "web-web-1").inputs["k3sConfig"]["server"] == \
+        api_url(example_spec("gateway").address_plan.api_load_balancer)
     config["k3s-hcloud:controlPlane"]["loadBalancer"]["publicInterface"] = True
     public = kubeconfig(plan_config(tmp_path / "public", config, stack="gateway"))
     assert [c["name"] for c in public["contexts"]] == ["web"]
@@ -325,24 +347,30 @@ def test_without_a_load_balancer_each_server_gets_a_context() -> None:
     assert [c["name"] for c in document["contexts"]] == ["web-cp-1", "web-cp-2", "web-cp-3"]
     assert document["current-context"] == "web-cp-1"
     for cluster in document["clusters"]:
-        host = cluster["cluster"]["server"].removeprefix("https://").removesuffix(":6443")
+        host = cluster["cluster"]["server"].removeprefix("https://").removesuffix(f":{API_PORT}")
         assert ipaddress.ip_address(host) in ipaddress.ip_network("198.18.0.0/15")
 
 
 def test_the_kubeconfig_is_re_read_when_the_first_server_restarts() -> None:
     plan = example_plan("dev")
     cmds = commands(plan)
-    reader = cmds["dev-k3s-kubeconfig"].plain_inputs()
+    reader = cmds["dev-kubeconfig"].plain_inputs()
     first = cmds["dev-cp-1-k3s"].plain_inputs()
     assert reader["triggers"] == first["triggers"][:2]
 
 
-def test_ready_covers_the_kubeconfig_every_join_and_every_registration() -> None:
-    plan = example_plan("private-ha")
-    ready = set(plan.outputs["readyUrns"].value)
-    expected = {r.urn for r in plan.by_type(COMMAND)
-                if r.name.endswith(("-uncordon", "-membership", "-node-metadata", "-kubeconfig"))}
-    assert ready == expected
+@pytest.mark.parametrize("stack", EXAMPLE_STACKS)
+def test_the_kubernetes_layer_waits_for_the_kubeconfig_and_every_servers_join(stack: str) -> None:
+    # The control plane alone: workers join on their own schedule, in-cluster installs need
+    # only an API that answers (control_plane_ready).
+    plan = example_plan(stack)
+    [provider] = plan.by_type("pulumi:providers:kubernetes")
+    expected = {r.urn for r in plan.by_type(COMMAND) if r.name.endswith("-kubeconfig") or (
+        r.name.endswith(("-uncordon", "-membership")) and r.name.rsplit("-", 1)[0] in servers(plan))}
+    assert expected <= set(provider.dependencies)
+    waits_for_workers = [name for name in agents(plan) if any(
+        urn.rsplit("::", 1)[1].startswith(f"{name}-") for urn in provider.dependencies)]
+    assert waits_for_workers == []
 
 
 # -- day 2 ---------------------------------------------------------------------------------
@@ -359,13 +387,11 @@ def test_adding_a_node_changes_nothing_that_exists(tmp_path: Path, key: str, cou
         config["k3s-hcloud:workerPools"][0]["count"] += 1
     else:
         config["k3s-hcloud:controlPlane"]["count"] = count
-        config["k3s-hcloud:controlPlane"]["locations"] = ["fsn1"]
     after = plan_config(tmp_path / "after", config)
     old, new = _inputs_by_urn(before), _inputs_by_urn(after)
     changed = sorted(urn.rsplit("::", 1)[1] for urn in old if new.get(urn) != old[urn])
-    # Only the harness's own server location changes when the location list is shortened; a
-    # new etcd member is preceded by a snapshot of the cluster (it re-runs; nothing else does).
-    others = [name for name in changed if not name.startswith(("prod-cp-",))]
+    # A new etcd member is preceded by a snapshot of the cluster (it re-runs; nothing else does).
+    others = list(changed)
     if key == "controlPlane":
         assert len(others) == 1 and others.pop().endswith("-etcd-snapshot-members")
     assert others == []

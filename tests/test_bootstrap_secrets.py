@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from tests.bootstrap_plans import commands, plan_config
+from tests.program_plans import commands, plan_config
 from tests.helpers import EXAMPLE_STACKS, example_config
 from tests.sentinels import (AGENT_TOKEN, CLUSTER_TOKEN, DATASTORE_PASSWORD, ETCD_S3_SECRET_KEY,
                              HCLOUD_TOKEN, SENTINELS, leaks, planted_secrets, reveal_planted,

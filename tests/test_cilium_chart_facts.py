@@ -1,7 +1,8 @@
 """upstream/cilium_charts/<line>.json is what tools/cilium_chart_facts.py derives from the real chart.
 
 The regeneration test needs a copy of each chart (toolchain cache, Go module cache, or the
-reference data beside the repo) and skips with the reason when there is none.
+reference data beside the repo, ``tests.helpers.REFERENCE_DIR``) and skips with the reason when
+there is none.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import REFERENCE_DIR
 from tools import cilium_chart_facts as generator
 from upstream.cilium import SUPPORTED_LINES
 from upstream.cilium_schema import FACTS_DIR, chart_facts
@@ -18,7 +20,7 @@ from upstream.cilium_schema import FACTS_DIR, chart_facts
 
 def _chart_or_skip(version: str) -> Path:
     try:
-        return generator.find_chart(version)
+        return generator.find_chart(version, REFERENCE_DIR)
     except generator.ChartSourceMissing as missing:
         pytest.skip(str(missing))
 

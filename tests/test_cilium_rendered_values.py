@@ -17,7 +17,7 @@ import yaml
 
 from tests.crd_schemas import gateway_api_schema, unknown_fields
 from tests.helpers import EXAMPLE_STACKS, example_config, requires_reference
-from tests.kubernetes_harness import plan_layer_config, plan_layer_example
+from tests.program_plans import example_plan, plan_config
 from tools.lib.engine import Plan
 from tools.lib.machine_files import write_machine_files
 from upstream.cilium import line_of
@@ -55,8 +55,8 @@ def at_version(stack: str, version: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def example_plans(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Plan]:
-    return {(stack, version): plan_layer_config(tmp_path_factory.mktemp(f"{stack}-{version}"),
-                                                at_version(stack, version), stack=stack)
+    return {(stack, version): plan_config(tmp_path_factory.mktemp(f"{stack}-{version}"),
+                                          at_version(stack, version), stack=stack)
             for stack in EXAMPLE_STACKS for version in VERSIONS}
 
 
@@ -97,7 +97,7 @@ def test_the_unknown_field_check_catches_a_misspelt_gateway_field() -> None:
     assert unknown_fields(manifest, schema) == [".spec.infrastructure.annotation"]
 
 
-# -- every option the seeds name is settable and reaches the release -------------------------------
+# -- every option the users' guides name is settable and reaches the release ------------------------
 NATIVE_OPTIONS: dict[str, Any] = {
     "autoDirectNodeRoutes": True,
     "loadBalancer.mode": "dsr",
@@ -154,12 +154,12 @@ def lookup(values: dict[str, Any], dotted: str) -> Any:
 
 @pytest.mark.parametrize("options", [NATIVE_OPTIONS, TUNNEL_OPTIONS], ids=["native", "tunnel"])
 @pytest.mark.parametrize("version", VERSIONS)
-def test_every_seed_option_reaches_the_release(tmp_path: Path, options: dict[str, Any],
+def test_every_guide_option_reaches_the_release(tmp_path: Path, options: dict[str, Any],
                                                version: str) -> None:
     config = example_config("dev")
     config["k3s-hcloud:cilium"] = {"version": version, "allowUntestedKubernetes": True,
                                    "values": nested(options)}
-    values = cilium_values(plan_layer_config(tmp_path, config, stack="dev"))
+    values = cilium_values(plan_config(tmp_path, config, stack="dev"))
     for dotted, expected in options.items():
         assert lookup(values, dotted) == expected, dotted
     if options is NATIVE_OPTIONS:
@@ -170,7 +170,7 @@ def test_every_seed_option_reaches_the_release(tmp_path: Path, options: dict[str
 
 # -- the files plan.py --out writes, checked by the real CLI ---------------------------------------
 def test_written_values_and_manifests_pass_the_cli_validators(tmp_path: Path) -> None:
-    plan = plan_layer_example("gateway")
+    plan = example_plan("gateway")
     written = {p.relative_to(tmp_path).as_posix() for p in write_machine_files(plan, tmp_path)}
     assert {"helm/web-cilium.values.yaml", "helm/web-ccm.values.yaml",
             "manifests/web-gateway.yaml"} <= written

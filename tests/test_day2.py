@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from bench.day2_matrix import DAY2_PAGE, page_block, render_matrix
+from components.bootstrap.node import ROLLOUT
 from tools.lib.day2_changes import BY_KEY, CHANGES, Day2Matrix, verdict
 from tools.lib.plan_diff import PlanDiff, readdressed_servers
 
@@ -25,7 +26,6 @@ K8S_PROVIDER = "pulumi:providers:kubernetes"
 TRIGGERS = ["provider: triggers"]
 
 
-ROLLOUT = ("drain", "k3s", "uncordon")
 
 
 def node(key: str) -> list[str]:

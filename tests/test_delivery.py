@@ -312,5 +312,5 @@ def test_the_bastion_accepts_its_own_loopback_before_rate_limiting_ssh() -> None
     chain = ruleset.split("chain input {", 1)[1].split("\n    }", 1)[0]
     rules = [line.strip() for line in chain.splitlines() if line.strip()]
     loopback = rules.index("iif lo accept")
-    first_ssh = next(i for i, rule in enumerate(rules) if "dport 22" in rule)
+    first_ssh = next(i for i, rule in enumerate(rules) if "dport @SSH_PORT@" in rule)
     assert loopback < first_ssh

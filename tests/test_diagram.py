@@ -42,6 +42,10 @@ def test_every_example_stack_draws_as_svg_with_each_pool(stack: str, tmp_path: P
     texts = _texts(svg)
     for pool in summary.pools:
         assert f"{pool.count} × {pool.server_type}" in texts
+    # The document's title names the cluster (not the last box drawn).
+    title = ET.fromstring(svg).find(f"{{{SVG_NS}}}title")
+    assert title is not None and title.text == (
+        f"k3s-hcloud cluster '{summary.cluster}' (stack {stack}) — planned offline")
 
 
 def test_the_picture_follows_the_plan(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tools import real_engine
-from tools.engine_artifacts_check import go_mod_requires, go_sum_hashes
+from tools.lib.go_modules import go_mod_requires, go_sum_hashes
 from upstream.cilium import SUPPORTED_LINES
 
 RECORDED = real_engine.recorded_artifacts()

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components.bootstrap import bundle, paths
-from tests.bootstrap_plans import depends_on
+from tests.program_plans import depends_on
 from tests.helpers import PROJECT_DIR, example_config, write_stack_file
 from tests.sentinels import (S3_ACCESS_KEY, S3_SECRET_KEY, leaks, plant_s3_keys,
                              with_planted_datastore, with_planted_etcd_s3)

@@ -1,7 +1,7 @@
 """The Kubernetes layer as the engine records it: order, provider, secrets, day-2 behaviour.
 
-Plans come from tests/kubernetes_harness.py (the layer on its own, with a literal test
-kubeconfig) until the layers are wired into the whole program.
+Every plan is of the whole program (tests/program_plans.py): the layer gets the kubeconfig the
+bootstrap reads, the network id of the infrastructure and waits for the real control plane.
 """
 
 from __future__ import annotations
@@ -12,14 +12,11 @@ from typing import Any
 
 import pytest
 
+import yaml
+
 from tests.helpers import example_config
-from tests.kubernetes_harness import (
-    NETWORK_TYPE,
-    TEST_KUBECONFIG_MARKER,
-    plan_layer_config,
-    plan_layer_example,
-)
-from tools.lib.engine import Plan, RecordedResource
+from tests.program_plans import COMMAND, depends_on, example_plan, one, plan_config
+from tools.lib.engine import Plan
 from tools.lib.stack_files import SECRET_PLACEHOLDER
 from upstream.hetzner import CSI_CHART_VERSION
 from upstream.k3s import SYSTEM_UPGRADE_CONTROLLER_VERSION
@@ -30,6 +27,8 @@ SECRET = "kubernetes:core/v1:Secret"
 PROVIDER = "pulumi:providers:kubernetes"
 GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 LAYER = "k3s-hcloud:kubernetes:KubernetesLayer"
+CLUSTER = "k3s-hcloud:index:K3sCluster"
+NETWORK_TYPE = "hcloud:index/network:Network"
 
 
 def stack(base: str = "dev", **changes: Any) -> dict[str, Any]:
@@ -46,17 +45,23 @@ def cilium(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def gateway_plan() -> Plan:
-    return plan_layer_example("gateway")
+    return example_plan("gateway")
 
 
 @pytest.fixture(scope="module")
 def dev_plan() -> Plan:
-    return plan_layer_example("dev")
+    return example_plan("dev")
 
 
-def one(plan: Plan, resource_type: str, suffix: str) -> RecordedResource:
-    [found] = [r for r in plan.by_type(resource_type) if r.name.endswith(suffix)]
-    return found
+def layer_resources(plan: Plan) -> set[str]:
+    """The urns the Kubernetes layer registers (its children, at any depth)."""
+    [layer] = plan.by_type(LAYER)
+    inside, grew = {layer.urn}, True
+    while grew:
+        found = {r.urn for r in plan.resources if r.parent in inside} - inside
+        inside |= found
+        grew = bool(found)
+    return inside - {layer.urn}
 
 
 # -- order -----------------------------------------------------------------------------------------
@@ -73,18 +78,22 @@ def test_gateway_stack_installs_crds_then_ccm_then_cilium_then_the_gateway(gatew
                                    "download/v1.6.0/standard-install.yaml")
 
 
-def test_nothing_touches_the_cluster_before_what_the_layer_waits_for(gateway_plan: Plan) -> None:
-    network = gateway_plan.by_type(NETWORK_TYPE)[0]
+def test_nothing_touches_the_cluster_before_the_control_plane_is_up(gateway_plan: Plan) -> None:
+    # The kubeconfig reader and every server's join (uncordon, etcd membership) come first.
+    control_plane = [r for r in gateway_plan.by_type(COMMAND) if r.name == "web-kubeconfig" or (
+        r.name.startswith("web-cp-") and r.name.endswith(("-uncordon", "-membership")))]
+    assert len(control_plane) == 1 + 3 + 2
     for resource in (one(gateway_plan, PROVIDER, "-k8s"),
                      one(gateway_plan, CONFIG_FILE, "-gateway-api-crds"),
                      one(gateway_plan, SECRET, "-hcloud-credentials")):
-        assert network.urn in resource.dependencies, resource.name
+        for step in control_plane:
+            assert step.urn in resource.dependencies, (resource.name, step.name)
 
 
 def test_without_gateway_api_no_crds_are_installed(dev_plan: Plan) -> None:
     assert dev_plan.by_type(CONFIG_FILE) == []
     assert dev_plan.by_type(GATEWAY) == []
-    assert dev_plan.outputs == {}
+    assert "gatewayName" not in dev_plan.outputs
 
 
 def test_gateway_api_crds_are_retained_when_the_resource_goes(gateway_plan: Plan) -> None:
@@ -96,23 +105,31 @@ def test_gateway_api_crds_are_retained_when_the_resource_goes(gateway_plan: Plan
 def test_every_kubernetes_resource_uses_the_layers_explicit_provider(gateway_plan: Plan) -> None:
     provider = one(gateway_plan, PROVIDER, "-k8s")
     in_cluster = [r for r in gateway_plan.resources if r.type.startswith("kubernetes:")]
-    assert in_cluster
+    assert in_cluster and {r.urn for r in in_cluster} <= layer_resources(gateway_plan)
     for resource in in_cluster:
         assert resource.provider is not None and resource.provider.startswith(provider.urn), \
             resource.name
 
 
+def admin_key(plan: Plan) -> str:
+    """The client key of the kubeconfig the provider gets (the mock engine's stand-in)."""
+    document = yaml.safe_load(one(plan, PROVIDER, "-k8s").plain_inputs()["kubeconfig"])
+    [user] = document["users"]
+    return user["user"]["client-key-data"]
+
+
 def test_kubeconfig_is_secret_and_applies_are_server_side(gateway_plan: Plan) -> None:
     provider = one(gateway_plan, PROVIDER, "-k8s")
     assert provider.secret_input_paths() == ["kubeconfig"]
-    assert TEST_KUBECONFIG_MARKER in provider.plain_inputs()["kubeconfig"]
+    assert len(admin_key(gateway_plan)) > 40, "the provider gets the bootstrap's admin kubeconfig"
     assert provider.inputs["enableServerSideApply"] == "true"
 
 
 def test_no_secret_appears_in_plain_inputs_or_outputs(gateway_plan: Plan) -> None:
+    key = admin_key(gateway_plan)
     for resource in gateway_plan.resources:
         text = repr(resource.masked_inputs())
-        assert TEST_KUBECONFIG_MARKER not in text, resource.name
+        assert key not in text, resource.name
         assert SECRET_PLACEHOLDER not in text, resource.name
     assert SECRET_PLACEHOLDER not in repr({k: v.value for k, v in gateway_plan.outputs.items()
                                            if not v.secret})
@@ -158,7 +175,7 @@ def test_ccm_routes_pod_cidrs_and_schedules_before_the_cni(gateway_plan: Plan) -
 
 
 def test_tunnel_routing_turns_the_ccm_route_controller_off(tmp_path: Path) -> None:
-    plan = plan_layer_config(tmp_path, stack(cilium=cilium({"routingMode": "tunnel"})))
+    plan = plan_config(tmp_path, stack(cilium=cilium({"routingMode": "tunnel"})))
     values = one(plan, RELEASE, "-ccm").inputs["values"]
     assert values["env"]["HCLOUD_NETWORK_ROUTES_ENABLED"] == {"value": "false"}
     assert values["networking"]["enabled"] is True, "private LB targets still need the network"
@@ -175,11 +192,15 @@ def test_cilium_release_gets_exactly_the_validated_values(gateway_plan: Plan) ->
 
 
 # -- day 2 -----------------------------------------------------------------------------------------
-def _diff(before: Plan, after: Plan) -> dict[str, set[str]]:
+def _diff(before: Plan, after: Plan, within: set[str] | None = None) -> dict[str, set[str]]:
     """urn → input keys that differ; a urn in only one plan maps to {'<added/removed>'}. The
-    program's own components are left out: their props are descriptive, they hold no state."""
-    old = {urn: r for urn, r in before.by_urn().items() if not r.type.startswith("k3s-hcloud:")}
-    new = {urn: r for urn, r in after.by_urn().items() if not r.type.startswith("k3s-hcloud:")}
+    program's own components are left out: their props are descriptive, they hold no state.
+    ``within`` limits the comparison to those urns."""
+    def stateful(plan: Plan) -> dict:
+        return {urn: r for urn, r in plan.by_urn().items() if not r.type.startswith("k3s-hcloud:")
+                and (within is None or urn in within)}
+
+    old, new = stateful(before), stateful(after)
     changed: dict[str, set[str]] = {}
     for urn in set(old) | set(new):
         if urn not in old or urn not in new:
@@ -194,7 +215,7 @@ def _diff(before: Plan, after: Plan) -> dict[str, set[str]]:
 
 def test_changing_a_cilium_value_only_changes_the_releases_values(dev_plan: Plan,
                                                                   tmp_path: Path) -> None:
-    changed = plan_layer_config(tmp_path, stack(cilium=cilium({"hubble": {
+    changed = plan_config(tmp_path, stack(cilium=cilium({"hubble": {
         "relay": {"enabled": True}}, "loadBalancer": {"mode": "dsr"}})), stack="dev")
     diff = _diff(dev_plan, changed)
     [(urn, keys)] = diff.items()
@@ -204,14 +225,14 @@ def test_changing_a_cilium_value_only_changes_the_releases_values(dev_plan: Plan
 def test_moving_to_another_cilium_line_upgrades_in_place(tmp_path: Path) -> None:
     gateway = stack("gateway")["k3s-hcloud:cilium"]
     older = {**gateway, "version": "1.19.6", "allowUntestedKubernetes": True}
-    before = plan_layer_config(tmp_path, stack("gateway", cilium=older), stack="gateway")
-    after = plan_layer_config(tmp_path, stack("gateway", cilium=gateway), stack="gateway")
+    before = plan_config(tmp_path, stack("gateway", cilium=older), stack="gateway")
+    after = plan_config(tmp_path, stack("gateway", cilium=gateway), stack="gateway")
     diff = {urn.rsplit("::", 1)[1]: keys for urn, keys in _diff(before, after).items()}
     assert diff == {"web-cilium": {"version"}, "web-gateway-api-crds": {"file"}}
 
 
 def test_maglev_without_a_seed_gets_a_generated_secret_one(tmp_path: Path) -> None:
-    plan = plan_layer_config(tmp_path, stack(cilium=cilium({"loadBalancer": {"algorithm": "maglev"},
+    plan = plan_config(tmp_path, stack(cilium=cilium({"loadBalancer": {"algorithm": "maglev"},
                                                             "maglev": {"tableSize": 65521}})))
     [seed] = plan.by_type("random:index/randomBytes:RandomBytes")
     assert seed.inputs["length"] == 12
@@ -225,7 +246,7 @@ def test_maglev_without_a_seed_gets_a_generated_secret_one(tmp_path: Path) -> No
 
 
 def test_a_given_maglev_seed_is_used_as_is(tmp_path: Path) -> None:
-    plan = plan_layer_config(tmp_path, stack(cilium=cilium({
+    plan = plan_config(tmp_path, stack(cilium=cilium({
         "loadBalancer": {"algorithm": "maglev"}, "maglev": {"hashSeed": "dHdlbHZlIGJ5dGVz"}})))
     assert plan.by_type("random:index/randomBytes:RandomBytes") == []
     assert one(plan, RELEASE, "-cilium").inputs["values"]["maglev"]["hashSeed"] == "dHdlbHZlIGJ5dGVz"
@@ -236,7 +257,7 @@ def test_a_secret_cilium_config_key_keeps_the_values_secret(tmp_path: Path) -> N
     config = stack(cilium=cilium({"hubble": {"relay": {"enabled": True},
                                              "ui": {"enabled": True, "ingress": {"annotations": {
                                                  "auth": {"secure": "AAAbase64cipher"}}}}}}))
-    release = one(plan_layer_config(tmp_path, config), RELEASE, "-cilium")
+    release = one(plan_config(tmp_path, config), RELEASE, "-cilium")
     assert release.secret_input_paths() == ["values"]
 
 
@@ -266,7 +287,7 @@ CR_STACK = {
 
 @pytest.fixture(scope="module")
 def cr_plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
-    return plan_layer_config(tmp_path_factory.mktemp("crs"), stack(cilium=CR_STACK))
+    return plan_config(tmp_path_factory.mktemp("crs"), stack(cilium=CR_STACK))
 
 
 @pytest.mark.parametrize("kind,api_version,name", [
@@ -314,16 +335,18 @@ def test_gateway_asks_hcloud_ccm_for_a_hetzner_load_balancer(gateway_plan: Plan)
 
 
 def test_gateway_name_is_exported_for_route_parent_refs(gateway_plan: Plan) -> None:
-    assert gateway_plan.outputs["gatewayName"].value == "web"
-    assert gateway_plan.outputs["gatewayNamespace"].value == "default"
-    layer = gateway_plan.by_type(LAYER)[0]
-    assert layer.parent is None
+    output = gateway_plan.outputs["gatewayName"]
+    assert output.value == "web" and not output.secret
+    gateway = gateway_plan.get(GATEWAY, "web-gateway")
+    assert gateway.inputs["metadata"]["name"] == output.value
+    [layer], [cluster] = gateway_plan.by_type(LAYER), gateway_plan.by_type(CLUSTER)
+    assert layer.parent == cluster.urn and gateway.urn in layer_resources(gateway_plan)
 
 
 def test_gateway_in_its_own_namespace_creates_it_first(tmp_path: Path) -> None:
     addons = copy.deepcopy(example_config("gateway")["k3s-hcloud:addons"])
     addons["gateway"]["namespace"] = "edge"
-    plan = plan_layer_config(tmp_path, stack("gateway", addons=addons), stack="gateway")
+    plan = plan_config(tmp_path, stack("gateway", addons=addons), stack="gateway")
     namespace = plan.get("kubernetes:core/v1:Namespace", "web-gateway-namespace")
     assert namespace.inputs["metadata"] == {"name": "edge"}
     assert namespace.urn in plan.get(GATEWAY, "web-gateway").dependencies
@@ -332,7 +355,7 @@ def test_gateway_in_its_own_namespace_creates_it_first(tmp_path: Path) -> None:
 # -- optional add-ons ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def addons_plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
-    return plan_layer_config(tmp_path_factory.mktemp("addons"), stack(addons={
+    return plan_config(tmp_path_factory.mktemp("addons"), stack(addons={
         "csi": {"enabled": True}, "systemUpgradeController": {"enabled": True}}))
 
 
@@ -359,8 +382,11 @@ def test_upgrade_controller_manifests_are_pinned_and_plans_follow_them(addons_pl
 
 
 def test_a_k3s_version_bump_only_updates_the_upgrade_plans(addons_plan: Plan, tmp_path: Path) -> None:
-    bumped = plan_layer_config(tmp_path, stack(
+    bumped = plan_config(tmp_path, stack(
         addons={"csi": {"enabled": True}, "systemUpgradeController": {"enabled": True}},
         k3s={"version": "v1.35.4+k3s1"}), stack="test")
-    diff = {urn.rsplit("::", 1)[1]: keys for urn, keys in _diff(addons_plan, bumped).items()}
+    # Of what is installed in the cluster: the nodes' own k3s steps change too (bootstrap tests).
+    in_cluster = layer_resources(addons_plan)
+    diff = {urn.rsplit("::", 1)[1]: keys
+            for urn, keys in _diff(addons_plan, bumped, in_cluster).items()}
     assert diff == {"dev-k3s-server-plan": {"spec"}, "dev-k3s-agent-plan": {"spec"}}

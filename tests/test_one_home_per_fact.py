@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import PROJECT_DIR
 from tests.source_tree import parse
-from upstream import k3s
+from upstream import k3s, openssh
 
 CODE_DIRS = ("cluster_plan", "stack_config", "components", "policies", "tools", "upstream")
 
@@ -62,6 +63,45 @@ def test_the_api_port_has_one_home() -> None:
     found = strays(K3S_HOME, lambda value: value == k3s.API_PORT
                    or (isinstance(value, str) and API_PORT_TEXT in value))
     assert not found, f"use upstream.k3s.API_PORT: {found}"
+
+
+def port_literal(port: int):
+    """A literal that writes ``port``: a string naming it as a port, or the number itself when
+    it is distinctive (a bare 22 is as often a pixel offset or a count as it is SSH)."""
+    text = re.compile(rf"(^|[\s:(/]|port\s*){port}($|[\s/):])")
+    return lambda value: (value == port and port >= 1024) or (
+        isinstance(value, str) and bool(text.search(value)))
+
+
+@pytest.mark.parametrize("home, port, name", [
+    (PROJECT_DIR / "upstream" / "openssh.py", openssh.SSH_PORT, "upstream.openssh.SSH_PORT"),
+    (K3S_HOME, k3s.API_PROXY_PORT, "upstream.k3s.API_PROXY_PORT"),
+])
+def test_each_port_has_one_home(home: Path, port: int, name: str) -> None:
+    assert not strays(home, port_literal(port)), f"use {name}"
+
+
+# Text files the program renders (rulesets, scripts, unit files): placeholders, not numbers.
+RENDERED_FILES = [path for path in (PROJECT_DIR / "components").rglob("*")
+                  if path.is_file() and path.suffix in {".nft", ".sh", ".service", ".yaml", ".j2"}]
+
+
+@pytest.mark.parametrize("port", [openssh.SSH_PORT, k3s.API_PORT, k3s.API_PROXY_PORT])
+def test_rendered_files_take_ports_from_their_home(port: int) -> None:
+    pattern = re.compile(rf"(dport|port|:)\s*{port}\b")
+    found = [f"{path.relative_to(PROJECT_DIR)}:{number}"
+             for path in RENDERED_FILES
+             for number, line in enumerate(path.read_text().splitlines(), start=1)
+             if pattern.search(line) and not line.lstrip().startswith("#")]
+    assert not found, f"write a placeholder the renderer fills from upstream/: {found}"
+
+
+@pytest.mark.parametrize("value, caught", [
+    (22, False), (6444, True), ("22", True), ("open 22/tcp", True), ("tcp dport 22 accept", True),
+    ("port 22", True), ("v1.22.4", False), ("2222", False), ("cx22", False), (220, False)])
+def test_the_port_matcher_finds_ports_not_digits(value: object, caught: bool) -> None:
+    port = value if isinstance(value, int) and value > 1000 else 22
+    assert port_literal(port)(value) is caught
 
 
 def test_embedded_registry_releases_have_one_home() -> None:

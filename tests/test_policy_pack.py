@@ -11,9 +11,10 @@ from pulumi_policy import Policy
 
 from policies.pack import all_policies
 from policies.rules import cilium, cilium_on_hetzner, gateway_api, node_images
-from tests.helpers import EXAMPLE_STACKS, PROJECT_DIR, plan_example
-from tests.kubernetes_harness import plan_layer_example
-from tests.policy_programs import registers_cilium
+from policies.rules.cilium_release import cilium_release
+from policies.rules.types import HCLOUD_SERVER
+from tests.helpers import EXAMPLE_STACKS, PROJECT_DIR
+from tests.program_plans import example_plan
 from tools.lib.engine import Plan
 from tools.lib.policy_gate import evaluate, policy_settings
 
@@ -22,8 +23,8 @@ KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
 
 
 @pytest.fixture(scope="module", params=EXAMPLE_STACKS)
-def example(request: pytest.FixtureRequest) -> tuple[str, Plan, Plan]:
-    return request.param, plan_example(request.param), plan_layer_example(request.param)
+def example(request: pytest.FixtureRequest) -> tuple[str, Plan]:
+    return request.param, example_plan(request.param)
 
 
 # Advisories an example stack shows on purpose: its HA control plane has no S3 target for
@@ -32,19 +33,19 @@ EXPECTED_ADVISORIES = {"gateway": {"k3s-etcd-snapshots-off-node"},
                        "private-ha": {"k3s-etcd-snapshots-off-node"}}
 
 
-def test_every_example_stack_passes_the_pack(example: tuple[str, Plan, Plan]) -> None:
-    stack, whole, layer = example
-    found = evaluate(whole)
+def test_every_example_stack_passes_the_pack(example: tuple[str, Plan]) -> None:
+    stack, plan = example
+    found = evaluate(plan)
     assert {v.policy for v in found} == EXPECTED_ADVISORIES.get(stack, set()), f"{stack}"
     assert all(v.enforcement_level == "advisory" for v in found), f"{stack}: whole program"
-    assert evaluate(layer) == [], f"{stack}: the Kubernetes layer (harness)"
 
 
-def test_the_example_plans_the_pack_checks_contain_the_cilium_release(
-        example: tuple[str, Plan, Plan]) -> None:
-    # Otherwise "passes" would mean nothing for the Cilium policies.
-    _, _, layer = example
-    assert registers_cilium(layer)
+def test_the_example_plans_the_pack_checks_hold_servers_and_the_cilium_release(
+        example: tuple[str, Plan]) -> None:
+    # Otherwise "passes" would mean nothing for the server and Cilium policies.
+    _, plan = example
+    assert plan.by_type(HCLOUD_SERVER)
+    assert [r for r in plan.resources if cilium_release(r.type, r.plain_inputs(), r.name, r.urn)]
 
 
 def test_names_are_unique_stable_kebab_case_by_subject() -> None:

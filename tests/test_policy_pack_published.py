@@ -21,7 +21,7 @@ import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from tests.policy_programs import program_registering_cilium
+from tests.helpers import PROJECT_DIR
 from tools.lib.engine import Plan, RecordedResource, run_program
 from tools.lib.policy_gate import evaluate
 from tools.policy_pack import POLICIES_DIR, assemble
@@ -143,8 +143,7 @@ def real_diagnostics(analyzer: Analyzer, plan: Plan) -> set[tuple[str, str, str,
 @pytest.mark.parametrize("stack_file", BAD_STACKS, ids=[p.stem for p in BAD_STACKS])
 def test_published_pack_refuses_bad_stacks_as_the_offline_gate_does(
         analyzer: Analyzer, stack_file: Path) -> None:
-    program = program_registering_cilium()
-    plan = run_program(program, load_stack_config(program, stack_file, None))
+    plan = run_program(PROJECT_DIR, load_stack_config(PROJECT_DIR, stack_file, None))
     # Two normalisations: the analyzer reports "<policy description>\n<message>" (pulumi_policy
     # policy.py, report_violation) where the offline gate reports the message alone, and the gate
     # leaves a stack-wide violation without URN where the CLI names the root stack.

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.helpers import EXAMPLE_STACKS, plan_example
+from tests.helpers import EXAMPLE_STACKS, GIT_MIRROR_DIR, plan_example
 from tools import provider_replacements
 from tools.lib.replacement_rules import REPLACEMENT_TABLE, provider_replacements as table
 
@@ -17,11 +17,10 @@ DECIDED_AT_RUN_TIME = ("kubernetes:", "pulumi:providers:")
 
 def test_the_committed_table_is_what_the_providers_say() -> None:
     for package in provider_replacements.PACKAGES:
-        if not (provider_replacements.DEFAULT_MIRROR / package.bridge.replace("/", "+")).is_dir():
-            pytest.skip(f"the provider mirrors under {provider_replacements.DEFAULT_MIRROR} are "
-                        "absent (development workspace only); the committed table is used as is")
-    regenerated = provider_replacements.render(
-        provider_replacements.generate(provider_replacements.DEFAULT_MIRROR))
+        if not (GIT_MIRROR_DIR / package.bridge.replace("/", "+")).is_dir():
+            pytest.skip(f"the provider mirrors under {GIT_MIRROR_DIR} are absent (development "
+                        "workspace only); the committed table is used as is")
+    regenerated = provider_replacements.render(provider_replacements.generate(GIT_MIRROR_DIR))
     assert REPLACEMENT_TABLE.read_text() == regenerated, \
         "stale: run python tools/provider_replacements.py"
 

@@ -12,7 +12,7 @@ import yaml
 
 from components.bootstrap import paths
 from components.bootstrap.bundle import decode_file_bundle
-from tests.bootstrap_plans import NODE, commands, plan_config
+from tests.program_plans import NODE, commands, plan_config
 from tests.helpers import example_config
 
 S3_SECRET = "s3-secret-for-the-drop-in-test"

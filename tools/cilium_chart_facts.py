@@ -1,6 +1,6 @@
 """Derive the Cilium chart facts the program checks at plan time from the real chart.
 
-    python tools/cilium_chart_facts.py [--check] [--line 1.20]
+    python tools/cilium_chart_facts.py [--check] [--line 1.20] [--reference DIR]
 
 For every supported line (``upstream.cilium.SUPPORTED_LINES``) it reads the chart of the pinned
 patch (``newest_verified_patch``) and writes ``upstream/cilium_charts/<line>.json``:
@@ -21,7 +21,8 @@ Where the chart comes from, first match wins (the program itself never needs any
    ``${XDG_CACHE_HOME:-~/.cache}/k3s-hcloud/engine-*/artifacts/cilium-<version>/chart``;
 2. the Go module cache, ``$GOMODCACHE/github.com/cilium/cilium@v<version>/install/kubernetes/cilium``
    (``go mod download github.com/cilium/cilium@v<version>``: the release tag's chart source);
-3. ``../shared/reference/cilium-chart-<version>/`` (schema and values only, no templates).
+3. ``<DIR>/cilium-chart-<version>/`` for ``--reference DIR`` (or ``$CILIUM_CHART_REFERENCE_DIR``):
+   copies of the published chart's schema and values (no templates).
 
 ``--check`` writes nothing and exits 1 when a committed file differs from what the chart gives.
 """
@@ -45,7 +46,7 @@ if str(PROJECT_DIR) not in sys.path:
 from upstream.cilium import SUPPORTED_LINES  # noqa: E402
 from upstream.cilium_schema import FACTS_DIR, SCHEMA_KEYWORDS  # noqa: E402
 
-REFERENCE_DIR = PROJECT_DIR.parent / "shared" / "reference"
+REFERENCE_DIR_VARIABLE = "CILIUM_CHART_REFERENCE_DIR"
 # Keywords that only describe (no effect on validation).
 _DESCRIPTIVE = {"$schema", "title", "description", "default", "examples", "$comment"}
 
@@ -65,14 +66,16 @@ def go_module_cache() -> Path:
     return Path(gopath.split(os.pathsep)[0]) / "pkg" / "mod"
 
 
-def chart_candidates(version: str) -> list[Path]:
+def chart_candidates(version: str, reference: Path | None = None) -> list[Path]:
+    reference = reference or (Path(os.environ[REFERENCE_DIR_VARIABLE])
+                              if os.environ.get(REFERENCE_DIR_VARIABLE) else None)
     return [
         # `make engine` (tools/real_engine.py): engine-<hash>/artifacts/cilium-<version>/chart
         *sorted(cache_dir().glob(f"engine-*/artifacts/cilium-{version}/chart")),
         cache_dir() / "charts" / f"cilium-{version}",
         go_module_cache() / "github.com" / "cilium" / f"cilium@v{version}" / "install" /
         "kubernetes" / "cilium",
-        REFERENCE_DIR / f"cilium-chart-{version}",
+        *([reference / f"cilium-chart-{version}"] if reference else []),
     ]
 
 
@@ -93,12 +96,12 @@ def template_chart(version: str) -> tuple[str, Path] | None:
     return None
 
 
-def find_chart(version: str) -> Path:
-    for candidate in chart_candidates(version):
+def find_chart(version: str, reference: Path | None = None) -> Path:
+    for candidate in chart_candidates(version, reference):
         if (candidate / "values.schema.json").is_file():
             return candidate
     raise ChartSourceMissing(f"no Cilium chart {version} here (looked in "
-                             f"{', '.join(map(str, chart_candidates(version)))})")
+                             f"{', '.join(map(str, chart_candidates(version, reference)))})")
 
 
 def compact_schema(node: Any, where: str = "#") -> Any:
@@ -198,12 +201,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="compare, do not write")
     parser.add_argument("--line", action="append", help="only this line (repeatable)")
+    parser.add_argument("--reference", type=Path, metavar="DIR",
+                        help="a folder of cilium-chart-<version>/ copies (schema and values)")
     args = parser.parse_args(argv)
     status = 0
     for minor in args.line or SUPPORTED_LINES:
         version = SUPPORTED_LINES[minor].newest_verified_patch
         try:
-            chart = find_chart(version)
+            chart = find_chart(version, args.reference)
         except ChartSourceMissing as missing:
             print(f"skip {minor}: {missing}", file=sys.stderr)
             continue

@@ -14,7 +14,8 @@ Writes ``upstream/cluster_autoscaler.json``:
 The chart is not published on any package registry reachable here (nor is the Go module), so the
 program renders the Deployment itself; these facts keep it honest against upstream.
 
-Usage: python tools/cluster_autoscaler_upstream.py [--git-dir DIR] [--check]
+Usage: python tools/cluster_autoscaler_upstream.py --git-dir DIR [--check]
+(or AUTOSCALER_GIT_DIR=DIR: a clone or bare mirror of kubernetes/autoscaler)
 ``--check`` exits 1 when the committed file differs from what the clone gives.
 """
 
@@ -33,8 +34,7 @@ import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 OUTPUT = PROJECT_DIR / "upstream" / "cluster_autoscaler.json"
-DEFAULT_GIT_DIR = os.environ.get("AUTOSCALER_GIT_DIR",
-                                 "/work/.mirror/kubernetes+autoscaler/repo")
+GIT_DIR_VARIABLE = "AUTOSCALER_GIT_DIR"
 OLDEST_MINOR = (1, 32)
 _RELEASE_TAG = re.compile(r"^cluster-autoscaler-(\d+)\.(\d+)\.(\d+)$")
 _CHART_TAG = re.compile(r"^cluster-autoscaler-chart-(\d+)\.(\d+)\.(\d+)$")
@@ -163,9 +163,13 @@ def render(facts: dict[str, Any]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--git-dir", default=DEFAULT_GIT_DIR)
+    parser.add_argument("--git-dir", default=os.environ.get(GIT_DIR_VARIABLE),
+                        help=f"a kubernetes/autoscaler clone (default: ${GIT_DIR_VARIABLE})")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
+    if args.git_dir is None:
+        print(f"error: give --git-dir DIR or set {GIT_DIR_VARIABLE}", file=sys.stderr)
+        return 1
     text = render(derive(args.git_dir))
     if args.check:
         if OUTPUT.read_text() != text:

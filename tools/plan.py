@@ -288,6 +288,15 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"error: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
         return EXIT_CONFIG
+    _print_report(args, plan, violations, change, config.notes)
+    if any(v.enforcement_level == "mandatory" for v in violations):
+        return EXIT_POLICY
+    return EXIT_OK
+
+
+def _print_report(args: argparse.Namespace, plan: Plan, violations: list[Violation],
+                  change: Review | None, notes: list[str]) -> None:
+    """The plan on stdout: JSON, the review of a diff, or the text report with its summary."""
     if args.json:
         document = plan_to_json(plan, violations)
         if change is not None:
@@ -296,14 +305,11 @@ def main(argv: list[str] | None = None) -> int:
     elif change is not None:
         print(render_review_text(change, str(args.diff)))
         print()
-        print(render_findings(plan, violations, config.notes))
+        print(render_findings(plan, violations, notes))
     else:
-        print(render_text(plan, violations, config.notes))
+        print(render_text(plan, violations, notes))
         print()
         print(render_summary_text(summarize(plan)))
-    if any(v.enforcement_level == "mandatory" for v in violations):
-        return EXIT_POLICY
-    return EXIT_OK
 
 
 def _plan_base(args: argparse.Namespace, stack: str) -> Plan:

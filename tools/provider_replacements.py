@@ -1,6 +1,6 @@
 """Derive which input properties make each provider resource be replaced, from the providers.
 
-    python tools/provider_replacements.py [--mirror DIR] [--check]
+    python tools/provider_replacements.py --mirror DIR [--check]   (or GIT_MIRROR_DIR=DIR)
 
 Writes ``upstream/provider_replacements.json``: for every resource type of the providers the
 program uses, the input properties whose change replaces the resource, each with where that fact
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -35,7 +36,7 @@ from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TABLE = PROJECT_DIR / "upstream" / "provider_replacements.json"
-DEFAULT_MIRROR = Path("/work/.mirror")
+MIRROR_VARIABLE = "GIT_MIRROR_DIR"
 
 
 @dataclass(frozen=True)
@@ -225,9 +226,14 @@ def render(table: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mirror", type=Path, default=DEFAULT_MIRROR)
+    parser.add_argument("--mirror", type=Path, default=os.environ.get(MIRROR_VARIABLE),
+                        help=f"folder of bare git mirrors (default: ${MIRROR_VARIABLE})")
     parser.add_argument("--check", action="store_true", help="exit 1 when the table is stale")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.mirror is None:
+        print(f"error: give --mirror DIR or set {MIRROR_VARIABLE}: a folder of bare git "
+              "mirrors, <owner>+<repo>/repo", file=sys.stderr)
+        return 1
     try:
         text = render(generate(args.mirror))
     except SourceMissing as error:

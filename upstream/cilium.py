@@ -1,8 +1,8 @@
 """Cilium release lines this project supports and the facts that depend on the line.
 
 Shared by the config validator (``stack_config``), the Kubernetes layer (``components.kubernetes``)
-and the policy pack: each fact is written here once. Tests compare the tables with the upstream
-files under ``../shared/reference/`` (chart values, Chart.yaml CRD list, Gateway API CRDs).
+and the policy pack: each fact is written here once. Tests compare the tables with upstream's own
+files where a copy is on the machine (chart values, Chart.yaml CRD list, Gateway API CRDs).
 
 Ref: Cilium docs network/kubernetes/requirements.rst (Kubernetes versions tested per line)
 Ref: Cilium docs network/servicemesh/gateway-api/gateway-api.rst (Gateway API CRDs per line)
@@ -29,7 +29,7 @@ GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 _GATEWAY_API_RELEASES = "https://github.com/kubernetes-sigs/gateway-api/releases/download"
 # Where a manifest names the Gateway API release it came from: the upstream release asset URL
 # (``.../releases/download/<tag>/<channel>-install.yaml``) and, on every CRD of the bundle, this
-# annotation (../shared/reference/gateway-api-*/standard/*.yaml).
+# annotation (config/crd/standard/*.yaml in kubernetes-sigs/gateway-api).
 GATEWAY_API_RELEASE_ASSET = re.compile(
     r"kubernetes-sigs/gateway-api/releases/download/(?P<tag>v\d+\.\d+\.\d+)/"
     r"(?P<channel>standard|experimental)-install\.yaml$")

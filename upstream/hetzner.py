@@ -2,14 +2,14 @@
 
 Ref: https://docs.hetzner.com/cloud/general/locations/ (locations and network zones)
 Ref: https://docs.hetzner.com/cloud/placement-groups/overview (10 servers per spread group)
-Ref: ../shared/reference/hcloud-ccm-chart-v1.35.0/ (CCM chart values, load balancer annotations)
+Ref: https://github.com/hetznercloud/hcloud-cloud-controller-manager/tree/v1.35.0/chart (CCM chart
+     values) and docs/reference/load_balancer_annotations.md there (load balancer annotations)
 Ref: https://docs.hetzner.com/cloud/firewalls/faq/ (no inbound rule = all inbound dropped)
 Ref: https://docs.hetzner.com/networking/networks/technical-concepts/architecture (gateway, routes)
 """
 
 from __future__ import annotations
 
-import math
 
 NETWORK_ZONE_BY_LOCATION: dict[str, str] = {
     "fsn1": "eu-central",
@@ -107,7 +107,7 @@ def is_arm_server_type(server_type: str) -> bool:
 # -- Hetzner's Kubernetes add-ons (Helm repository https://charts.hetzner.cloud) -------------------
 HELM_REPOSITORY = "https://charts.hetzner.cloud"
 CCM_CHART = "hcloud-cloud-controller-manager"
-# chart/Chart.yaml of hcloud-cloud-controller-manager, 2026-08-11 (../shared/reference).
+# chart/Chart.yaml of hetznercloud/hcloud-cloud-controller-manager v1.35.0 (released 2026-08-11).
 CCM_CHART_VERSION = "1.35.0"
 CSI_CHART = "hcloud-csi"
 # chart/Chart.yaml of hetznercloud/csi-driver at its newest tag v2.22.1 (checked 2026-11-30 in a
@@ -132,8 +132,3 @@ MAX_RESOURCE_NAME = 63
 def is_ubuntu_image(image: str) -> bool:
     """Hetzner's Ubuntu images (``ubuntu-24.04``) manage interfaces with systemd-networkd."""
     return image.startswith("ubuntu-")
-
-
-def spread_groups_needed(server_count: int) -> int:
-    """Spread placement groups needed for ``server_count`` servers of one pool and location."""
-    return math.ceil(server_count / MAX_SERVERS_PER_PLACEMENT_GROUP)

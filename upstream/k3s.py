@@ -27,6 +27,23 @@ DEFAULT_VERSION = "v1.35.3+k3s1"
 # The supervisor and Kubernetes API listen on this port on every server.
 API_PORT = 6443
 
+# k3s runs a client-side load balancer for the API on every node at 127.0.0.1:6444; with
+# kube-proxy gone, Cilium reaches the API through it (kube-hetzner and hetzner-k3s do the same).
+# Ref: https://docs.k3s.io/architecture (agent load balancer)
+# Ref: https://docs.cilium.io/en/stable/network/kubernetes/kubeproxy-free/ (k8sServiceHost/Port)
+API_PROXY_HOST = "127.0.0.1"
+API_PROXY_PORT = 6444
+
+# The label k3s puts on every server node (value "true"); the taint that keeps workloads off
+# servers, when a stack sets one, uses the same key.
+# Ref: https://kubernetes.io/docs/reference/labels-annotations-taints/#node-role-kubernetes-io-control-plane
+CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
+
+# The pod and Service ranges k3s uses when config.yaml leaves cluster-cidr/service-cidr out.
+# Ref: https://docs.k3s.io/cli/server (--cluster-cidr, --service-cidr)
+DEFAULT_CLUSTER_CIDR = "10.42.0.0/16"
+DEFAULT_SERVICE_CIDR = "10.43.0.0/16"
+
 # Server counts that keep an embedded-etcd quorum: odd, so a split never leaves two halves with
 # equal votes, and at most five, since every member takes part in every write (k3s HA docs ask for
 # an odd number of servers; etcd's FAQ advises against large clusters).

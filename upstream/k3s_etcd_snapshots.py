@@ -30,10 +30,9 @@ S3_REGION_FLAG = "etcd-s3-region"
 S3_INSECURE_FLAG = "etcd-s3-insecure"
 S3_ACCESS_KEY_FLAG = "etcd-s3-access-key"
 S3_SECRET_KEY_FLAG = "etcd-s3-secret-key"
-RESTORE_FLAGS = ("cluster-reset", "cluster-reset-restore-path")
 
 # Every snapshot/S3 key of the server's flag table (the dedicated config owns all of them).
-SNAPSHOT_KEY_PREFIXES = ("etcd-snapshot", "etcd-s3", "etcd-disable-snapshots")
+SNAPSHOT_KEY_PREFIXES = ("etcd-snapshot", S3_FLAG, DISABLE_FLAG)
 SECRET_FLAGS = frozenset({S3_ACCESS_KEY_FLAG, S3_SECRET_KEY_FLAG})
 
 # Where on-node snapshots go: ${data-dir}/db/snapshots, data-dir /var/lib/rancher/k3s.

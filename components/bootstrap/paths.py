@@ -1,6 +1,8 @@
 """Where the bootstrap puts things on a node. One table, read by the renderers and the scripts.
 
-Scripts never hard-code these paths: each command passes the ones it needs in its environment.
+Each command passes the paths its script needs in its environment. The scripts name paths
+themselves only in their guards: the folders apply-k3s.sh may write (``MANAGED_PREFIXES``,
+kept in step by tests/test_bootstrap_scripts.py) and write-registration.sh's drop-in folder.
 Ref: https://docs.k3s.io/installation/configuration (config.yaml, config.yaml.d drop-ins)
 Ref: https://docs.k3s.io/security/hardening-guide (psa.yaml, audit.yaml, 90-kubelet.conf)
 """

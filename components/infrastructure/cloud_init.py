@@ -29,6 +29,7 @@ from typing import Any
 from components import yaml_text
 from cluster_plan.bastion_admission import SshAdmission
 from upstream.hetzner import MAX_USER_DATA_BYTES
+from upstream.openssh import SSH_PORT
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_ROUTE_SCRIPT = HERE / "scripts" / "private-default-route.sh"
@@ -102,9 +103,11 @@ def bastion_user_data(host_key: HostKey, *, ubuntu: bool, private_network: str,
 
 
 def bastion_ruleset(admission: SshAdmission) -> str:
-    """``bastion.nft`` with the per-source SSH admission written in (nft takes no variables there)."""
+    """``bastion.nft`` with the SSH port and the per-source SSH admission written in (nft takes no
+    variables there)."""
     text = BASTION_RULESET.read_text()
-    for placeholder, value in (("@SSH_PER_MINUTE@", admission.per_minute),
+    for placeholder, value in (("@SSH_PORT@", SSH_PORT),
+                               ("@SSH_PER_MINUTE@", admission.per_minute),
                                ("@SSH_BURST@", admission.burst)):
         if placeholder not in text or not isinstance(value, int) or value <= 0:
             raise ValueError(f"cannot write {placeholder}={value!r} into {BASTION_RULESET.name}")

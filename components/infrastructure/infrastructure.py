@@ -52,8 +52,9 @@ class HetznerInfrastructure(pulumi.ComponentResource):
     api: ApiEndpoint
     network: hcloud.Network
     ready: list[pulumi.Resource]
-    """What the k3s bootstrap must wait for: the subnet, every server (with its network
-    attachment), and in private mode the bastion and its 0.0.0.0/0 route; the API LB's parts."""
+    """What every node's bootstrap must wait for: the subnet, in private mode the bastion and its
+    0.0.0.0/0 route, and the API LB's parts. Each node's steps wait for their own server
+    themselves (listing every server here would tie each node to all the others)."""
     bastion: Bastion | None
     autoscaling: AutoscalingTargets | None
     """What the cluster-autoscaler's servers join; None without autoscaled pools."""
@@ -95,22 +96,27 @@ class HetznerInfrastructure(pulumi.ComponentResource):
         self.ssh = SshAccess(user=SSH_USER, private_key=keys.private_key,
                              jump_host=self._jump_host(private_only))
         self.api = self._api_endpoint(control_plane)
-        # Shared prerequisites only: each node's own steps already wait for its own server, and
-        # listing every server here would tie every node's steps to every other server (adding
-        # a worker would touch all of them).
-        self.ready = [network.subnet]
-        if self.bastion is not None:
-            self.ready.append(self.bastion.server)
-            if self.bastion.egress_route is not None:
-                self.ready.append(self.bastion.egress_route)
-        if control_plane.load_balancer is not None:
-            self.ready += control_plane.load_balancer.ready
+        self.ready = self._shared_prerequisites(network, control_plane)
         self.register_outputs({
             "networkId": self.network.id,
             "nodes": [node.key for node in self.nodes],
             "joinAddress": self.api.join_address,
             "loadBalanced": self.api.load_balanced,
         })
+
+    def _shared_prerequisites(self, network: PrivateNetwork,
+                              control_plane: ControlPlane) -> list[pulumi.Resource]:
+        # Shared prerequisites only: each node's own steps already wait for its own server, and
+        # listing every server here would tie every node's steps to every other server (adding
+        # a worker would touch all of them).
+        ready: list[pulumi.Resource] = [network.subnet]
+        if self.bastion is not None:
+            ready.append(self.bastion.server)
+            if self.bastion.egress_route is not None:
+                ready.append(self.bastion.egress_route)
+        if control_plane.load_balancer is not None:
+            ready += control_plane.load_balancer.ready
+        return ready
 
     @staticmethod
     def _autoscaling_targets(spec: ClusterSpec, network: PrivateNetwork, keys: SshKeys,

@@ -30,6 +30,7 @@ from stack_config import ClusterSpec
 from stack_config.autoscaling import autoscaled_share, node_group_name
 from stack_config.nodes import WorkerPoolConfig
 from upstream import cluster_autoscaler as upstream
+from upstream.k3s import CONTROL_PLANE_LABEL
 
 SECRET_NAME = "cluster-autoscaler-hetzner"
 TOKEN_KEY = "token"
@@ -202,9 +203,9 @@ def deployment(image: str, args: Sequence[str], env: Sequence[Mapping[str, Any]]
                 "spec": {
                     "serviceAccountName": upstream.NAME,
                     "priorityClassName": "system-cluster-critical",
-                    "nodeSelector": {"node-role.kubernetes.io/control-plane": "true"},
+                    "nodeSelector": {CONTROL_PLANE_LABEL: "true"},
                     "tolerations": [
-                        {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists",
+                        {"key": CONTROL_PLANE_LABEL, "operator": "Exists",
                          "effect": "NoSchedule"},
                         {"key": "CriticalAddonsOnly", "operator": "Exists"},
                     ],

@@ -33,7 +33,7 @@ CNI_BOOTSTRAP_TOLERATIONS = [
 
 
 def ccm_values(spec: ClusterSpec) -> dict[str, Any]:
-    """Helm values of the CCM release (chart names, ../shared/reference/hcloud-ccm-chart-*)."""
+    """Helm values of the CCM release (names from the chart's values.yaml, CCM_CHART_VERSION)."""
     env: dict[str, Any] = {
         # Defaults for every LoadBalancer Service (annotations still win): an LB needs a location
         # or network zone, and private targets keep node public interfaces out of the path.

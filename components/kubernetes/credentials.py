@@ -2,7 +2,8 @@
 
 Keys ``token`` (the Hetzner API token, a Pulumi secret end to end) and ``network`` (the private
 network's id, which the CCM attaches load balancers to and routes pod CIDRs in).
-Ref: ../shared/reference/hcloud-ccm-chart-v1.35.0/values.yaml (env HCLOUD_TOKEN, HCLOUD_NETWORK);
+Ref: hetznercloud/hcloud-cloud-controller-manager chart/values.yaml at v1.35.0 (env HCLOUD_TOKEN,
+     HCLOUD_NETWORK);
      hetznercloud/csi-driver chart/values.yaml (controller.hcloudToken.existingSecret)
 """
 

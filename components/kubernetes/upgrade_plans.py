@@ -17,8 +17,7 @@ from upstream import k3s
 API_VERSION = "upgrade.cattle.io/v1"
 SERVER_PLAN = "k3s-server"
 AGENT_PLAN = "k3s-agent"
-# k3s labels servers node-role.kubernetes.io/control-plane=true.
-CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
+CONTROL_PLANE_LABEL = k3s.CONTROL_PLANE_LABEL
 
 
 def _plan(name: str, role: str, spec: dict[str, Any]) -> dict[str, Any]:

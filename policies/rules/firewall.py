@@ -17,6 +17,7 @@ from pulumi_policy import (
 
 from policies.rules.types import HCLOUD_FIREWALL
 from upstream.k3s import API_PORT
+from upstream.openssh import SSH_PORT
 
 WORLD = {"0.0.0.0/0": "IPv4", "::/0": "IPv6"}
 
@@ -48,7 +49,7 @@ def _port_range_contains(spec: str | None, port: str) -> bool:
 
 
 def _public_ssh(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    _opens_port_to_world(args, "22", report, "SSH", "allowPublicSsh",
+    _opens_port_to_world(args, str(SSH_PORT), report, "SSH", "allowPublicSsh",
                          "Set access.sshAllowedCidrs to your admin ranges, or set allowPublicSsh in "
                          "the pack config if this exposure is intended.")
 
@@ -65,7 +66,7 @@ def _allow_flag(name: str) -> PolicyConfigSchema:
 
 disallow_public_ssh = ResourceValidationPolicy(
     name="hcloud-firewall-disallow-public-ssh",
-    description="Firewall rules may not open SSH (22/tcp) to 0.0.0.0/0 or ::/0.",
+    description=f"Firewall rules may not open SSH ({SSH_PORT}/tcp) to 0.0.0.0/0 or ::/0.",
     validate=_public_ssh,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,

@@ -24,9 +24,11 @@ from policies.rules.cilium_release import cilium_releases, release_of
 from policies.rules.k3s_nodes import K3sNode, k3s_nodes
 from policies.rules.types import HELM_RELEASE
 from upstream.cilium_chart import NATIVE_ROUTING_CIDR_CONTAINS_PODS_RULE
+from upstream.k3s import (API_PROXY_HOST, API_PROXY_PORT, DEFAULT_CLUSTER_CIDR,
+                          DEFAULT_SERVICE_CIDR)
 
-# k3s's defaults when config.yaml leaves them out (docs.k3s.io/cli/server).
-K3S_DEFAULT_CIDRS = {"cluster-cidr": "10.42.0.0/16", "service-cidr": "10.43.0.0/16"}
+# k3s's defaults when config.yaml leaves them out.
+K3S_DEFAULT_CIDRS = {"cluster-cidr": DEFAULT_CLUSTER_CIDR, "service-cidr": DEFAULT_SERVICE_CIDR}
 # Charts that install a CNI; with flannel off, one of them must be in the stack.
 CNI_CHARTS = ("cilium", "calico", "tigera-operator", "canal", "antrea", "kube-router")
 
@@ -90,8 +92,8 @@ def _api_server_for_kpr(args: ResourceValidationArgs, report: ReportViolation) -
     if missing:
         report(f"{release.label} replaces kube-proxy without {' and '.join(missing)}: with no "
                "kube-proxy, the agent cannot reach the API through the kubernetes Service. Fix: "
-               "set k8sServiceHost: 127.0.0.1 and k8sServicePort: 6444 (k3s's per-node API "
-               "proxy; k3s-hcloud's defaults).", None)
+               f"set k8sServiceHost: {API_PROXY_HOST} and k8sServicePort: {API_PROXY_PORT} "
+               "(k3s's per-node API proxy; k3s-hcloud's defaults).", None)
 
 
 kpr_needs_api_server = ResourceValidationPolicy(
@@ -100,7 +102,7 @@ kpr_needs_api_server = ResourceValidationPolicy(
     validate=_api_server_for_kpr,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    remediation_steps="Set k8sServiceHost/k8sServicePort (k3s: 127.0.0.1:6444).",
+    remediation_steps=f"Set k8sServiceHost/k8sServicePort (k3s: {API_PROXY_HOST}:{API_PROXY_PORT}).",
     url="https://docs.cilium.io/en/stable/network/kubernetes/kubeproxy-free/",
 )
 

@@ -31,7 +31,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
-from tools.engine_artifacts_check import go_sum_hashes  # noqa: E402
+from tools.lib.go_modules import go_sum_hashes  # noqa: E402
 from upstream.cilium import SUPPORTED_LINES  # noqa: E402
 from upstream.hetzner import CCM_CHART_VERSION, CSI_CHART_VERSION  # noqa: E402
 from upstream.k3s import SYSTEM_UPGRADE_CONTROLLER_VERSION  # noqa: E402

@@ -18,7 +18,6 @@ import re
 from typing import Any
 
 import yaml
-from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode
 
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")

@@ -18,7 +18,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
 from stack_config.base import StrictModel
 from stack_config.cilium import IPRange, LabelSelector

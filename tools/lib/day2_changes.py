@@ -380,9 +380,6 @@ class Day2Matrix:
                            previous)
 
 
-ROLLOUT_STEPS = ("drain", "k3s", "uncordon")
-
-
 def verdict(matrix: Day2Matrix, change: Day2Change) -> str:
     """One line a reader acts on, measured from the plans (never typed per change)."""
     refusal = matrix.refusal(change)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import textwrap
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tools.lib.plan_report import ClusterSummary, LoadBalancerSummary, PoolSummary
 from upstream.k3s import API_PORT
+from upstream.openssh import SSH_PORT
 
 SVG_NS = "http://www.w3.org/2000/svg"
 BOX_W, BOX_H, GAP, ROW_GAP = 262, 112, 24, 40
@@ -148,6 +149,135 @@ def _sources(summary: ClusterSummary, port: str) -> str:
     return ", ".join(sources)
 
 
+@dataclass
+class _Grid:
+    """Boxes placed left to right, ``PER_ROW`` to a row, inside the network."""
+
+    x: float
+    row_y: float
+    column: int = 0
+
+    def place(self) -> Box:
+        if self.column == PER_ROW:
+            self.column, self.row_y = 0, self.row_y + BOX_H + ROW_GAP
+        placed = Box(self.x + self.column * (BOX_W + GAP), self.row_y)
+        self.column += 1
+        return placed
+
+    def new_row(self) -> None:
+        if self.column:
+            self.column = PER_ROW
+
+
+@dataclass
+class _Placed:
+    """The boxes arrows start or end at, and the boxes the internet reaches (box, label)."""
+
+    bastion: Box | None = None
+    api_load_balancer: Box | None = None
+    control_plane: Box | None = None
+    reachable: list[tuple[Box, str]] = field(default_factory=list)
+
+
+def _draw_edge(canvas: _Canvas, grid: _Grid, summary: ClusterSummary, placed: _Placed) -> None:
+    """Row 1: the bastion, the load balancers, the Gateway behind its LB."""
+    if summary.bastion:
+        box = grid.place()
+        canvas.box(box, "bastion", "Bastion" + (" + NAT gateway" if summary.private_only else ""),
+                   _pool_lines(summary.bastion)[:1] + ["the only SSH door" if summary.private_only
+                                                       else "SSH jump host"],
+                   element_id="bastion")
+        placed.reachable.append((box, f"ssh {SSH_PORT}"))
+        placed.bastion = box
+    for lb in summary.load_balancers:
+        box = grid.place()
+        canvas.box(box, "lb", f"LB {lb.name} ({lb.purpose})", _lb_lines(lb),
+                   element_id=f"lb-{lb.name}")
+        if lb.purpose == "Kubernetes API":
+            placed.api_load_balancer = box
+        if lb.public:
+            placed.reachable.append((box, "port " + ", ".join(map(str, lb.ports))))
+        if lb.purpose == "Gateway" and summary.gateway:
+            gateway_box = grid.place()
+            canvas.box(gateway_box, "gateway", f"Gateway {summary.gateway}",
+                       ["Cilium Gateway API (Envoy)", "routes to Services in the cluster"],
+                       element_id="gateway")
+            canvas.arrow(box.right, gateway_box.left, "", colour="#2c8a4e")
+
+
+def _draw_pools(canvas: _Canvas, grid: _Grid, summary: ClusterSummary, placed: _Placed) -> None:
+    """The control plane and the worker pools, starting a new row."""
+    grid.new_row()
+    for pool in summary.pools:
+        box = grid.place()
+        server = pool.role == "server"
+        lines = _pool_lines(pool)
+        if server and summary.k3s:
+            lines.insert(1, f"k3s {summary.k3s.version}")
+        canvas.box(box, "server" if server else "agent",
+                   "Control plane (k3s servers, etcd)" if server
+                   else f"Pool {pool.name} (k3s agents)", lines, element_id=f"pool-{pool.name}")
+        if server:
+            placed.control_plane = box
+
+
+def _network(summary: ClusterSummary, top: float, last_row_y: float) -> tuple[Box, _Canvas]:
+    """The dashed network around the rows; its caption sits at its bottom, clear of the arrows
+    that enter from the top. Drawn on its own canvas, first, so everything sits on top of it."""
+    caption = [f"Private network {summary.network_cidr or '?'} — "
+               + ("nodes without public IPs" if summary.private_only
+                  else "nodes also have public IPs")]
+    if summary.cilium:
+        caption += textwrap.wrap(f"Cilium {summary.cilium.version}: "
+                                 + ", ".join(summary.cilium.features), 120)
+    bottom = last_row_y + BOX_H + 16 + 16 * len(caption)
+    network = Box(MARGIN, top, WIDTH - 2 * MARGIN, bottom - top + 8)
+    group = _Canvas()
+    group.box(network, "network", "", [], dashed=True, element_id="network")
+    for index, line in enumerate(caption):
+        group.text(network.x + 10, last_row_y + BOX_H + 26 + 16 * index, line,
+                   bold=index == 0, size=12 if index == 0 else 11, colour="#4a78b5")
+    return network, group
+
+
+def _draw_arrows(canvas: _Canvas, summary: ClusterSummary, placed: _Placed, internet: Box,
+                 network: Box, api_from: str) -> None:
+    if placed.control_plane is not None:
+        if placed.bastion is not None:
+            canvas.arrow(placed.bastion.bottom, placed.control_plane.top,
+                         "ssh -J" + (" · NAT egress" if summary.private_only else ""),
+                         colour="#c77800", dashed=True)
+        if placed.api_load_balancer is not None:
+            canvas.arrow(placed.api_load_balancer.bottom,
+                         (placed.control_plane.right[0] - 20, placed.control_plane.y),
+                         str(API_PORT), colour="#6a46b5")
+    for box, label in placed.reachable:
+        canvas.arrow((box.top[0], internet.y + internet.h), box.top, label)
+    if any(pool.public for pool in summary.pools):
+        # One arrow for every node with a public interface: through the firewall only.
+        ports = f"ssh {SSH_PORT}" + (f" + {API_PORT}" if api_from else "")
+        x = network.x + network.w - 30
+        canvas.arrow((x, internet.y + internet.h), (x, network.y),
+                     f"{ports} to every node's public IPv4 (firewall)", label_left=True)
+
+
+def _svg_document(title: str, height: float, layers: list[ET.Element],
+                  colours: set[str]) -> str:
+    svg = ET.Element("svg", {"xmlns": SVG_NS, "width": str(WIDTH), "height": f"{height:g}",
+                             "viewBox": f"0 0 {WIDTH} {height:g}", "font-family": FONT})
+    ET.SubElement(svg, "title").text = title
+    defs = ET.SubElement(svg, "defs")
+    for colour in sorted(colours):
+        marker = ET.SubElement(defs, "marker", {
+            "id": _marker_id(colour), "viewBox": "0 0 10 10", "refX": "9", "refY": "5",
+            "markerWidth": "7", "markerHeight": "7", "orient": "auto"})
+        ET.SubElement(marker, "path", {"d": "M0,0 L10,5 L0,10 z", "fill": colour})
+    ET.SubElement(svg, "rect", {"width": "100%", "height": "100%", "fill": "#ffffff"})
+    svg.extend(layers)
+    ET.indent(svg)
+    return ET.tostring(svg, encoding="unicode") + "\n"
+
+
 def render_svg(summary: ClusterSummary) -> str:
     canvas = _Canvas()
     title = (f"k3s-hcloud cluster '{summary.cluster}' (stack {summary.stack}) — planned "
@@ -155,122 +285,23 @@ def render_svg(summary: ClusterSummary) -> str:
     canvas.text(MARGIN, 26, title, bold=True, size=15)
 
     internet = Box(MARGIN, 44, WIDTH - 2 * MARGIN, 46)
-    ssh_from, api_from = _sources(summary, "22"), _sources(summary, str(API_PORT))
+    ssh_from, api_from = _sources(summary, str(SSH_PORT)), _sources(summary, str(API_PORT))
     canvas.box(internet, "internet", "Internet", [
         f"SSH allowed from: {ssh_from or 'nobody'} · API ({API_PORT}) allowed from: "
         f"{api_from or 'nobody'}"])
 
     top = internet.y + internet.h + 50
-    inner_x = MARGIN + 15
-    row_y = top + 20
-    edge_boxes: list[tuple[Box, str, str]] = []
+    grid, placed = _Grid(x=MARGIN + 15, row_y=top + 20), _Placed()
+    _draw_edge(canvas, grid, summary, placed)
+    _draw_pools(canvas, grid, summary, placed)
+    network, network_layer = _network(summary, top, grid.row_y)
 
-    # Row 1: bastion, load balancers, the Gateway behind its LB.
-    column = 0
-    bastion_box: Box | None = None
-    api_lb_box: Box | None = None
-    control_plane_box: Box | None = None
-
-    def place() -> Box:
-        nonlocal column, row_y
-        if column == PER_ROW:
-            column, row_y = 0, row_y + BOX_H + ROW_GAP
-        placed = Box(inner_x + column * (BOX_W + GAP), row_y)
-        column += 1
-        return placed
-
-    if summary.bastion:
-        box = place()
-        canvas.box(box, "bastion", "Bastion" + (" + NAT gateway" if summary.private_only else ""),
-                   _pool_lines(summary.bastion)[:1] + ["the only SSH door" if summary.private_only
-                                                       else "SSH jump host"],
-                   element_id="bastion")
-        edge_boxes.append((box, "ssh 22", "bastion"))
-        bastion_box = box
-    for lb in summary.load_balancers:
-        box = place()
-        canvas.box(box, "lb", f"LB {lb.name} ({lb.purpose})", _lb_lines(lb),
-                   element_id=f"lb-{lb.name}")
-        if lb.purpose == "Kubernetes API":
-            api_lb_box = box
-        if lb.public:
-            edge_boxes.append((box, "port " + ", ".join(map(str, lb.ports)), "lb"))
-        if lb.purpose == "Gateway" and summary.gateway:
-            gateway_box = place()
-            canvas.box(gateway_box, "gateway", f"Gateway {summary.gateway}",
-                       ["Cilium Gateway API (Envoy)", "routes to Services in the cluster"],
-                       element_id="gateway")
-            canvas.arrow(box.right, gateway_box.left, "", colour="#2c8a4e")
-
-    # Then the control plane and the worker pools, each row starting at the left.
-    if column:
-        column = PER_ROW  # start a new row
-    for pool in summary.pools:
-        box = place()
-        kind = "server" if pool.role == "server" else "agent"
-        title = "Control plane (k3s servers, etcd)" if pool.role == "server" else \
-            f"Pool {pool.name} (k3s agents)"
-        lines = _pool_lines(pool)
-        if pool.role == "server" and summary.k3s:
-            lines.insert(1, f"k3s {summary.k3s.version}")
-        canvas.box(box, kind, title, lines, element_id=f"pool-{pool.name}")
-        if pool.role == "server":
-            control_plane_box = box
-
-    # The network's caption sits at its bottom, clear of the arrows that enter from the top.
-    network_title = (f"Private network {summary.network_cidr or '?'} — "
-                     + ("nodes without public IPs" if summary.private_only
-                        else "nodes also have public IPs"))
-    caption = [network_title]
-    if summary.cilium:
-        caption += textwrap.wrap(f"Cilium {summary.cilium.version}: "
-                                 + ", ".join(summary.cilium.features), 120)
-    bottom = row_y + BOX_H + 16 + 16 * len(caption)
-    network = Box(MARGIN, top, WIDTH - 2 * MARGIN, bottom - top + 8)
-    # The network is drawn first so everything else sits on top of it.
-    network_group = _Canvas()
-    network_group.box(network, "network", "", [], dashed=True, element_id="network")
-    for index, line in enumerate(caption):
-        network_group.text(network.x + 10, row_y + BOX_H + 26 + 16 * index, line,
-                           bold=index == 0, size=12 if index == 0 else 11,
-                           colour="#4a78b5")
     api = summary.api_endpoint or "unknown until deployed"
     footer_y = network.y + network.h + 22
     canvas.text(MARGIN, footer_y, f"Kubernetes API endpoint: {api}", size=12)
     canvas.text(MARGIN, footer_y + 18, "Addresses, ids and keys in an offline plan are "
                 "stand-ins; private addresses are the address plan's.", size=11,
                 colour="#666666")
-
-    if control_plane_box is not None:
-        if bastion_box is not None:
-            canvas.arrow(bastion_box.bottom, control_plane_box.top,
-                         "ssh -J" + (" · NAT egress" if summary.private_only else ""),
-                         colour="#c77800", dashed=True)
-        if api_lb_box is not None:
-            canvas.arrow(api_lb_box.bottom, (control_plane_box.right[0] - 20,
-                                             control_plane_box.y), str(API_PORT), colour="#6a46b5")
-    for box, label, _kind in edge_boxes:
-        canvas.arrow((box.top[0], internet.y + internet.h), box.top, label)
-    if any(pool.public for pool in summary.pools):
-        # One arrow for every node with a public interface: through the firewall only.
-        ports = "ssh 22" + (f" + {API_PORT}" if api_from else "")
-        x = network.x + network.w - 30
-        canvas.arrow((x, internet.y + internet.h), (x, network.y),
-                     f"{ports} to every node's public IPv4 (firewall)", label_left=True)
-
-    height = footer_y + 34
-    svg = ET.Element("svg", {"xmlns": SVG_NS, "width": str(WIDTH), "height": f"{height:g}",
-                             "viewBox": f"0 0 {WIDTH} {height:g}", "font-family": FONT})
-    ET.SubElement(svg, "title").text = title
-    defs = ET.SubElement(svg, "defs")
-    for colour in sorted(canvas.colours):
-        marker = ET.SubElement(defs, "marker", {
-            "id": _marker_id(colour), "viewBox": "0 0 10 10", "refX": "9", "refY": "5",
-            "markerWidth": "7", "markerHeight": "7", "orient": "auto"})
-        ET.SubElement(marker, "path", {"d": "M0,0 L10,5 L0,10 z", "fill": colour})
-    ET.SubElement(svg, "rect", {"width": "100%", "height": "100%", "fill": "#ffffff"})
-    svg.append(network_group.shapes)
-    svg.append(canvas.shapes)
-    svg.append(canvas.arrows)
-    ET.indent(svg)
-    return ET.tostring(svg, encoding="unicode") + "\n"
+    _draw_arrows(canvas, summary, placed, internet, network, api_from)
+    return _svg_document(title, footer_y + 34,
+                         [network_layer.shapes, canvas.shapes, canvas.arrows], canvas.colours)

@@ -60,7 +60,6 @@ class PoolSummary:
     """Whether the pool's servers have a public IPv4 interface."""
     node_labels: tuple[str, ...] = ()
     node_taints: tuple[str, ...] = ()
-    private_addresses: tuple[str, ...] = ()
     autoscaled: tuple[int, int] | None = None
     """How many nodes the cluster-autoscaler may add beyond ``count`` (min, max)."""
 
@@ -167,8 +166,6 @@ def _pools(plan: Plan, servers: list[RecordedResource]) -> list[PoolSummary]:
             public=any(_has_public_ipv4(i) for i in inputs),
             node_labels=_union(c.get("node-label") for c in configs),
             node_taints=_union(c.get("node-taint") for c in configs),
-            private_addresses=tuple(str(n.get("ip")) for i in inputs
-                                    for n in i.get("networks") or [] if n.get("ip")),
         ))
     # Control plane first, then pools by name: a stable order for diffs of two summaries.
     return sorted(summaries, key=lambda p: (p.name != CONTROL_PLANE_POOL, p.name))

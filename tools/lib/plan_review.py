@@ -24,6 +24,7 @@ from typing import Any, Literal
 from policies.rules.cluster_autoscaler import hetzner_autoscalers
 from policies.rules.cluster_autoscaler import node_groups as autoscaler_node_groups
 from tools.lib.engine import SECRET_MASK, Plan, RecordedResource
+from upstream.cluster_autoscaler import NODE_GROUP_LABEL
 from tools.lib.plan_diff import KINDS, PlanDiff, ResourceChange, diff_plans
 from tools.lib.plan_report import STAND_IN_NOTICE, summarize, summary_lines
 from tools.lib.replacement_rules import COMMAND_TYPES, under
@@ -222,7 +223,7 @@ def node_group_flags(old: RecordedResource | None, new: RecordedResource | None)
     """A node group the cluster-autoscaler stops managing leaves its servers behind: they were
     never in Pulumi state (docs/autoscaler.md, "Removal")."""
     return [Flag("destructive", f"the cluster-autoscaler stops managing node group '{group}': "
-                 f"the servers it created (label hcloud/node-group={group}) are not in Pulumi "
+                 f"the servers it created (label {NODE_GROUP_LABEL}={group}) are not in Pulumi "
                  "state and stay; drain and delete them first (docs/autoscaler.md, Removal)")
             for group in sorted(_node_group_ids(old) - _node_group_ids(new))]
 
