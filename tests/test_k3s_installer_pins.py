@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import GIT_MIRROR_DIR
 from tools import k3s_installer_pins as generator
 from upstream import k3s_installer
 
@@ -100,7 +101,7 @@ def test_a_tag_ref_is_escaped_in_the_script_url() -> None:
         "https://raw.githubusercontent.com/k3s-io/k3s/v1.35.3%2Bk3s1/install.sh")
 
 
-K3S_SOURCE = os.environ.get("K3S_SOURCE", "/work/.mirror/k3s-io+k3s/repo")
+K3S_SOURCE = os.environ.get("K3S_SOURCE") or str(GIT_MIRROR_DIR / "k3s-io+k3s" / "repo")
 
 
 @pytest.mark.skipif(not Path(K3S_SOURCE).exists(),
