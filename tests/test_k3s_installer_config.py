@@ -12,7 +12,13 @@ import yaml
 from components.bootstrap import installer
 from components.bootstrap.join_user_data import join_user_data
 from stack_config import validate_cluster_spec
-from tests.helpers import config_problems, example_config, minimal_config, plan_config
+from tests.helpers import (
+    EXAMPLE_STACKS,
+    config_problems,
+    example_config,
+    minimal_config,
+    plan_config,
+)
 from upstream import k3s_installer
 from upstream.k3s import DEFAULT_VERSION
 
@@ -72,7 +78,7 @@ def test_http_is_accepted_once_acknowledged() -> None:
 def test_every_release_the_example_stacks_use_has_a_pin() -> None:
     versions = {DEFAULT_VERSION} | {
         example_config(stack).get("k3s", {}).get("version", DEFAULT_VERSION)
-        for stack in ("dev", "private-ha", "gateway", "autoscale")}
+        for stack in EXAMPLE_STACKS}
     for version in versions:
         pin = k3s_installer.pin_for(version)
         assert pin is not None, version
