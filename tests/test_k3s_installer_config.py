@@ -44,7 +44,7 @@ def problems(install: dict[str, Any], **k3s: Any) -> list[str]:
       "scriptSha256": DIGEST}, "k3s.install.mirror: is not a mirror name"),
     ({"source": "mirror", "scriptUrl": "https://m.example/i.sh",
       "binaryBaseUrl": "https://m.example/releases"},
-     "k3s.install.binaryBaseUrl: the install script pinned for k3s v1.35.3+k3s1"),
+     f"k3s.install.binaryBaseUrl: the install script pinned for k3s {DEFAULT_VERSION}"),
     ({"source": "airgap", "scriptPath": "opt/install.sh", "binaryPath": "/opt/k3s",
       "imagesPath": "/opt/images.tar"}, "k3s.install.scriptPath: 'opt/install.sh' is not an "
                                         "absolute path on the node"),
