@@ -22,6 +22,7 @@ from stack_config.k3s_flags import unknown_flag_problem
 from stack_config.labels import kubelet_refuses_label
 from upstream import k3s as upstream_k3s
 from stack_config.etcd_snapshots import EtcdSnapshots
+from stack_config.k3s_install import K3sInstall
 from upstream.k3s import DEFAULT_VERSION, K3sVersion
 from upstream.k3s_etcd_snapshots import SNAPSHOT_KEY_PREFIXES
 
@@ -119,6 +120,9 @@ class Hardening(StrictModel):
 class K3sConfig(StrictModel):
     version: str = DEFAULT_VERSION
     """k3s release tag; the installer is pinned to it. Changing it upgrades nodes in place."""
+    install: K3sInstall = K3sInstall()
+    """Where the install script, the k3s binary and its images come from (upstream, a mirror,
+    or staged on the node), and the script's SHA-256."""
     cluster_cidr: IPv4Network = IPv4Network("10.42.0.0/16")
     """Pod range (k3s ``cluster-cidr``); must not overlap the network or the service range."""
     service_cidr: IPv4Network = IPv4Network("10.43.0.0/16")

@@ -8,6 +8,7 @@ assert on what the script did (retries, restarts, rollbacks).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -98,7 +99,8 @@ case "$*" in
 esac
 '''
 
-# curl: fails as many times as state/curl-failures says, then "downloads" the fake installer.
+# curl: fails as many times as state/curl-failures says, then "downloads" the fake installer
+# (or state/served.sh when a test makes the server serve other bytes).
 CURL_STUB = LOG + r'''
 out=""
 while (($#)); do
@@ -107,15 +109,22 @@ while (($#)); do
 done
 failures=$(cat "$STUB_STATE/curl-failures" 2>/dev/null || echo 0)
 if ((failures > 0)); then echo $((failures - 1)) >"$STUB_STATE/curl-failures"; exit 7; fi
-cp "$STUB_STATE/installer.sh" "$out"
+if [[ -f "$STUB_STATE/served.sh" ]]; then cp "$STUB_STATE/served.sh" "$out"; else cp "$STUB_STATE/installer.sh" "$out"; fi
 '''
 
 # The fake installer: records its environment and installs a k3s stub of the asked version.
 INSTALLER = r'''#!/bin/sh
 set -e
 echo "installer INSTALL_K3S_VERSION=$INSTALL_K3S_VERSION INSTALL_K3S_EXEC=$INSTALL_K3S_EXEC INSTALL_K3S_SKIP_START=$INSTALL_K3S_SKIP_START umask=$(umask)" >>"$STUB_STATE/calls.log"
+echo "installer-source INSTALL_K3S_SKIP_DOWNLOAD=${INSTALL_K3S_SKIP_DOWNLOAD:-} GITHUB_URL=${GITHUB_URL:-} INSTALL_K3S_MIRROR=${INSTALL_K3S_MIRROR:-} INSTALL_K3S_MIRROR_URL=${INSTALL_K3S_MIRROR_URL:-}" >>"$STUB_STATE/calls.log"
 if [ -f "$STUB_STATE/installer-fails" ]; then echo "installer: download failed" >&2; exit 1; fi
-sed "s/__VERSION__/$INSTALL_K3S_VERSION/" "$STUB_STATE/k3s.template" >"$STUB_BIN/k3s"
+if [ "${INSTALL_K3S_SKIP_DOWNLOAD:-}" = true ]; then
+  # As upstream's verify_k3s_is_executable: the binary must already be in BIN_DIR.
+  [ -x "$K3S_ROOT/usr/local/bin/k3s" ] || { echo "Executable k3s binary not found" >&2; exit 1; }
+  cp "$K3S_ROOT/usr/local/bin/k3s" "$STUB_BIN/k3s"
+else
+  sed "s/__VERSION__/$INSTALL_K3S_VERSION/" "$STUB_STATE/k3s.template" >"$STUB_BIN/k3s"
+fi
 chmod +x "$STUB_BIN/k3s"
 '''
 
@@ -151,6 +160,15 @@ class FakeNode:
         node.sequence("cloud-init", [0])
         node.sequence("pgrep", [1])
         return node
+
+    @staticmethod
+    def installer_sha256() -> str:
+        """The SHA-256 of the fake install script the stub curl serves."""
+        return hashlib.sha256(INSTALLER.encode()).hexdigest()
+
+    def k3s_binary(self, version: str) -> str:
+        """The text of a k3s stub binary of ``version`` (what an air-gapped image would stage)."""
+        return STUB_HEADER + K3S_STUB.replace("__VERSION__", version)
 
     def stub(self, name: str, body: str) -> None:
         path = self.bin / name

@@ -485,9 +485,16 @@ def test_the_recorded_commands_bootstrap_a_fake_node(tmp_path: Path) -> None:
     plan = example_plan("dev")
     cmds = commands(plan)
     node = FakeNode.create(tmp_path)
+    # The fake node serves its fake install script, not upstream's: the command's pinned digest
+    # is swapped for the fake script's (a wrong digest is refused: tests/test_k3s_installer_node).
+    pinned = f"INSTALL_SCRIPT_SHA256={plan.get(NODE, 'dev-cp-1').inputs['installerSha256']} "
     for step in ("boot", "secrets", "k3s"):
         inputs = cmds[f"dev-cp-1-{step}"].plain_inputs()
-        result = node.run_command_line(inputs["create"], inputs.get("stdin", ""),
+        create = inputs["create"]
+        if step == "k3s":
+            assert pinned in create
+            create = create.replace(pinned, f"INSTALL_SCRIPT_SHA256={node.installer_sha256()} ")
+        result = node.run_command_line(create, inputs.get("stdin", ""),
                                        HEALTH_INTERVAL="0", BOOT_WAIT_INTERVAL="0")
         assert result.returncode == 0, f"{step}: {result.stderr}"
     config = yaml.safe_load(node.file(paths.CONFIG_FILE).read_text())

@@ -27,7 +27,8 @@ from tests.fake_node import FakeNode
 SCRIPTS = sorted(SCRIPTS_DIR.glob("*.sh"))
 VERSION = "v1.35.3+k3s1"
 APPLY_ENV = {"K3S_ROLE": "server", "K3S_VERSION": VERSION, "K3S_SERVICE": "k3s",
-             "INSTALL_SCRIPT_URL": "https://get.k3s.io", "STATE_DIR": paths.STATE_DIR,
+             "INSTALL_SOURCE": "upstream", "INSTALL_SCRIPT_URL": "https://get.k3s.io",
+             "INSTALL_SCRIPT_SHA256": FakeNode.installer_sha256(), "STATE_DIR": paths.STATE_DIR,
              "HEALTH_ATTEMPTS": "3", "HEALTH_INTERVAL": "0", "DOWNLOAD_ATTEMPTS": "5"}
 
 

@@ -125,7 +125,8 @@ def test_the_wildcard_mirror_needs_a_release_that_has_it() -> None:
     problem = one(minimal_config(k3s=old, cilium={"version": "1.18.12", "allowUntestedKubernetes": True}))
     assert problem.startswith("k3s.embeddedRegistryMirror.registries: k3s v1.29.2+k3s1's "
                               "embedded mirror has no \"*\"")
-    validate_cluster_spec(minimal_config(k3s={**old, "version": "v1.29.3+k3s1"},
+    validate_cluster_spec(minimal_config(k3s={**old, "version": "v1.29.3+k3s1",
+                                              "install": {"scriptSha256": "ab" * 32}},
                                          cilium={"version": "1.18.12", "allowUntestedKubernetes": True}))
 
 

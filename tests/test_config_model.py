@@ -137,6 +137,8 @@ def test_embedded_registry_mirror_is_refused_on_k3s_that_lacks_it() -> None:
         "v1.29.12+k3s1, v1.30.8+k3s1, v1.31.4+k3s1). Fix: raise k3s.version to one of those "
         "releases or newer, or set k3s.embeddedRegistryMirror.enabled: false."]
     raw["k3s"]["version"] = "v1.26.13+k3s1"
+    # An old release has no pinned install script: its digest is given (docs/installer.md).
+    raw["k3s"]["install"] = {"scriptSha256": "ab" * 32}
     assert validate_cluster_spec(raw).k3s.embedded_registry_mirror.enabled
 
 
@@ -168,6 +170,7 @@ def test_k3s_minor_outside_cilium_tested_range_is_refused_unless_overridden() ->
         "a k3s release in that range, another cilium.version, or set "
         "cilium.allowUntestedKubernetes: true to accept the risk."]
     raw["cilium"]["allowUntestedKubernetes"] = True
+    raw["k3s"]["install"] = {"scriptSha256": "ab" * 32}  # no pinned install script for 1.31
     spec = validate_cluster_spec(raw)
     assert any("outside Cilium 1.20's tested Kubernetes range" in a for a in spec.advisories())
 

@@ -25,9 +25,9 @@ from typing import Any
 # could not be read here (the repository is over the mirror limit, the Go module proxy refuses it).
 DEFAULT_VERSION = "v1.36.5+k3s1"
 
-# The installer is fetched from the k3s project's own URL, pinned by INSTALL_K3S_VERSION (the
-# installer then verifies the release binary against the release's sha256sum file).
-INSTALL_SCRIPT_URL = "https://get.k3s.io"
+# The install script (which bytes, from where, and its pinned SHA-256) is in k3s_installer.py;
+# INSTALL_K3S_VERSION pins the release it installs, and the script verifies the release binary
+# against the release's sha256sum file.
 
 # The supervisor and Kubernetes API listen on this port on every server.
 API_PORT = 6443

@@ -11,7 +11,8 @@ Assembled from the same code as the nodes Pulumi creates, so the two cannot drif
 - the other managed files from ``node_files.plain_files`` (registries.yaml with the embedded
   mirror's entries, the hardening sysctls);
 - the same ``scripts/apply-k3s.sh`` and the same file bundle format installing the same pinned
-  k3s release, with the agent token staged where the SSH bootstrap stages it.
+  k3s release from the same source with the same install-script digest
+  (``installer.installer_env``), with the agent token staged where the SSH bootstrap stages it.
 
 The only secret inside is the agent token in its ``K10<CA hash>::node:<password>`` form: the node
 verifies the cluster CA before it sends the token, and never holds the server token. The whole
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.bootstrap import bundle, k3s_config, node_files, paths
+from components.bootstrap import bundle, installer, k3s_config, node_files, paths
 from components.bootstrap.remote_script import SCRIPTS_DIR
 from components.infrastructure import cloud_init
 from components.infrastructure.cloud_init import PrivateEgress
@@ -82,7 +83,8 @@ def join_cloud_config(spec: ClusterSpec, pool: WorkerPoolConfig, *, join_url: st
         "K3S_ROLE": "agent",
         "K3S_VERSION": spec.k3s.version,
         "K3S_SERVICE": upstream_k3s.SERVICE_BY_ROLE["agent"],
-        "INSTALL_SCRIPT_URL": upstream_k3s.INSTALL_SCRIPT_URL,
+        # The same installer source and digest as the nodes the SSH bootstrap installs.
+        **installer.installer_env(spec.k3s),
         "STATE_DIR": paths.STATE_DIR,
     }
     commands = [

@@ -31,7 +31,7 @@ see docs/contracts.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -77,6 +77,8 @@ class NodeBootstrap:
     first_server_connection: command.remote.ConnectionArgs | None
     """Where membership commands run; None for the first server itself."""
     sudo: bool
+    installer: Mapping[str, str]
+    """``apply-k3s.sh``'s installer inputs (``installer.installer_env``): source and digest."""
     upgrades_by_controller: bool = False
     """system-upgrade-controller owns k3s upgrades: a version bump must not re-run the rollout;
     a new node still installs ``k3s_version``."""
@@ -112,7 +114,11 @@ class K3sNode(pulumi.ComponentResource):
             "nodeName": node.handle.key,
             "role": node.role,
             "k3sVersion": node.k3s_version,
-            "installerUrl": upstream_k3s.INSTALL_SCRIPT_URL,
+            # Where the install script comes from (a URL, or a path on the node when air-gapped)
+            # and the SHA-256 it must have before it runs.
+            "installerUrl": node.installer.get("INSTALL_SCRIPT_URL",
+                                               node.installer.get("INSTALL_SCRIPT_PATH")),
+            "installerSha256": node.installer.get("INSTALL_SCRIPT_SHA256"),
             "k3sConfig": node.config,
             "configYaml": config_yaml,
             "registriesYaml": registries,
@@ -181,7 +187,7 @@ class K3sNode(pulumi.ComponentResource):
                 "K3S_ROLE": node.role,
                 "K3S_VERSION": node.k3s_version,
                 "K3S_SERVICE": upstream_k3s.SERVICE_BY_ROLE[node.role],
-                "INSTALL_SCRIPT_URL": upstream_k3s.INSTALL_SCRIPT_URL,
+                **node.installer,
                 "STATE_DIR": paths.STATE_DIR,
                 "K3S_UPGRADES": "controller" if node.upgrades_by_controller else "program",
             }, sudo=node.sudo),

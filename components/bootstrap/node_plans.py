@@ -11,7 +11,7 @@ import pulumi
 import pulumi_command as command
 
 from components import yaml_text
-from components.bootstrap import etcd_snapshots, k3s_config, node_files, paths
+from components.bootstrap import etcd_snapshots, installer, k3s_config, node_files, paths
 from components.bootstrap.bundle import StagedFile
 from components.bootstrap.connection import node_connection
 from components.bootstrap.node import NodeBootstrap
@@ -80,4 +80,5 @@ class NodePlans:
             staged=self.staged_files(node.role), secrets=pulumi.Output.secret(secrets),
             connection=node_connection(node, self.ssh),
             first_server_connection=None if node is self.first else self.first_connection,
-            sudo=self.sudo, upgrades_by_controller=self.upgrades_by_controller)
+            sudo=self.sudo, installer=installer.installer_env(self.spec.k3s),
+            upgrades_by_controller=self.upgrades_by_controller)

@@ -7,22 +7,45 @@
 # stdin: the file bundle, one "<mode> <path> inline:<base64>" or "<mode> <path> staged:<name>"
 #        line per managed file (staged secrets were put under $STATE_DIR/secrets before).
 # Environment: K3S_ROLE (server|agent), K3S_VERSION (release tag), K3S_SERVICE (systemd unit),
-#   INSTALL_SCRIPT_URL, STATE_DIR (all required); K3S_UPGRADES (program|controller, default
+#   STATE_DIR, INSTALL_SOURCE (upstream|mirror|airgap), INSTALL_SCRIPT_SHA256 (all required);
+#   upstream/mirror: INSTALL_SCRIPT_URL (required), and for a mirror the variables its script
+#   reads (GITHUB_URL, INSTALL_K3S_MIRROR, INSTALL_K3S_MIRROR_URL: inherited by the installer);
+#   airgap: INSTALL_SCRIPT_PATH, K3S_BINARY_PATH, K3S_IMAGES_PATH (required: files the node's
+#   image staged). The install script runs only after its SHA-256 matched INSTALL_SCRIPT_SHA256,
+#   checked (with the airgap files' presence) before anything on the node changes.
+#   K3S_UPGRADES (program|controller, default
 #   program: with "controller", system-upgrade-controller owns upgrades, so an installed k3s of
 #   another version is left as it is and K3S_VERSION is only installed where k3s is absent);
 #   HEALTH_ATTEMPTS (default 60),
 #   HEALTH_INTERVAL (default 5 s), DOWNLOAD_ATTEMPTS (default 5); K3S_ROOT prefixes every
 #   managed path (tests only).
 # Ref: https://docs.k3s.io/installation/configuration (INSTALL_K3S_* variables)
+# Ref: https://docs.k3s.io/installation/airgap (INSTALL_K3S_SKIP_DOWNLOAD, the images directory)
 set -euo pipefail
 umask 077
 
-: "${K3S_ROLE:?}" "${K3S_VERSION:?}" "${K3S_SERVICE:?}" "${INSTALL_SCRIPT_URL:?}" "${STATE_DIR:?}"
+: "${K3S_ROLE:?}" "${K3S_VERSION:?}" "${K3S_SERVICE:?}" "${STATE_DIR:?}" "${INSTALL_SOURCE:?}"
+: "${INSTALL_SCRIPT_SHA256:?}"
+case "$INSTALL_SOURCE" in
+  upstream | mirror) : "${INSTALL_SCRIPT_URL:?}" ;;
+  airgap) : "${INSTALL_SCRIPT_PATH:?}" "${K3S_BINARY_PATH:?}" "${K3S_IMAGES_PATH:?}" ;;
+  *)
+    printf 'apply-k3s: unknown INSTALL_SOURCE %s\n' "$INSTALL_SOURCE" >&2
+    exit 1 ;;
+esac
+[[ "$INSTALL_SCRIPT_SHA256" =~ ^[0-9a-f]{64}$ ]] || {
+  printf 'apply-k3s: INSTALL_SCRIPT_SHA256 is not a SHA-256 digest\n' >&2
+  exit 1
+}
 root="${K3S_ROOT:-}"
 state="${root}${STATE_DIR}"
 health_attempts="${HEALTH_ATTEMPTS:-60}"
 health_interval="${HEALTH_INTERVAL:-5}"
 download_attempts="${DOWNLOAD_ATTEMPTS:-5}"
+# Where the installer expects a pre-placed binary (INSTALL_K3S_SKIP_DOWNLOAD) and where k3s
+# imports image tarballs from (upstream/k3s_installer.py: BINARY_PATH, AIRGAP_IMAGES_DIR).
+K3S_BINARY_TARGET=/usr/local/bin/k3s
+K3S_IMAGES_DIR=/var/lib/rancher/k3s/agent/images
 managed_list="${state}/managed-files"
 backup="${state}/backup"
 
@@ -116,7 +139,52 @@ if ((${#changed[@]} == 0 && ${#stale[@]} == 0)) && [[ "$needs_install" == false 
   exit 0
 fi
 
-# -- 3. Back up what is about to change ---------------------------------------------------------
+# -- 3. Fetch and verify the installer before anything on the node changes ----------------------
+installer="${work}/install.sh"
+fetch_installer() {
+  local attempt
+  if [[ "$INSTALL_SOURCE" == airgap ]]; then
+    local staged
+    for staged in "$INSTALL_SCRIPT_PATH" "$K3S_BINARY_PATH" "$K3S_IMAGES_PATH"; do
+      [[ -f "${root}${staged}" ]] || {
+        log "air-gapped install: ${staged} is not on this node (the node's image must stage it)"
+        return 1
+      }
+    done
+    cp "${root}${INSTALL_SCRIPT_PATH}" "$installer"
+    return 0
+  fi
+  # https only, redirects included, unless the stack acknowledged an http:// URL.
+  local protocols='=https'
+  case "$INSTALL_SCRIPT_URL" in http://*) protocols='=http,https' ;; esac
+  for ((attempt = 1; attempt <= download_attempts; attempt++)); do
+    if curl -sfL --proto "$protocols" --proto-redir "$protocols" -o "${installer}.part" \
+      "$INSTALL_SCRIPT_URL"; then
+      mv "${installer}.part" "$installer"
+      return 0
+    fi
+    log "downloading the k3s installer failed (${attempt}/${download_attempts})"
+    sleep "$health_interval"
+  done
+  log "could not download the k3s installer from ${INSTALL_SCRIPT_URL}"
+  return 1
+}
+verify_installer() {
+  local actual
+  if printf '%s  %s\n' "$INSTALL_SCRIPT_SHA256" "$installer" | sha256sum -c --status; then
+    return 0
+  fi
+  actual="$(sha256sum "$installer" | cut -d' ' -f1)"
+  log "the k3s install script from ${INSTALL_SCRIPT_URL:-${INSTALL_SCRIPT_PATH:-}} does not have" \
+    "the pinned SHA-256: expected ${INSTALL_SCRIPT_SHA256}, got ${actual}"
+  return 1
+}
+if [[ "$needs_install" == true ]]; then
+  fetch_installer || fail "nothing on this node was changed"
+  verify_installer || fail "refusing to run it; nothing on this node was changed"
+fi
+
+# -- 4. Back up what is about to change ---------------------------------------------------------
 rm -rf "$backup"
 mkdir -p "${backup}/files"
 : >"${backup}/absent"
@@ -135,7 +203,7 @@ if [[ "$needs_install" == true && -n "$current" ]]; then
   cp -p "$binary" "${backup}/k3s.bin"
 fi
 
-# -- 4. Write ---------------------------------------------------------------------------------
+# -- 5. Write ---------------------------------------------------------------------------------
 place() { # source target mode: atomic replace, also for a running binary
   mkdir -p "$(dirname "$2")"
   cp "$1" "$2.k3s-hcloud.tmp"
@@ -157,27 +225,24 @@ if [[ "$sysctl_changed" == true ]]; then
   done <"$work/wanted"
 fi
 
-# -- 5. Install or upgrade, restart, check -----------------------------------------------------
+# -- 6. Install or upgrade, restart, check -----------------------------------------------------
 install_k3s() {
-  local installer="${work}/install.sh" attempt
-  for ((attempt = 1; attempt <= download_attempts; attempt++)); do
-    if curl -sfL -o "${installer}.part" "$INSTALL_SCRIPT_URL"; then
-      mv "${installer}.part" "$installer"
-      break
-    fi
-    log "downloading the k3s installer failed (${attempt}/${download_attempts})"
-    sleep "$health_interval"
-  done
-  if [[ ! -s "$installer" ]]; then
-    log "could not download the k3s installer from ${INSTALL_SCRIPT_URL}"
-    return 1
+  # The installer was fetched and verified in step 3. Air-gapped: the binary goes where the
+  # installer looks for it with INSTALL_K3S_SKIP_DOWNLOAD=true, the images where k3s imports
+  # them at start.
+  local skip_download=false
+  if [[ "$INSTALL_SOURCE" == airgap ]]; then
+    place "${root}${K3S_BINARY_PATH}" "${root}${K3S_BINARY_TARGET}" 755
+    mkdir -p "${root}${K3S_IMAGES_DIR}"
+    place "${root}${K3S_IMAGES_PATH}" "${root}${K3S_IMAGES_DIR}/$(basename "$K3S_IMAGES_PATH")" 644
+    skip_download=true
   fi
   # Skip the installer's own start: the restart below is followed by a health check. The
   # installer's unit files and symlinks get the usual 022 umask, not this script's 077.
   (
     umask 022
     INSTALL_K3S_VERSION="$K3S_VERSION" INSTALL_K3S_EXEC="$K3S_ROLE" \
-      INSTALL_K3S_SKIP_START=true sh "$installer" >&2
+      INSTALL_K3S_SKIP_DOWNLOAD="$skip_download" INSTALL_K3S_SKIP_START=true sh "$installer" >&2
   )
 }
 restart() {
