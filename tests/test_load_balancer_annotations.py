@@ -42,7 +42,9 @@ def test_gateway_apisix_and_clustermesh_annotate_through_the_builder() -> None:
         "values": {"cluster": {"id": 1, "name": "dev"}},
         "clusterMesh": {"peers": ["other"], "serviceType": "LoadBalancer"}}})
     service = mesh.cilium_helm_values["clustermesh"]["apiserver"]["service"]
-    # Private only, at the address planned for it.
+    # Private only, at the address planned for it (peers share the network and are given it
+    # before the LB exists: docs/cluster-mesh.md).
     assert service["annotations"] == hcloud_ccm_annotations(HetznerLoadBalancer(
         "dev-clustermesh", "nbg1", use_private_ip=True,
         private_ipv4=mesh.address_plan.clustermesh_load_balancer, public=False))
+    assert service["annotations"][hetzner.LB_PRIVATE_IPV4] == "10.0.1.3"
