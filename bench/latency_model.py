@@ -76,6 +76,10 @@ STEPS: dict[str, Step] = {
                               "waits for the agents of nodes registered meanwhile (see "
                               "cilium_wait)"),
     "helm: hcloud-csi": Step(60, "assumption: controller Deployment + node DaemonSet ready"),
+    "helm: apisix": Step(120, "assumption: chart pull, APISIX and ingress-controller "
+                              "Deployments ready (images pulled), and, the release being atomic "
+                              "(helm --wait), the gateway Service's Hetzner load balancer "
+                              "created by hcloud-ccm"),
 }
 
 
@@ -181,7 +185,7 @@ _SCRIPT_STEPS = {
     "read-kubeconfig.sh": "read from first server",
     "etcd-snapshot.sh": "etcd snapshot",
 }
-_HELM_CHARTS = {"cilium", "hcloud-cloud-controller-manager", "hcloud-csi"}
+_HELM_CHARTS = {"cilium", "hcloud-cloud-controller-manager", "hcloud-csi", "apisix"}
 NODE_REGISTERED = "node registered"
 
 

@@ -43,6 +43,10 @@ class K3sCluster(pulumi.ComponentResource):
     gateway_name: pulumi.Output[str] | None
     cluster_mesh_ca: pulumi.Output[dict] | None
     """Secret; the Cluster Mesh CA when this stack owns it (peers read it)."""
+    cluster_mesh_facts: pulumi.Output[dict] | None
+    """What Cluster Mesh peers read about this cluster; None when not meshed."""
+    network: pulumi.Output[dict]
+    """The Hetzner network as other stacks joining it read it (``network.existing``)."""
     etcd_snapshots: pulumi.Output[dict] | None
     """Where etcd snapshots go and the command that lists them; None without embedded etcd."""
 
@@ -68,7 +72,7 @@ class K3sCluster(pulumi.ComponentResource):
                 agent_join_token=self.bootstrap.agent_join_token)
         self.kubernetes = KubernetesLayer(
             name, spec, _provider_kubeconfig(self.kubeconfig, spec), hcloud_token,
-            infra.network.id, cluster_identity=self.bootstrap.cluster_ca_hash,
+            infra.network_id, cluster_identity=self.bootstrap.cluster_ca_hash,
             depends_on=layer_waits_for(spec, infra.api, self.bootstrap),
             autoscaler=autoscaler, opts=child)
 
@@ -81,6 +85,8 @@ class K3sCluster(pulumi.ComponentResource):
         self.gateway_name = self.kubernetes.gateway_name
         mesh = self.kubernetes.cluster_mesh
         self.cluster_mesh_ca = mesh.ca if mesh is not None else None
+        self.cluster_mesh_facts = mesh.facts if mesh is not None else None
+        self.network = infra.network_facts
         self.etcd_snapshots = snapshot_hints(
             spec, [node.key for node in infra.nodes if node.role == "server"], infra.ssh.user,
             self.ssh_commands)

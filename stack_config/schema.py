@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from ipaddress import IPv4Network
 
@@ -16,6 +17,7 @@ from cluster_plan.address_plan import (
     plan_addresses,
 )
 from stack_config.addons import AddonsConfig
+from stack_config.apisix import ApisixSurroundings, apisix_problems
 from stack_config.autoscaling_rules import (
     autoscaler_placement_groups,
     autoscaling_advisories,
@@ -28,8 +30,10 @@ from cluster_plan.cilium_values import (
     deep_merge,
     helm_values,
 )
+from cluster_plan.load_balancer_annotations import zone_problem
 from cluster_plan.cluster_mesh import (
-    APISERVER_NODE_PORT, APISERVER_PORT, MeshFacts, mesh_values, own_problems)
+    APISERVER_NODE_PORT, APISERVER_PORT, MeshFacts, apiserver_load_balancer_annotations,
+    mesh_values, own_problems)
 from stack_config.errors import KeyedValueError, KeyedValueErrors
 from stack_config.identity import Acknowledgement
 from stack_config.k3s import K3sConfig
@@ -37,15 +41,16 @@ from stack_config.network import AccessConfig, BastionConfig, NetworkConfig
 from stack_config.nodes import ControlPlaneConfig, WorkerPoolConfig
 from upstream import hetzner, k3s
 from upstream.cilium import line_of
-from upstream.cilium_chart import VALUES_SCHEMA_RULE, HelmValues, check_helm_values
+from upstream.cilium_chart import VALUES_SCHEMA_RULE, ChartFinding, HelmValues, check_helm_values
+from upstream.cilium_kernel import kernel_problems, newest_known_image
+from upstream.cilium_on_hetzner import k3s_api_findings, native_routing_ipam_findings
 from upstream.k3s import API_PORT
+from upstream.k3s_support import end_of_life_note
 
 # Top-level keys whose user values the program carries as secrets when the CLI marks the key
 # secret: k3s's free-form parts (serverConfig, agentConfig, registries, datastoreEndpoint) and
 # the Cilium release values. Other keys become names, addresses and plain resource inputs.
 SECRET_CARRYING_KEYS = frozenset({"k3s", "cilium"})
-# Loopback names a node resolves to itself (the agent runs with hostNetwork).
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 # Names the program uses for its own servers; a worker pool may not take them.
 RESERVED_POOL_NAMES = frozenset({"cp", "control-plane", "bastion"})
 
@@ -119,7 +124,8 @@ class ClusterSpec(StrictModel):
         ``model_copy(update=...)`` would keep the cached plan, so validate a new spec instead.)"""
         pools = [PoolBlockRequest(pool.name, pool.count, pool.address_block)
                  for pool in self.worker_pools]
-        return plan_addresses(self.network.cidr, self.control_plane.count, pools)
+        return plan_addresses(self.network.cidr, self.control_plane.count, pools,
+                              self.network.ip_range)
 
     @property
     def server_count(self) -> int:
@@ -148,6 +154,9 @@ class ClusterSpec(StrictModel):
                 "internet. Run pulumi inside the network, or open a tunnel (`ssh -N -L "
                 f"{API_PORT}:<api address>:{API_PORT} root@<bastion or node>`) and set "
                 f"access.kubernetesApiServer: https://127.0.0.1:{API_PORT}.")
+        eol = end_of_life_note(self.k3s.parsed_version.kubernetes_minor, date.today())
+        if eol:
+            notes.append(eol)
         line = line_of(self.cilium.version)
         if line and self.cilium.allow_untested_kubernetes and not _k8s_in_range(self):
             notes.append(
@@ -193,9 +202,9 @@ class ClusterSpec(StrictModel):
             return values
         annotations = None
         if mesh.service_type == "LoadBalancer":
-            # hcloud-ccm provisions a Hetzner LB for the clustermesh-apiserver Service.
-            annotations = {hetzner.LB_NAME: f"{self.cluster_name}-clustermesh",
-                           hetzner.LB_LOCATION: self.location}
+            annotations = apiserver_load_balancer_annotations(
+                f"{self.cluster_name}-clustermesh", self.location,
+                self.address_plan.clustermesh_load_balancer)
         return deep_merge(mesh_values(self.mesh_facts, {}, mesh.service_type, annotations),
                           values)
 
@@ -215,14 +224,13 @@ class ClusterSpec(StrictModel):
             native_cidr = IPv4Network(str(native)) if native else None
         except ValueError:
             native_cidr = None  # the chart checks report it with the key
-        addresses: tuple[str, ...] = ()
+        # Peers reach the apiserver at private addresses planned before anything exists: the
+        # load balancer's (pinned by annotation), or the node port on the control-plane servers.
+        addresses: tuple[str, ...] = (self.address_plan.clustermesh_load_balancer,)
         port = APISERVER_PORT
         if self.cilium.cluster_mesh.service_type == "NodePort":
-            # Peers reach the apiserver's node port on the servers' private addresses (known
-            # before anything exists). A LoadBalancer's address is only known once hcloud-ccm
-            # has created it, so it is not published yet.
             addresses = tuple(self.address_plan.control_plane(i)
-                              for i in range(self.control_plane.count))
+                              for i in range(1, self.control_plane.count + 1))
             port = APISERVER_NODE_PORT
         return MeshFacts(name=str(self.cilium.value("cluster.name", self.cluster_name)),
                          apiserver_addresses=addresses, apiserver_port=port,
@@ -315,6 +323,16 @@ class ClusterSpec(StrictModel):
                         second, f"{ranges[second]} overlaps {first} ({ranges[first]}).",
                         "pick non-overlapping ranges (defaults: network 10.0.0.0/16, "
                         "pods 10.42.0.0/16, services 10.43.0.0/16).")
+        network_range = self.network.ip_range
+        for key in ("k3s.clusterCidr", "k3s.serviceCidr"):
+            # The network's range is where other stacks' subnets go (network.existing), and the
+            # policy pack keeps pod and service ranges out of a Hetzner network's range
+            # (k3s-cluster-ranges-outside-hetzner-network): refused here first, with the key.
+            if network_range is not None and ranges[key].overlaps(network_range):
+                raise KeyedValueError(
+                    key, f"{ranges[key]} overlaps network.ipRange ({network_range}), which "
+                    "holds the subnets of every stack sharing the network: pod or Service "
+                    "addresses would shadow those servers.", "pick a range outside network.ipRange.")
         return self
 
     @model_validator(mode="after")
@@ -370,6 +388,22 @@ class ClusterSpec(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _joined_network_has_no_autoscaled_pools(self) -> "ClusterSpec":
+        # The cluster-autoscaler's servers get an address Hetzner picks, possibly in another
+        # stack's subnet of the shared network, whose range this stack does not know when it
+        # renders their user data (write-node-ip.sh looks for the node's address in it).
+        if self.network.existing is None:
+            return self
+        for index, pool in enumerate(self.worker_pools):
+            if pool.autoscaling is not None:
+                raise KeyedValueError(
+                    f"workerPools[{index}].autoscaling", "a cluster in another stack's network "
+                    "(network.existing) cannot autoscale: Hetzner may give the new servers an "
+                    "address in another stack's subnet.", "use a fixed count here, or autoscale "
+                    "in the stack that owns the network.")
+        return self
+
+    @model_validator(mode="after")
     def _cluster_mesh_prerequisites(self) -> "ClusterSpec":
         # What a meshed cluster needs on its own; what it needs with its peers is checked when
         # their facts are read (cluster_plan/cluster_mesh.py peer_problems).
@@ -403,21 +437,10 @@ class ClusterSpec(StrictModel):
 
     @model_validator(mode="after")
     def _cilium_reaches_the_k3s_api(self) -> "ClusterSpec":
-        # With kube-proxy gone, the agent dials k8sServiceHost:k8sServicePort itself. On the
-        # loopback only k3s's local API load balancer (6444) listens on every node; 6443 is the
-        # API server, which workers do not run: their Cilium would never become ready.
-        # Ref: https://docs.k3s.io/architecture (agent load balancer)
-        values = self.cilium_helm_values
-        port = str(values.get("k8sServicePort", "")).removesuffix(".0")
-        if (str(values.get("k8sServiceHost")) in LOOPBACK_HOSTS
-                and port != str(k3s.API_PROXY_PORT)):
-            raise KeyedValueError(
-                "cilium.values.k8sServicePort", f"{port or 'no port'} on "
-                f"{values.get('k8sServiceHost')}: on k3s worker nodes nothing serves the API "
-                f"there; k3s's per-node API load balancer listens on {k3s.API_PROXY_PORT}.",
-                f"remove k8sServiceHost/k8sServicePort (the program sets "
-                f"{k3s.API_PROXY_HOST}:{k3s.API_PROXY_PORT}), or point them at an address that "
-                "serves the API from every node.")
+        # The policy pack runs the same check on any registered Cilium release.
+        line = line_of(self.cilium.version)
+        if line is not None:
+            _raise_cilium_findings(k3s_api_findings(HelmValues(self.cilium_helm_values, line)))
         return self
 
     @model_validator(mode="after")
@@ -470,10 +493,35 @@ class ClusterSpec(StrictModel):
                     "use Cilium 1.20 (TLSRoute v1 is standard there), or HTTP/HTTPS listeners.")
         return self
 
+    @property
+    def installs_gateway_api_crds(self) -> bool:
+        """Cilium's Gateway API or APISIX's Gateway role needs the Gateway API CRDs: the
+        program installs the Cilium line's bundle (one copy of the kinds in the cluster)."""
+        apisix = self.addons.apisix
+        return bool(self.cilium.value("gatewayAPI.enabled")) or (
+            apisix.enabled and apisix.serves_gateway)
+
+    @model_validator(mode="after")
+    def _apisix_fits_the_stack(self) -> "ClusterSpec":
+        others = {}
+        if self.addons.gateway.enabled:
+            others[self.gateway_load_balancer_name] = "addons.gateway.name"
+        problems = apisix_problems(self.addons.apisix, ApisixSurroundings(
+            cluster_name=self.cluster_name, location=self.location,
+            network_zone=self.network_zone, private_only=self.network.private_only,
+            ccm_enabled=self.addons.ccm.enabled, k3s_disable=tuple(self.k3s.disable),
+            cilium_gateway_api=bool(self.cilium.value("gatewayAPI.enabled")),
+            cilium_ingress=bool(self.cilium.value("ingressController.enabled")),
+            cilium_ingress_default=bool(self.cilium.value("ingressController.default")),
+            other_load_balancer_names=others))
+        if problems:
+            raise KeyedValueErrors(problems)
+        return self
+
     @model_validator(mode="after")
     def _gateway_api_crds_fit_kubernetes(self) -> "ClusterSpec":
         line = line_of(self.cilium.version)
-        if not line or not self.cilium.value("gatewayAPI.enabled"):
+        if not line or not self.installs_gateway_api_crds:
             return self
         bundle = line.gateway_api
         if self.k3s.parsed_version.kubernetes_minor < bundle.min_kubernetes:
@@ -567,11 +615,10 @@ class ClusterSpec(StrictModel):
     def _gateway_load_balancer_in_the_network_zone(self) -> "ClusterSpec":
         gateway = self.addons.gateway
         location = gateway.load_balancer.location
-        if gateway.enabled and location and hetzner.network_zone(location) != self.network_zone:
+        problem = zone_problem(location, self.network_zone) if location else None
+        if gateway.enabled and problem:
             raise KeyedValueError(
-                "addons.gateway.loadBalancer.location",
-                f"{location} is in {hetzner.network_zone(location)}, the network in "
-                f"{self.network_zone}: the load balancer could not attach to it.",
+                "addons.gateway.loadBalancer.location", problem,
                 f"use a location in {self.network_zone}, or remove the key (default: "
                 f"{self.location}).")
         return self
@@ -591,24 +638,29 @@ class ClusterSpec(StrictModel):
         return self
 
     @model_validator(mode="after")
-    def _native_routing_uses_node_pod_cidrs(self) -> "ClusterSpec":
-        # hcloud-ccm's route controller routes each node's Kubernetes PodCIDR (spec.podCIDR,
-        # handed out by k3s from k3s.clusterCidr) to that node. Only ipam.mode kubernetes takes
-        # pod addresses from those ranges; cluster-pool and multi-pool hand out addresses no
-        # Hetzner route leads to, so pods on different nodes cannot reach each other.
-        # Ref: hcloud-cloud-controller-manager docs/explanation (routes per node PodCIDR);
-        # Cilium docs network/concepts/ipam/kubernetes.rst
+    def _node_kernels_run_the_cilium_features(self) -> "ClusterSpec":
+        # Every node runs the agent: its image's kernel must have what the enabled features need
+        # (upstream.cilium_kernel; the policy pack runs the same check on registered servers).
         line = line_of(self.cilium.version)
         if line is None:
             return self
         values = HelmValues(self.cilium_helm_values, line)
-        mode = values.get("ipam.mode")
-        if values.routing_mode == "native" and mode != "kubernetes":
-            raise KeyedValueError(
-                "cilium.values.ipam.mode", f"'{mode}' hands out pod addresses that no Hetzner "
-                "network route leads to: with native routing, hcloud-ccm routes only each node's "
-                "Kubernetes PodCIDR.", "use ipam.mode: kubernetes (the program's default), or "
-                "cilium.values.routingMode: tunnel.")
+        images = [("controlPlane.image", self.control_plane.image)] + [
+            (f"workerPools[{index}].image", pool.image)
+            for index, pool in enumerate(self.worker_pools)]
+        problems = [KeyedValueError(key, problem.text(line), _kernel_fix(problem.path))
+                    for key, image in images for problem in kernel_problems(values, image)]
+        if problems:
+            raise KeyedValueErrors(problems)
+        return self
+
+    @model_validator(mode="after")
+    def _native_routing_uses_node_pod_cidrs(self) -> "ClusterSpec":
+        # Why, in upstream.cilium_on_hetzner; the policy pack runs the same check.
+        line = line_of(self.cilium.version)
+        if line is not None:
+            _raise_cilium_findings(native_routing_ipam_findings(
+                HelmValues(self.cilium_helm_values, line)))
         return self
 
     @model_validator(mode="after")
@@ -647,6 +699,18 @@ def _k8s_in_range(spec: ClusterSpec) -> bool:
     low, high = line.tested_kubernetes
     return low <= spec.k3s.parsed_version.kubernetes_minor <= high
 
+
+
+def _kernel_fix(path: str) -> str:
+    image = f"use an image with a newer kernel (e.g. {newest_known_image()})"
+    return f"{image}, or turn cilium.values.{path} off." if path else f"{image}."
+
+
+def _raise_cilium_findings(findings: list[ChartFinding]) -> None:
+    if findings:
+        raise KeyedValueErrors([
+            KeyedValueError(f"cilium.values.{f.path}", _effect_text(f.effect) + f.message, f.fix)
+            for f in findings])
 
 
 def _effect_text(effect: str) -> str:

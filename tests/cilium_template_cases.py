@@ -164,7 +164,9 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"bpf.tproxy": True, "bpf.datapathMode": "veth"}),
     "ipam.mode=eni requires eni.enabled=true": ({"ipam.mode": "eni"}, {"ipam.mode": "kubernetes"}),
     "kubeProxyReplacement must be explicitly set to a valid value": (
-        {"kubeProxyReplacement": "strict"}, {"kubeProxyReplacement": "false"}),
+        # (BPF masquerading off too: the 1.18 agent refuses it without the BPF NodePort.)
+        {"kubeProxyReplacement": "strict"}, {"kubeProxyReplacement": "false",
+                                             "bpf.masquerade": False}),
     "RoutingMode must be set to native when gke.enabled=true": (
         {"gke.enabled": True, "routingMode": "tunnel", "autoDirectNodeRoutes": False},
         {"gke.enabled": True}),

@@ -114,10 +114,14 @@ def test_enumerated_values(path: str, good: str, bad: str) -> None:
     assert paths({path: bad}) == [path]
 
 
-def test_hybrid_routing_exists_only_from_1_20() -> None:
-    hybrid = {"routingMode": "hybrid"}
-    assert "routingMode" not in paths(hybrid, "1.20.0")
-    assert "routingMode" in paths(hybrid, "1.19.6")
+@pytest.mark.parametrize("version", ["1.18.12", "1.19.6", "1.20.0"])
+def test_hybrid_routing_is_refused_on_every_line(version: str) -> None:
+    # 1.20's source names a hybrid mode, but its agent refuses it at start: Ref: cilium
+    # pkg/option/config.go DaemonConfig.Validate "invalid routing mode" (v1.20.0; listed in
+    # upstream/cilium_charts/agent-checks.json), and the chart documents native and tunnel only.
+    [finding] = findings({"routingMode": "hybrid"}, version)
+    assert (finding.path, finding.rule) == ("routingMode", "enumerations")
+    assert "use one of native, tunnel" in str(finding)
 
 
 def test_dsr_in_tunnel_mode_needs_geneve_dispatch_and_tunnel() -> None:
@@ -133,13 +137,13 @@ def test_dsr_in_tunnel_mode_needs_geneve_dispatch_and_tunnel() -> None:
     {"loadBalancer.mode": "hybrid", "tunnelProtocol": "geneve"},         # `opt` dispatch, tunnel
     {"loadBalancer.mode": "dsr", "loadBalancer.dsrDispatch": "geneve"},  # Geneve dispatch, VXLAN
 ])
-@pytest.mark.parametrize("routing", ["tunnel", "hybrid"])
+@pytest.mark.parametrize("routing", ["tunnel", ""])
 def test_dsr_with_any_tunnel_needs_geneve_dispatch_and_tunnel(change: dict[str, Any],
                                                                routing: str) -> None:
-    # 1.20's hybrid routing tunnels too (the agent's TunnelingEnabled is "not native").
+    # An empty routingMode is the chart's tunnel default.
     [finding] = findings({**change, "routingMode": routing})
     assert (finding.path, finding.rule) == ("loadBalancer.mode", "tunnel-load-balancing")
-    assert f"with {routing} routing needs Geneve dispatch" in finding.message
+    assert "with tunnel routing needs Geneve dispatch" in finding.message
 
 
 def test_geneve_dispatch_needs_a_geneve_tunnel_even_in_native_routing() -> None:
@@ -167,7 +171,9 @@ def test_native_routing_needs_a_routing_cidr_that_contains_the_pods() -> None:
     assert [f.rule for f in findings({"ipv4NativeRoutingCIDR": "nonsense"}, pod_cidr=pods)] == [
         "native-routing-cidr"], "one finding for a value that is not a CIDR"
     assert paths({"ipv4NativeRoutingCIDR": "10.0.0.0/8"}, pod_cidr=pods) == []
-    assert paths({"ipv4NativeRoutingCIDR": "", "enableIPv4Masquerade": False}) == [], \
+    # (BPF masquerading off too: the agent refuses it without any masquerading.)
+    assert paths({"ipv4NativeRoutingCIDR": "", "enableIPv4Masquerade": False,
+                  "bpf.masquerade": False}) == [], \
         "without masquerading there is nothing to exempt"
 
 

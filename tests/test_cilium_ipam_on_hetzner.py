@@ -14,8 +14,8 @@ def test_a_pool_ipam_with_native_routing_is_refused(mode: str) -> None:
     problems = config_problems(minimal_config(cilium={"values": {"ipam": {"mode": mode}}}))
     assert f"cilium.values.ipam.mode: '{mode}' hands out pod addresses that no Hetzner network " \
            "route leads to: with native routing, hcloud-ccm routes only each node's Kubernetes " \
-           "PodCIDR. Fix: use ipam.mode: kubernetes (the program's default), or " \
-           "cilium.values.routingMode: tunnel." in problems
+           "PodCIDR. Fix: use ipam.mode: kubernetes (k3s-hcloud's default), or " \
+           "routingMode: tunnel." in problems
 
 
 def test_a_pool_ipam_is_safe_with_tunnel_routing() -> None:

@@ -80,3 +80,17 @@ def test_a_user_given_secret_cilium_key_still_hides_all_values(tmp_path: Path) -
     config.secret_keys.add("k3s-hcloud:cilium")
     release = _cilium(run_program(PROJECT_DIR, config))
     assert release.secret_input_paths() == ["values"]
+
+
+def test_the_maglev_example_stack_plans_and_shows_its_values(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    stack = PROJECT_DIR / "Pulumi.maglev.yaml"
+    assert plan_main(["--stack-file", str(stack), "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "lb-cilium: values.maglev.hashSeed" in text
+    assert "load balancing algorithm: maglev" in text
+    [values_file] = tmp_path.rglob("lb-cilium.values.yaml")
+    values = yaml.safe_load(values_file.read_text())
+    assert values["maglev"] == {"tableSize": 16381, "hashSeed": REDACTED}
+    assert values["loadBalancer"]["algorithm"] == "maglev"
+    assert values["k8sServicePort"] == 6444

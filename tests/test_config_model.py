@@ -158,7 +158,7 @@ def test_k3s_extra_config_may_not_override_computed_keys() -> None:
 def test_cilium_version_must_be_in_a_supported_line() -> None:
     assert problems(base(cilium={"version": "1.16.5"})) == [
         "cilium.version: Cilium '1.16.5' is not in a supported line (1.18, 1.19, 1.20). Fix: use "
-        "e.g. '1.20.0'."]
+        "e.g. '1.20.2'."]
 
 
 def test_k3s_minor_outside_cilium_tested_range_is_refused_unless_overridden() -> None:

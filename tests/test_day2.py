@@ -334,3 +334,20 @@ def test_an_acknowledged_control_plane_resize_goes_one_server_at_a_time(
     assert steps["prod-cp-3-resize-uncordon"].urn in steps["prod-arm-1-resize-drain"].dependencies
     updated = effect(matrix.diff(BY_KEY["resize-control-plane"]))["update"]
     assert updated == {f"prod-cp-{n}": ["serverType"] for n in (1, 2, 3)}
+
+
+def test_a_server_out_of_the_sequence_is_reported_unbounded(matrix: Day2Matrix) -> None:
+    after = matrix.after(BY_KEY["rotate-k3s-token"])
+    servers = ["prod-cp-1", "prod-cp-2", "prod-cp-3"]
+    assert restart_bounds(after, servers).servers_in_sequence
+    previous = after.get("command:remote:Command", "prod-cp-2-uncordon").urn
+
+    def unchain(resource):
+        if resource.name != "prod-cp-3-drain":
+            return resource
+        return dataclasses.replace(resource, dependencies=[
+            urn for urn in resource.dependencies if urn != previous])
+
+    loose = dataclasses.replace(after, resources=[unchain(r) for r in after.resources])
+    bounds = restart_bounds(loose, servers)
+    assert not bounds.servers_in_sequence and bounds.unbounded == ["prod-cp-3"]

@@ -18,6 +18,7 @@ from tests.helpers import example_config
 from tests.program_plans import COMMAND, depends_on, example_plan, one, plan_config
 from tools.lib.engine import Plan
 from tools.lib.stack_files import SECRET_PLACEHOLDER
+from upstream.cilium import DEFAULT_VERSION
 from upstream.hetzner import CSI_CHART_VERSION
 from upstream.k3s import SYSTEM_UPGRADE_CONTROLLER_VERSION
 
@@ -40,7 +41,8 @@ def stack(base: str = "dev", **changes: Any) -> dict[str, Any]:
 
 
 def cilium(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"version": "1.20.0", "values": values, **extra}
+    # The default version: a change of values alone must not change the release's version.
+    return {"version": DEFAULT_VERSION, "values": values, **extra}
 
 
 @pytest.fixture(scope="module")
@@ -378,7 +380,7 @@ def test_upgrade_controller_manifests_are_pinned_and_plans_follow_them(addons_pl
     assert sorted(p.inputs["metadata"]["name"] for p in plans) == ["k3s-agent", "k3s-server"]
     for plan in plans:
         assert {crd.urn, controller.urn} <= set(plan.dependencies)
-        assert plan.inputs["spec"]["version"] == "v1.35.3+k3s1"
+        assert plan.inputs["spec"]["version"] == "v1.36.5+k3s1"
 
 
 def test_a_k3s_version_bump_only_updates_the_upgrade_plans(addons_plan: Plan, tmp_path: Path) -> None:

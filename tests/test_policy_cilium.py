@@ -196,6 +196,21 @@ VIOLATIONS: list[tuple[Policy, dict[str, Any], str, list[str]]] = [
      [f"{PREFIX}installNoConntrackIptablesRules: needs kubeProxyReplacement: true, routingMode: "
       "native and bpf.masquerade: true. Fix: set those three, or turn "
       "installNoConntrackIptablesRules off."]),
+    (cilium.agent_start_up,
+     {"routingMode": "tunnel", "underlayProtocol": "ipv6", "ipv6.enabled": True}, "1.20.0",
+     [f"{PREFIX}loadBalancer.acceleration: XDP acceleration (best-effort) cannot be used with an "
+      "IPv6 tunnel underlay; the agent refuses to start. Fix: set loadBalancer.acceleration: "
+      "disabled, or use the ipv4 underlay."]),
+    (cilium.agent_start_up, {"underlayProtocol": "auto"}, "1.19.6",
+     [f"Helm release '{NAME}' (Cilium 1.19.6), value underlayProtocol: 'auto' is not an underlay "
+      "the Cilium 1.19 agent accepts; it refuses to start. Fix: use one of ipv4, ipv6, or remove "
+      "it."]),
+    (cilium.agent_silently_off,
+     {"bandwidthManager.enabled": True, "encryption.enabled": True, "encryption.type": "ipsec"},
+     "1.20.0",
+     [f"{PREFIX}bandwidthManager.enabled: (no error at install time) the agent turns the "
+      "bandwidth manager off with IPsec (it only logs a warning). Fix: use encryption.type: "
+      "wireguard, or turn the bandwidth manager off."]),
     (gateway_api.l7_proxy_required, {"gatewayAPI.enabled": True, "l7Proxy": False}, "1.20.0",
      [f"{PREFIX}l7Proxy: gatewayAPI.enabled need(s) the L7 proxy; the chart refuses to render "
       "with l7Proxy off. Fix: set l7Proxy: true, or turn those features off."]),
@@ -229,15 +244,15 @@ def test_every_value_policy_has_a_violation_case() -> None:
 @pytest.mark.parametrize("version,expected", [
     ("", "Helm release 'my-cilium' installs the Cilium chart without a pinned version (Helm "
          "takes the newest), so the pack cannot check its values against that chart. Fix: set "
-         "version to a release of a supported line, e.g. '1.20.0'."),
+         "version to a release of a supported line, e.g. '1.20.2'."),
     ("1.15.6", "Helm release 'my-cilium' installs Cilium chart version '1.15.6', which is not a "
                "release of a supported line (1.18, 1.19, 1.20), so the pack cannot check its "
                "values against that chart. Fix: set version to a release of a supported line, "
-               "e.g. '1.20.0'."),
+               "e.g. '1.20.2'."),
     ("~1.20.0", "Helm release 'my-cilium' installs Cilium chart version '~1.20.0', which is not a "
                 "release of a supported line (1.18, 1.19, 1.20), so the pack cannot check its "
                 "values against that chart. Fix: set version to a release of a supported line, "
-                "e.g. '1.20.0'."),
+                "e.g. '1.20.2'."),
 ])
 def test_an_unpinned_or_unsupported_chart_version_is_reported(version: str, expected: str) -> None:
     assert messages(cilium.version_supported, release(version=version)) == [expected]
@@ -258,6 +273,8 @@ READS: list[tuple[Policy, str]] = [
     (cilium.single_encryption, "extraConfig"),
     (cilium.xdp_needs_kpr, "loadBalancer.acceleration"),
     (cilium.no_conntrack_prerequisites, "installNoConntrackIptablesRules"),
+    (cilium.agent_start_up, "underlayProtocol"),
+    (cilium.agent_silently_off, "bandwidthManager.enabled"),
     (gateway_api.l7_proxy_required, "gatewayAPI.enabled"),
     (gateway_api.needs_kube_proxy_replacement, "gatewayAPI.enabled"),
     (gateway_api.traffic_policy_valid, "gatewayAPI.externalTrafficPolicy"),

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from policies.rules import cilium, cilium_on_hetzner, gateway_api, node_images
+from policies.rules import cilium, cilium_on_hetzner, gateway_api, k3s_cilium, node_images
 from tests.helpers import PROJECT_DIR, example_config, write_stack_file
 from tools import plan as plan_cli
 from tools.lib.engine import run_program
@@ -140,14 +140,30 @@ CASES = [
     Case("cilium-no-conntrack-rules-prerequisites",
          {"installNoConntrackIptablesRules": True, "bpf.masquerade": False},
          config_key="cilium.values.installNoConntrackIptablesRules"),
+    Case("cilium-agent-start-up-refusals", {"nodePort.range": "32767,30000"},
+         config_key="cilium.values.nodePort.range"),
+    Case("cilium-agent-silently-off",
+         {"bandwidthManager.enabled": True, "encryption.enabled": True, "encryption.type": "ipsec"},
+         config_key="cilium.values.bandwidthManager.enabled", advisory=True),
     # Reachable from config (tests/bad_stacks/): the config model accepts it, the pack refuses.
-    Case("cilium-cluster-pool-outside-hetzner-network", {"ipam.mode": "cluster-pool"}),
+    Case("cilium-cluster-pool-outside-hetzner-network",
+         {"routingMode": "tunnel", "ipam.mode": "cluster-pool"}),
+    Case("cilium-native-routing-uses-node-pod-cidrs",
+         {"ipam.mode": "cluster-pool",
+          "ipam.operator.clusterPoolIPv4PodCIDRList": ["10.128.0.0/16"]},
+         config_key="cilium.values.ipam.mode"),
+    Case("cilium-k3s-api-through-load-balancer", {"k8sServicePort": 6443},
+         config_key="cilium.values.k8sServicePort"),
     Case("cilium-direct-routes-on-hetzner-network", {"autoDirectNodeRoutes": True}, advisory=True),
     Case("cilium-l2-announcements-on-hetzner-network", {"l2announcements.enabled": True},
          advisory=True),
     Case("cilium-node-image-ubuntu-22-04", images=("ubuntu-22.04", "ubuntu-24.04"), advisory=True),
+    # The dev stack's images (ubuntu-24.04) have the kernel: the config accepts these values.
+    Case("cilium-node-kernel-supports-features", {"enableIPv4BIGTCP": True},
+         images=("debian-12",)),
 ]
 CILIUM_POLICIES = [*gateway_api.POLICIES, *cilium.POLICIES, *cilium_on_hetzner.POLICIES,
+                   k3s_cilium.api_through_k3s_load_balancer,
                    *node_images.POLICIES]
 
 

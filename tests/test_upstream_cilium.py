@@ -10,6 +10,7 @@ import yaml
 
 from tests.gateway_api_reference import gateway_api_crds
 from tests.helpers import requires_reference
+from tools import cilium_chart_facts
 from upstream import hetzner
 from upstream.cilium import (
     DEFAULT_VERSION,
@@ -19,12 +20,21 @@ from upstream.cilium import (
     line_of,
 )
 
-REFERENCE_VERSIONS = ["1.18.12", "1.19.6", "1.20.0"]
+# The pinned patch of every line. Its chart is read where tools/cilium_chart_facts.py finds it
+# (the make-engine cache, the Go module cache, or ../shared/reference), else the test skips.
+REFERENCE_VERSIONS = [line.newest_verified_patch for line in SUPPORTED_LINES.values()]
+
+
+def _chart_dir(version: str) -> Path:
+    try:
+        return cilium_chart_facts.find_chart(version)
+    except cilium_chart_facts.ChartSourceMissing:
+        # 1.18.12's source is not served by the proxy: the reference copy beside the repo.
+        return requires_reference(f"cilium-chart-{version}")
 
 
 def _chart_values(version: str) -> dict[str, Any]:
-    return yaml.safe_load((requires_reference(f"cilium-chart-{version}") / "values.yaml")
-                          .read_text())
+    return yaml.safe_load((_chart_dir(version) / "values.yaml").read_text())
 
 
 def _lookup(values: dict[str, Any], dotted: str) -> tuple[bool, Any]:
@@ -48,13 +58,12 @@ def _served_kinds(directory: Path) -> set[tuple[str, str]]:
 
 def test_default_cilium_is_the_newest_verified_patch_of_the_newest_line() -> None:
     newest = max(SUPPORTED_LINES.values(), key=lambda line: tuple(map(int, line.minor.split("."))))
-    assert DEFAULT_VERSION == newest.newest_verified_patch == "1.20.0"
+    assert DEFAULT_VERSION == newest.newest_verified_patch == "1.20.2"
 
 
 @pytest.mark.parametrize("version", REFERENCE_VERSIONS)
 def test_newest_verified_patch_is_the_reference_chart(version: str) -> None:
-    chart = yaml.safe_load((requires_reference(f"cilium-chart-{version}") / "Chart.yaml")
-                           .read_text())
+    chart = yaml.safe_load((_chart_dir(version) / "Chart.yaml").read_text())
     line = line_of(version)
     assert line is not None and line.newest_verified_patch == chart["version"] == version
 
@@ -72,8 +81,7 @@ def test_chart_defaults_the_checks_rely_on_match_values_yaml(version: str) -> No
 
 @pytest.mark.parametrize("version", REFERENCE_VERSIONS)
 def test_custom_resource_api_versions_match_the_charts_crd_list(version: str) -> None:
-    chart = yaml.safe_load((requires_reference(f"cilium-chart-{version}") / "Chart.yaml")
-                           .read_text())
+    chart = yaml.safe_load((_chart_dir(version) / "Chart.yaml").read_text())
     crds = {item["kind"]: item["version"]
             for item in yaml.safe_load(chart["annotations"]["artifacthub.io/crds"])}
     line = line_of(version)
@@ -117,7 +125,8 @@ def test_ccm_chart_version_is_the_reference_chart() -> None:
 def test_load_balancer_annotation_names_are_documented_by_the_ccm() -> None:
     doc = (requires_reference("hcloud-ccm-chart-v1.35.0") / "load_balancer_annotations.md").read_text()
     for annotation in (hetzner.LB_LOCATION, hetzner.LB_NETWORK_ZONE, hetzner.LB_TYPE,
-                       hetzner.LB_USE_PRIVATE_IP, hetzner.LB_NAME):
+                       hetzner.LB_USE_PRIVATE_IP, hetzner.LB_NAME, hetzner.LB_PRIVATE_IPV4,
+                       hetzner.LB_DISABLE_PUBLIC_NETWORK):
         assert f"`{annotation}`" in doc
 
 

@@ -191,13 +191,15 @@ SUPPORTED_LINES: dict[str, CiliumLine] = {
                 "1.19"),
         _V2_RESOURCES, _defaults()),
     "1.20": CiliumLine(
-        "1.20", "1.20.0", ((1, 33), (1, 36)),
+        "1.20", "1.20.2", ((1, 33), (1, 36)),
         _bundle("v1.6.0", "standard",
                 _CORE_KINDS + (("TLSRoute", "v1"), ("ReferenceGrant", "v1"),
                                ("BackendTLSPolicy", "v1")),
                 (1, 31), "1.20"),
+        # The 1.20 source defines a "hybrid" routing mode, but the agent's option validation
+        # refuses anything but native and tunnel (pkg/option/config.go DaemonConfig.Validate
+        # "invalid routing mode", v1.20.0 and v1.20.2), and the chart documents only those two.
         _V2_RESOURCES, _defaults(),
-        routing_modes=("native", "tunnel", "hybrid"),
         gateway_forces_socket_lb_host_namespace_only=True),
 }
 DEFAULT_VERSION = SUPPORTED_LINES["1.20"].newest_verified_patch

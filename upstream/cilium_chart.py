@@ -15,20 +15,26 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from ipaddress import IPv4Network, IPv6Network, ip_network
-from typing import Any, Literal
+from typing import Any
 
 from upstream.cilium import CiliumLine, line_of
+from upstream.cilium_agent import AGENT_RULES, maglev_table_sizes
 from upstream.cilium_chart_templates import template_problems
 from upstream.cilium_schema import schema_problems
+from upstream.cilium_helm_values import (  # noqa: F401 (re-exported: the checks' vocabulary)
+    ChartFinding,
+    Effect,
+    HelmValues,
+    _is_list,
+    go_truthy,
+    helm_string,
+    shown,
+    whole_number,
+)
 
-Effect = Literal["reject", "silent"]
-"""``reject``: ``helm template`` or the agent refuses. ``silent``: the feature is quietly off."""
-
-# Ref: Cilium docs network/kubernetes/kubeproxy-free.rst (maglev.tableSize must be one of these)
-MAGLEV_TABLE_SIZES = (251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071)
 MAGLEV_SEED_BYTES = 12
 LOAD_BALANCER_MODES = ("snat", "dsr", "hybrid")
 DSR_DISPATCHES = ("opt", "ipip", "geneve")
@@ -42,117 +48,6 @@ MAX_CONNECTED_CLUSTERS = (255, 511)
 EGRESS_GATEWAY_WITH_L7_PROXY_SINCE = (1, 16)
 # IPAM modes whose pod addresses come from the operator's cluster pool (chart default).
 CLUSTER_POOL_IPAM = ("cluster-pool", "")
-
-
-@dataclass(frozen=True)
-class ChartFinding:
-    path: str
-    """Helm value path (``loadBalancer.mode``) the finding is about."""
-    message: str
-    fix: str
-    effect: Effect
-    rule: str = ""
-    """Id of the check that produced it (a key of ``RULES``), for the policy pack's grouping."""
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message} Fix: {self.fix}"
-
-
-class HelmValues:
-    """Helm values as the chart sees them: what is set, else the line's chart default."""
-
-    def __init__(self, values: Mapping[str, Any], line: CiliumLine) -> None:
-        self._values = values
-        self._line = line
-
-    @property
-    def as_set(self) -> Mapping[str, Any]:
-        """The values as given, without chart defaults."""
-        return self._values
-
-    @property
-    def line(self) -> CiliumLine:
-        return self._line
-
-    def is_set(self, path: str) -> bool:
-        # A value set to null is removed by Helm's coalescing: the chart default applies.
-        # Ref: helm pkg/chart/common/util/coalesce.go
-        found, value = _lookup(self._values, path)
-        return found and value is not None
-
-    def get(self, path: str) -> Any:
-        found, value = _lookup(self._values, path)
-        return value if found and value is not None else self._line.chart_defaults.get(path)
-
-    def on(self, path: str) -> bool:
-        return go_truthy(self.get(path))
-
-    @property
-    def kube_proxy_replacement(self) -> bool:
-        return helm_string(self.get("kubeProxyReplacement")) == "true"
-
-    @property
-    def routing_mode(self) -> str:
-        # An empty routingMode means tunnel (values.yaml: "@default -- tunnel").
-        return str(self.get("routingMode") or "tunnel")
-
-    @property
-    def tunnels(self) -> bool:
-        """Some traffic is encapsulated: tunnel routing, and 1.20's hybrid routing."""
-        # Ref: cilium pkg/option DaemonConfig.TunnelingEnabled (routing mode other than native)
-        return self.routing_mode != "native"
-
-    @property
-    def uses_dsr(self) -> bool:
-        # Ref: cilium pkg/option DaemonConfig.LoadBalancerUsesDSR (mode dsr or hybrid)
-        return (self.get("loadBalancer.mode") or "snat") in ("dsr", "hybrid")
-
-    @property
-    def ipv4_masquerade(self) -> bool:
-        # enableIPv4Masquerade: "true unless ipam eni mode is active" when left null.
-        value = self.get("enableIPv4Masquerade")
-        return True if value is None else go_truthy(value)
-
-
-def _lookup(values: Mapping[str, Any], path: str) -> tuple[bool, Any]:
-    node: Any = values
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return False, None
-        node = node[part]
-    return True, node
-
-
-def go_truthy(value: Any) -> bool:
-    """Truth as Go templates see it: only false, 0, nil and empty values are false."""
-    if isinstance(value, (Mapping, Sequence)) and not isinstance(value, str):
-        # Also the policy SDK's read-only proxies, which are not dicts or lists.
-        return len(value) > 0
-    return value not in (None, False, 0, "")
-
-
-def _is_list(value: Any) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
-
-
-def whole_number(value: Any) -> int | None:
-    """An integer, also when it arrives as 12.0 (Pulumi sends every number as a float)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return int(value) if float(value).is_integer() else None
-
-
-def shown(value: Any) -> str:
-    """A value for a message: 7.0 (a number as Pulumi sends it) reads as the user wrote it, 7."""
-    number = whole_number(value)
-    return str(number) if number is not None else repr(value)
-
-
-def helm_string(value: Any) -> str:
-    """``toString`` as the chart applies it (booleans become ``true``/``false``)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
 
 
 Rule = Callable[[HelmValues, CiliumLine], Iterator[ChartFinding]]
@@ -329,10 +224,12 @@ def _native_routing_cidr_contains_pods(v: HelmValues, line: CiliumLine,
 
 
 def _maglev(v: HelmValues, line: CiliumLine) -> Iterator[ChartFinding]:
+    # Ref: pkg/maglev/maglev.go UserConfig.ToConfig (sizes read from the source per line).
+    sizes = maglev_table_sizes(line)
     size = v.get("maglev.tableSize")
-    if v.is_set("maglev.tableSize") and size not in MAGLEV_TABLE_SIZES:
+    if v.is_set("maglev.tableSize") and size not in sizes:
         yield ChartFinding("maglev.tableSize", f"{shown(size)} is not one of the supported primes.",
-                           f"use one of {', '.join(map(str, MAGLEV_TABLE_SIZES))}.", "reject")
+                           f"use one of {', '.join(map(str, sizes))}.", "reject")
     seed = v.get("maglev.hashSeed")
     if isinstance(seed, str) and len(_decoded(seed) or b"") != MAGLEV_SEED_BYTES:
         yield ChartFinding("maglev.hashSeed", "the seed must be base64 of exactly "
@@ -448,6 +345,11 @@ def _no_conntrack_rules(v: HelmValues, line: CiliumLine) -> Iterator[ChartFindin
                            "routingMode: native and bpf.masquerade: true.",
                            "set those three, or turn installNoConntrackIptablesRules off.",
                            "reject")
+    # Ref: initEnv "%s requires IPv4 support" (v1.18.11–v1.20.0, agent-checks.json).
+    if v.get("ipv4.enabled") is False:
+        yield ChartFinding("installNoConntrackIptablesRules", "needs IPv4 (ipv4.enabled is off); "
+                           "the agent refuses to start.", "turn ipv4.enabled on, or "
+                           "installNoConntrackIptablesRules off.", "reject")
 
 
 # -- silently off ----------------------------------------------------------------------------------
@@ -516,6 +418,8 @@ RULES: dict[str, Rule] = {
     "gateway-needs-kube-proxy-replacement": _gateway_needs_kpr,
     "gateway-overrides-socket-lb": _gateway_overrides_socket_lb,
     "l2-announcements-need-kube-proxy-replacement": _l2_announcements_need_kpr,
+    # The agent's start-up refusals read from Cilium's source (upstream.cilium_agent).
+    **AGENT_RULES,
 }
 # Rules that also look at the cluster's pod range (given by the caller: it is k3s config, not a
 # Helm value).

@@ -10,9 +10,11 @@ Creates, as children (names start with the node's key, e.g. ``dev-workers-3``):
   node registered) → ``<key>-k3s`` (on the node: applies config.yaml, registries.yaml and
   hardening files and installs or upgrades k3s, ``apply-k3s.sh``: compare, back up, restart,
   check, roll back) → ``<key>-uncordon`` (on the first server: waits for Ready, uncordons what
-  the drain cordoned, ``uncordon-node.sh``). K3sBootstrap chains nodes' rollouts (servers one at
-  a time, agents in bounded batches per pool), so the next node drains only after this one is
-  back and Ready. A "before" step (an etcd snapshot on servers) slots in ahead of ``drain``;
+  the drain cordoned, ``uncordon-node.sh``). K3sBootstrap chains the servers' rollouts (the
+  next server drains only after this one is back and Ready); an agent's drain first takes one of
+  its pool's rollout slots and its uncordon gives it back (``rollout.py``,
+  ``NodeBootstrap.rollout_slots``), so at most ``maxUnavailable`` agents of a pool restart at
+  once. A "before" step (an etcd snapshot on servers) slots in ahead of ``drain``;
 - ``<key>-registration`` (command:remote:Command): writes the node's labels and taints to a
   config.yaml.d drop-in, which k3s reads when the node registers; an edit rewrites it without
   a restart (``write-registration.sh``);

@@ -3,7 +3,7 @@
 Every child inherits the explicit hcloud provider given here (never ambient credentials).
 
 Creates, as child components (each file lists its own resources):
-- ``PrivateNetwork`` ``<name>-network``: network + cloud subnet;
+- ``PrivateNetwork`` ``<name>-network``: network (or another stack's) + cloud subnet;
 - ``SshKeys`` ``<name>-ssh``: the root login keys (given, existing or generated);
 - ``Firewalls`` ``<name>-firewall``: one firewall per kind of server with a public interface;
 - ``Bastion`` ``<name>-bastion`` when ``bastion.enabled`` (NAT + egress route in private mode);
@@ -11,7 +11,8 @@ Creates, as child components (each file lists its own resources):
 - ``WorkerPool`` ``<name>-<pool>`` per worker pool (with the spread group of its autoscaled part).
 
 Exposes the contract of ``components.handles``: ``nodes`` (control-plane servers first, then each
-pool's nodes in config order), ``ssh``, ``api``, ``network`` and ``ready``.
+pool's nodes in config order), ``ssh``, ``api``, ``network_id`` (with ``network_facts``, what
+stacks joining the network read) and ``ready``.
 """
 
 from __future__ import annotations
@@ -52,7 +53,11 @@ class HetznerInfrastructure(pulumi.ComponentResource):
     nodes: list[NodeHandle]
     ssh: SshAccess
     api: ApiEndpoint
-    network: hcloud.Network
+    network_id: pulumi.Output[int]
+    """The Hetzner network the servers join (this stack's, or the one ``network.existing``
+    names)."""
+    network_facts: pulumi.Output[dict[str, str]]
+    """This stack's ``network`` output (``cluster_plan.shared_network.NetworkFacts``)."""
     ready: list[pulumi.Resource]
     """What every node's bootstrap must wait for: the subnet, in private mode the bastion and its
     0.0.0.0/0 route, and the API LB's parts. Each node's steps wait for their own server
@@ -75,8 +80,7 @@ class HetznerInfrastructure(pulumi.ComponentResource):
         plan = spec.address_plan
         private_only = spec.network.private_only
 
-        network = PrivateNetwork(f"{name}-network", cidr=str(spec.network.cidr),
-                                 network_zone=spec.network_zone, labels=labels, opts=child)
+        network = PrivateNetwork(f"{name}-network", spec, labels, opts=child)
         keys = SshKeys(f"{name}-ssh", spec.access, labels, opts=child)
         firewalls = Firewalls(f"{name}-firewall", access_policy(spec), labels, opts=child)
 
@@ -98,13 +102,14 @@ class HetznerInfrastructure(pulumi.ComponentResource):
         pools = [WorkerPool(f"{name}-{pool.name}", spec, pool, environment, opts=child)
                  for pool in spec.worker_pools]
 
-        self.network = network.network
+        self.network_id = network.network_id
+        self.network_facts = network.facts
         self.autoscaling = self._autoscaling_targets(spec, network, keys, firewalls, pools)
         self.nodes = control_plane.nodes + [node for pool in pools for node in pool.nodes]
         self.api = self._api_endpoint(control_plane)
         self.ready = self._shared_prerequisites(network, control_plane)
         self.register_outputs({
-            "networkId": self.network.id,
+            "networkId": self.network_id,
             "nodes": [node.key for node in self.nodes],
             "joinAddress": self.api.join_address,
             "loadBalanced": self.api.load_balanced,

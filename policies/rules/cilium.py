@@ -18,6 +18,7 @@ from pulumi_policy import (
 
 from policies.rules.cilium_release import chart_rule_policy, release_of
 from upstream.cilium import DEFAULT_VERSION, supported_lines_text
+from upstream.cilium_agent import AGENT_RULES, SILENT_AGENT_RULES
 from upstream.cilium_chart import (
     CHART_TEMPLATES_RULE,
     NATIVE_ROUTING_CIDR_RULE,
@@ -164,7 +165,29 @@ no_conntrack_prerequisites = chart_rule_policy(
                 "or turn installNoConntrackIptablesRules off.",
     url=f"{_DOCS}/operations/performance/tuning/#bypass-iptables-connection-tracking")
 
+agent_start_up = chart_rule_policy(
+    "cilium-agent-start-up-refusals",
+    "Values the chart renders but the Cilium agent refuses at start (its option validation, "
+    "tunnel, load-balancer, egress-gateway and bandwidth-manager set-up, read from Cilium's "
+    "source per line): underlay family, port ranges, BPF map sizes, delegated IPAM, "
+    "per-Service LB modes, XDP with an IPv6 underlay, BBR without BPF host routing.",
+    tuple(rule for rule in AGENT_RULES if rule not in SILENT_AGENT_RULES),
+    severity=Severity.HIGH,
+    remediation="Change the value the message names as it says; the agent would crash-loop and "
+                "leave the nodes without networking.",
+    url="https://github.com/cilium/cilium/blob/main/pkg/option/config.go")
+
+agent_silently_off = chart_rule_policy(
+    "cilium-agent-silently-off",
+    "Features the Cilium agent turns off at start with only a log line (the bandwidth manager "
+    "with IPsec).",
+    SILENT_AGENT_RULES, severity=Severity.MEDIUM,
+    remediation="Use WireGuard for encryption, or turn the bandwidth manager off.",
+    url=f"{_DOCS}/network/kubernetes/bandwidth-manager/",
+    enforcement_level=EnforcementLevel.ADVISORY)
+
 POLICIES = [version_supported, egress_gateway_prerequisites, egress_gateway_without_cluster_mesh,
             load_balancer_dispatch, direct_routes_need_native_routing, l2_announcements_need_kpr,
             valid_enums, maglev_valid, hubble_chain, cluster_identity, native_routing_cidr,
-            single_encryption, xdp_needs_kpr, no_conntrack_prerequisites]
+            single_encryption, xdp_needs_kpr, no_conntrack_prerequisites, agent_start_up,
+            agent_silently_off]

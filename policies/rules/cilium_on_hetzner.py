@@ -28,6 +28,7 @@ from pulumi_policy import (
 from policies.rules.cilium_release import IN_THIS_PROJECT, cilium_releases
 from policies.rules.types import HCLOUD_NETWORK
 from upstream.cilium_chart import cluster_pool_ipv4_ranges
+from upstream.cilium_on_hetzner import native_routing_ipam_findings
 
 _HETZNER_NETWORKS = "https://docs.hetzner.com/cloud/networks/faq/"
 
@@ -85,6 +86,29 @@ cluster_pool_overlaps_network = StackValidationPolicy(
     url="https://docs.cilium.io/en/stable/network/concepts/ipam/cluster-pool/")
 
 
+def _native_routing_uses_node_pod_cidrs(args: StackValidationArgs,
+                                        report: ReportViolation) -> None:
+    if not hetzner_networks(args.resources):
+        return
+    for release in cilium_releases(args.resources):
+        if release.line is None:
+            continue
+        for finding in native_routing_ipam_findings(release.helm_values):
+            report(release.describe(finding), release.urn)
+
+
+native_routing_uses_node_pod_cidrs = StackValidationPolicy(
+    name="cilium-native-routing-uses-node-pod-cidrs",
+    description="With native routing on a Hetzner network, Cilium takes pod addresses from each "
+                "node's Kubernetes PodCIDR (ipam.mode: kubernetes), the ranges hcloud-ccm routes.",
+    validate=_native_routing_uses_node_pod_cidrs,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps="Use ipam.mode: kubernetes with k8s.requireIPv4PodCIDR: true (k3s-hcloud's "
+                      f"default), or routingMode: tunnel. {IN_THIS_PROJECT}",
+    url="https://docs.cilium.io/en/stable/network/concepts/ipam/kubernetes/")
+
+
 def _direct_routes_on_hetzner(args: StackValidationArgs, report: ReportViolation) -> None:
     networks = hetzner_networks(args.resources)
     if not networks:
@@ -139,4 +163,5 @@ l2_announcements_on_hetzner = StackValidationPolicy(
     remediation_steps="Use hcloud-ccm load balancers on Hetzner Cloud networks.",
     url=_HETZNER_NETWORKS)
 
-POLICIES = [cluster_pool_overlaps_network, direct_routes_on_hetzner, l2_announcements_on_hetzner]
+POLICIES = [cluster_pool_overlaps_network, native_routing_uses_node_pod_cidrs,
+            direct_routes_on_hetzner, l2_announcements_on_hetzner]

@@ -24,6 +24,7 @@ from policies.rules.cilium_release import cilium_releases, release_of
 from policies.rules.k3s_nodes import K3sNode, k3s_nodes
 from policies.rules.types import HELM_RELEASE
 from upstream.cilium_chart import NATIVE_ROUTING_CIDR_CONTAINS_PODS_RULE
+from upstream.cilium_on_hetzner import k3s_api_findings
 from upstream.k3s import (API_PROXY_HOST, API_PROXY_PORT, DEFAULT_CLUSTER_CIDR,
                           DEFAULT_SERVICE_CIDR)
 
@@ -107,6 +108,27 @@ kpr_needs_api_server = ResourceValidationPolicy(
 )
 
 
+def _api_through_k3s_load_balancer(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    release = release_of(args)
+    if release is None or release.line is None:
+        return
+    for finding in k3s_api_findings(release.helm_values):
+        report(release.describe(finding), None)
+
+
+api_through_k3s_load_balancer = ResourceValidationPolicy(
+    name="cilium-k3s-api-through-load-balancer",
+    description="A loopback k8sServiceHost is paired with k3s's per-node API load balancer port, "
+                "the only API endpoint on the loopback of every node (workers run no API server).",
+    validate=_api_through_k3s_load_balancer,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps=f"Use {API_PROXY_HOST}:{API_PROXY_PORT} (k3s-hcloud's default), or an "
+                      "address that serves the API from every node.",
+    url="https://docs.k3s.io/architecture",
+)
+
+
 def _flannel_off_needs_cni(args: StackValidationArgs, report: ReportViolation) -> None:
     resources = list(args.resources)
     nodes = [n for n in k3s_nodes(resources) if n.flag("flannel-backend") == "none"]
@@ -174,5 +196,6 @@ k3s_ranges_outside_network = StackValidationPolicy(
     remediation_steps="Keep cluster-cidr and service-cidr outside network.cidr.",
 )
 
-POLICIES = [kube_proxy_agreement, kpr_needs_api_server, flannel_off_needs_cni,
+POLICIES = [kube_proxy_agreement, kpr_needs_api_server, api_through_k3s_load_balancer,
+            flannel_off_needs_cni,
             native_routing_contains_pods, k3s_ranges_outside_network]

@@ -1,6 +1,6 @@
-"""Server images known to misbehave under Cilium (``upstream.cilium.DISCOURAGED_NODE_IMAGES``).
-
-Advisory: the image works until k3s restarts, which is exactly when nobody is watching.
+"""Server images under Cilium: images known to misbehave (``upstream.cilium.DISCOURAGED_NODE_IMAGES``,
+advisory: the image works until k3s restarts, which is exactly when nobody is watching), and
+kernels that lack what an enabled Cilium feature needs (``upstream.cilium_kernel``, mandatory).
 """
 
 from __future__ import annotations
@@ -16,6 +16,10 @@ from pulumi_policy import (
 from policies.rules.cilium_release import cilium_releases
 from policies.rules.types import HCLOUD_SERVER
 from upstream.cilium import DISCOURAGED_NODE_IMAGES
+from upstream.cilium_kernel import kernel_problems, newest_known_image
+
+# The program labels its bastion (no k3s, no Cilium) with this role (components/infrastructure).
+_NOT_A_NODE = {"role": "bastion"}
 
 
 def _discouraged_images(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -45,4 +49,37 @@ ubuntu_2204_nodes = StackValidationPolicy(
                       "controlPlane.image and workerPools[].image.",
     url="https://docs.cilium.io/en/stable/operations/system_requirements/")
 
-POLICIES = [ubuntu_2204_nodes]
+
+
+def _kernels_run_the_features(args: StackValidationArgs, report: ReportViolation) -> None:
+    releases = [r for r in cilium_releases(args.resources) if r.line is not None]
+    for server in args.resources:
+        if server.resource_type != HCLOUD_SERVER:
+            continue
+        labels = server.props.get("labels") or {}
+        if all(labels.get(key) == value for key, value in _NOT_A_NODE.items()):
+            continue
+        image = server.props.get("image")
+        if not isinstance(image, str):
+            continue
+        for release in releases:
+            assert release.line is not None
+            for problem in kernel_problems(release.helm_values, image):
+                off = f", or turn {problem.path} off" if problem.path else ""
+                report(f"Server '{server.name}' runs Cilium of {release.label}: "
+                       f"{problem.text(release.line)} Fix: use an image with a newer kernel "
+                       f"(e.g. {newest_known_image()}){off}.", server.urn)
+
+
+node_kernels_run_the_features = StackValidationPolicy(
+    name="cilium-node-kernel-supports-features",
+    description="Every server's image boots a kernel with what the enabled Cilium features need "
+                "(per Cilium's system requirements and agent source, per line).",
+    validate=_kernels_run_the_features,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps="Use an image with a newer kernel, or turn the feature off "
+                      "(controlPlane.image and workerPools[].image in k3s-hcloud).",
+    url="https://docs.cilium.io/en/stable/operations/system_requirements/")
+
+POLICIES = [ubuntu_2204_nodes, node_kernels_run_the_features]
