@@ -174,6 +174,20 @@ def test_transfers_through_one_link_share_it() -> None:
     assert shared_transfers([3.0], 100.0, float("inf")) == [3.0]
 
 
+def test_with_the_registry_mirror_late_nodes_fetch_from_the_nodes_that_hold_the_images() -> None:
+    from bench.latency_model import shared_transfers
+
+    # Three nodes hold the images after 7.5 s; 96 more start at 100 s.
+    starts = [0.0, 0.0, 0.0] + [100.0] * 96
+    through_nat = shared_transfers(starts, 250.0, 100.0)
+    with_peers = shared_transfers(starts, 250.0, 100.0, peer_rate=100.0)
+    assert through_nat[-1] == pytest.approx(100.0 + 96 * 250 / 100)
+    # Three holders serve 100 MB/s each to the 96: 80 s instead of 240 s.
+    assert with_peers[-1] == pytest.approx(100.0 + 96 * 250 / 300)
+    # Everyone starting at once: nobody holds anything yet, the mirror cannot help.
+    assert shared_transfers([0.0] * 4, 250.0, 100.0, peer_rate=100.0) == pytest.approx([10.0] * 4)
+
+
 def test_helm_tolerates_the_agent_daemonsets_max_unavailable(tmp_path: Path) -> None:
     from bench.latency_model import agent_max_unavailable
 
