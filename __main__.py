@@ -3,7 +3,7 @@
 import pulumi
 
 from components import cluster_identity
-from cluster_plan import cluster_mesh
+from cluster_plan import cluster_mesh, shared_network
 from components.cluster import K3sCluster
 from components.provider import hcloud_token
 from components.runtime_tuning import relax_garbage_collector
@@ -30,8 +30,10 @@ exports = {
     "etcdSnapshots": cluster.etcd_snapshots,
     cluster_identity.OUTPUT: identity,
     # Read by the peers' StackReferences (cluster_plan/cluster_mesh.py).
-    cluster_mesh.FACTS_OUTPUT: spec.mesh_facts.to_output() if spec.mesh_facts else None,
+    cluster_mesh.FACTS_OUTPUT: cluster.cluster_mesh_facts,
     cluster_mesh.CA_OUTPUT: cluster.cluster_mesh_ca,
+    # Read by stacks that join this network (network.existing, cluster_plan/shared_network.py).
+    shared_network.NETWORK_OUTPUT: cluster.network,
 }
 for output_name, value in exports.items():
     if value is not None:

@@ -9,12 +9,19 @@ walks the recorded dependency graph (custom resources only):
 - the longest chain counted in resources, and counted in remote commands only;
 - the simulated wall time: the chain with the largest sum of latencies from
   ``bench/latency_model.py`` (``pulumi up`` runs independent resources in parallel, unbounded by
-  default, so the slowest chain is the wall time), with the terms that grow with the cluster
-  (NAT bandwidth, Cilium waiting for every registered node, private power-on, the Hetzner API
-  bucket, the bastion's SSH admission) — once with the bastion's admission as the program renders
-  it, once with the fixed 10-a-minute limit it had before, for comparison;
-- the largest single step against its retry budget (the bootstrap's dial budget: a step that
-  waits longer than that fails the create).
+  default, so the slowest chain is when it returns), with the terms that grow with the cluster
+  (NAT bandwidth, Cilium's Helm wait over the nodes registered meanwhile, private power-on, the
+  Hetzner API bucket, the bastion's SSH admission) — once with the bastion's admission as the
+  program renders it, once with the fixed 10-a-minute limit it had before, for comparison;
+- when every node is Ready (its Cilium agent up), which may be after ``pulumi up`` returns: the
+  cluster is ready at the later of the two, and the targets are measured on that;
+- every Helm release's modelled step against its timeout (an atomic release that outwaits it
+  rolls back and fails the create), and the chain's tightest step against its budget;
+- "what would move it": the same create with one more change at a time (no pre-change steps on a
+  first create, agents joining after the first server, the embedded registry mirror, the
+  in-cluster layer after the first server), each a graph transform of the recorded plan or a
+  config key, and a public cluster with and without the API load balancer (the layer starts
+  after the first server when the provider talks to it alone).
 
 3 + 100 is refused (with the bastion that is 104 servers, over the ~100 servers one Hetzner
 network takes; a public cluster without a bastion would still be 103): 3 + 96 is the largest
@@ -27,7 +34,7 @@ import argparse
 import json
 import sys
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -38,7 +45,10 @@ sys.path.insert(0, str(ROOT))
 from bench.latency_model import (  # noqa: E402
     GROWTH_CONSTANTS,
     STEPS,
+    agent_max_unavailable,
+    cilium_wait,
     cilium_waits_for_registered_nodes,
+    node_registrations,
     first_server_commands,
     growth_of,
     latency_for,
@@ -49,7 +59,7 @@ from components.bootstrap.connection import FRESH_BOOT  # noqa: E402
 from components.kubernetes import ccm, cilium, csi  # noqa: E402
 from bench.sizes import CONTROL_PLANES, private_cluster  # noqa: E402
 from stack_config.errors import ConfigError  # noqa: E402
-from tools.lib.critical_path import Chain, longest_chain  # noqa: E402
+from tools.lib.critical_path import Chain, Schedule, longest_chain, schedule  # noqa: E402
 from tools.lib.engine import Plan, run_program  # noqa: E402
 from tools.lib.stack_files import load_stack_config  # noqa: E402
 
@@ -74,35 +84,172 @@ def budget_of(step: str) -> int:
     return HELM_BUDGET_SECONDS.get(step, DIAL_BUDGET_SECONDS)
 
 
-def plan_for(workers: int, directory: Path, *, whole_pool_batches: bool = False) -> Plan:
-    """The bench cluster; ``whole_pool_batches`` sets each pool's ``maxUnavailable`` to its size,
-    so its nodes install (and restart) side by side instead of one after the other."""
+def plan_for(workers: int, directory: Path, *, registry_mirror: bool = False,
+             public_load_balancer: bool | None = None) -> Plan:
+    """The bench cluster; ``registry_mirror`` turns on ``k3s.embeddedRegistryMirror``;
+    ``public_load_balancer`` (True/False) makes it a public cluster (no bastion) with or without
+    the API load balancer."""
     directory.mkdir(parents=True, exist_ok=True)
     config = private_cluster(workers)
-    if whole_pool_batches:
-        for pool in config["k3s-hcloud:workerPools"]:
-            pool["maxUnavailable"] = pool["count"]
+    if public_load_balancer is not None:
+        config["k3s-hcloud:network"]["privateOnly"] = False
+        config["k3s-hcloud:bastion"] = {"enabled": False}
+        config["k3s-hcloud:controlPlane"]["loadBalancer"] = {
+            "enabled": public_load_balancer, "publicInterface": public_load_balancer}
+    if registry_mirror:
+        config["k3s-hcloud:k3s"] = {"embeddedRegistryMirror": {"enabled": True}}
     stack_file = directory / "Pulumi.bench.yaml"
     stack_file.write_text(yaml.safe_dump({"config": config}, sort_keys=False))
     return run_program(ROOT, load_stack_config(ROOT, stack_file, "bench"))
 
 
-def simulate(plan: Plan, admission: SshAdmission) -> Chain:
+@dataclass(frozen=True)
+class Simulation:
+    chain: Chain
+    """The slowest chain: ``chain.seconds`` is when ``pulumi up`` returns."""
+    timeline: Schedule
+    nodes_ready_at: float
+    """When the last node's Cilium agent is ready, i.e. every node is Ready."""
+
+    @property
+    def seconds(self) -> float:
+        return self.chain.seconds
+
+    @property
+    def cluster_ready(self) -> float:
+        """``pulumi up`` returned and every node is Ready: what the targets are measured on."""
+        return max(self.chain.seconds, self.nodes_ready_at)
+
+    def step_seconds(self, resource) -> float:
+        """From the moment its dependencies were done to its own end (a Helm wait included)."""
+        finish = self.timeline.finish
+        start = max((finish[d] for d in resource.dependencies if d in finish), default=0.0)
+        return finish[resource.urn] - start
+
+    def over_budget(self, plan: Plan) -> list[dict]:
+        """Helm releases whose modelled step outlasts their timeout: the create fails there."""
+        first = first_server_commands(plan)
+        late = []
+        for resource in plan.by_type("kubernetes:helm.sh/v3:Release"):
+            step = step_of(resource, first)
+            seconds = self.step_seconds(resource)
+            if seconds > budget_of(step):
+                late.append({"step": step, "seconds": seconds, "budget_seconds": budget_of(step)})
+        return late
+
+
+def simulate(plan: Plan, admission: SshAdmission,
+             no_op_steps: frozenset[str] = frozenset()) -> Simulation:
+    """``no_op_steps``: step kinds modelled as taking no time (a what-if)."""
     growth = growth_of(plan, admission)
-    return longest_chain(plan, latency_for(plan, growth), cilium_waits_for_registered_nodes(plan))
+    timed = latency_for(plan, growth)
+    first = first_server_commands(plan)
+
+    def latency(resource):
+        return 0.0 if step_of(resource, first) in no_op_steps else timed(resource)
+
+    wait = cilium_wait(plan, growth, latency)
+    timeline = schedule(plan, latency, cilium_waits_for_registered_nodes(plan, growth, latency))
+    return Simulation(timeline.longest(), timeline, wait.nodes_ready_at)
+
+
+# What a first create does not need: a pre-change etcd snapshot of a cluster that holds nothing
+# yet, and drain/uncordon of nodes that are not registered. (The commands belong to the
+# bootstrap: modelled here as taking no time, to size the change.)
+FIRST_CREATE_NO_OPS = frozenset({"etcd snapshot", "rollout check"})
+
+
+def _first_server_side(plan: Plan) -> set[str]:
+    """The first server's bootstrap: everything upstream of the kubeconfig reader."""
+    by_urn = {r.urn: r for r in plan.resources}
+    reader = next(r for r in plan.resources if r.type == COMMAND
+                  and str(r.inputs.get("create", "")).split()[-1:] == ["read-kubeconfig.sh"])
+    seen: set[str] = set()
+    stack = [reader.urn]
+    while stack:
+        urn = stack.pop()
+        if urn not in seen:
+            seen.add(urn)
+            stack.extend(d for d in by_urn[urn].dependencies if d in by_urn)
+    return seen
+
+
+def _server_keys(plan: Plan) -> list[str]:
+    return [node.name for node in plan.by_type("k3s-hcloud:bootstrap:K3sNode")
+            if node.inputs.get("role") == "server"]
+
+
+def _drop_edges(plan: Plan, of: set[str], to: set[str]) -> Plan:
+    resources = [replace(r, dependencies=[d for d in r.dependencies if d not in to])
+                 if r.urn in of else r for r in plan.resources]
+    return replace(plan, resources=resources)
+
+
+def _other_servers_commands(plan: Plan) -> set[str]:
+    first_side = _first_server_side(plan)
+    servers = tuple(f"{key}-" for key in _server_keys(plan)[1:])
+    return {r.urn for r in plan.resources if r.type == COMMAND and r.urn not in first_side
+            and (r.name.startswith(servers) or "etcd-snapshot" in r.name)}
 
 
 def layer_after_first_server(plan: Plan) -> Plan:
-    """What-if: the in-cluster layer starts once the first server answers, not after every server
-    joined (the atomic Cilium release still waits for every node registered meanwhile). Not the
-    program's structure today; modelled to size the change before making it."""
-    first = first_server_commands(plan)
-    joins = {r.urn for r in plan.resources if r.type == COMMAND
-             and step_of(r, first) in ("k3s join (server)", "node registered")}
+    """What-if: the in-cluster layer starts once the first server answers (the kubeconfig is
+    read), not after every server joined: its resources lose their edges to the other servers'
+    bootstrap commands, nothing else. Not the program's structure (docs/benchmarks.md says
+    why); modelled to size the change."""
     layer = {r.urn for r in plan.resources if r.type.startswith("kubernetes:")}
-    resources = [replace(r, dependencies=[d for d in r.dependencies if d not in joins])
-                 if r.urn in layer else r for r in plan.resources]
-    return replace(plan, resources=resources)
+    return _drop_edges(plan, layer, _other_servers_commands(plan))
+
+
+def agents_after_first_server(plan: Plan) -> Plan:
+    """What-if (the bootstrap's structure): on a first create, agents join once the first server
+    answers instead of after the last server (the order k3s prescribes for upgrades)."""
+    servers = tuple(f"{key}-" for key in _server_keys(plan))
+    agents = {r.urn for r in plan.resources if r.type == COMMAND
+              and r.name.startswith(tuple(f"{node.name}-" for node in
+                                          plan.by_type("k3s-hcloud:bootstrap:K3sNode")
+                                          if node.inputs.get("role") == "agent"))
+              and not r.name.startswith(servers)}
+    return _drop_edges(plan, agents, _other_servers_commands(plan))
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One cumulative step of "what would move it": a config, a graph change, no-op steps."""
+
+    key: str
+    label: str
+    registry_mirror: bool = False
+    transforms: tuple = ()
+    no_ops: frozenset[str] = frozenset()
+
+
+# Each adds to the one before: how far the create gets with every change in turn. The first is
+# the bootstrap's rollout steps on a first install, the second its join order, the third a
+# config key users have today, the last this program's in-cluster layer (not safe as it stands:
+# docs/benchmarks.md).
+VARIANTS = (
+    Variant("program", "the program today"),
+    Variant("no_prechange_steps", "+ no pre-change snapshot/drain on create",
+            no_ops=FIRST_CREATE_NO_OPS),
+    Variant("agents_after_first_server", "+ agents join after the first server",
+            no_ops=FIRST_CREATE_NO_OPS,
+            transforms=(agents_after_first_server,)),
+    Variant("registry_mirror", "+ `k3s.embeddedRegistryMirror.enabled`",
+            registry_mirror=True, no_ops=FIRST_CREATE_NO_OPS,
+            transforms=(agents_after_first_server,)),
+    Variant("layer_after_first_server", "+ in-cluster layer after the first server",
+            registry_mirror=True, no_ops=FIRST_CREATE_NO_OPS,
+            transforms=(agents_after_first_server, layer_after_first_server)),
+)
+
+
+def simulate_variant(workers: int, directory: Path,
+                     variant: Variant) -> tuple[Plan, Simulation]:
+    plan = plan_for(workers, directory / variant.key, registry_mirror=variant.registry_mirror)
+    for transform in variant.transforms:
+        plan = transform(plan)
+    return plan, simulate(plan, BASTION_ADMISSION, variant.no_ops)
 
 
 def measure(plan: Plan) -> dict:
@@ -110,7 +257,6 @@ def measure(plan: Plan) -> dict:
     by_commands = longest_chain(plan, lambda r: 1.0 if r.type == COMMAND else 0.0)
     timed = simulate(plan, BASTION_ADMISSION)
     before = simulate(plan, FIXED_ADMISSION)
-    early_layer = simulate(layer_after_first_server(plan), BASTION_ADMISSION)
     chain = describe(plan, timed)
     return {
         "servers": len(plan.by_type("hcloud:index/server:Server")),
@@ -118,8 +264,13 @@ def measure(plan: Plan) -> dict:
         "chain_resources": by_resources.length,
         "chain_commands": int(by_commands.seconds),
         "wall_seconds": timed.seconds,
+        "nodes_ready_seconds": timed.nodes_ready_at,
+        "cluster_ready_seconds": timed.cluster_ready,
+        "cilium_tolerates_not_ready_agents": agent_max_unavailable(
+            plan, len(node_registrations(plan))),
         "wall_seconds_fixed_ssh_limit": before.seconds,
-        "wall_seconds_if_layer_after_first_server": early_layer.seconds,
+        "over_budget": timed.over_budget(plan),
+        "cluster_ready_seconds_fixed_ssh_limit": before.cluster_ready,
         "tightest_step": max(({"step": s["step"], "seconds": s["seconds"],
                                "budget_seconds": budget_of(s["step"])} for s in chain),
                               key=lambda s: s["seconds"] / s["budget_seconds"]),
@@ -128,20 +279,17 @@ def measure(plan: Plan) -> dict:
     }
 
 
-def describe(plan: Plan, chain: Chain) -> list[dict]:
-    """The chain's steps with their modelled seconds; ``done_at`` is the finish time of each."""
-    latency = latency_for(plan, growth_of(plan, BASTION_ADMISSION))
+def describe(plan: Plan, simulation: Simulation) -> list[dict]:
+    """The chain's steps: ``seconds`` from the moment its dependencies were done (a Helm wait
+    included) to ``done_at``."""
     first = first_server_commands(plan)
-    elapsed = 0.0
+    finish = simulation.timeline.finish
     steps = []
-    for resource in chain.resources:
-        seconds = latency(resource)
-        elapsed += seconds
+    for resource in simulation.chain.resources:
+        start = max((finish[d] for d in resource.dependencies if d in finish), default=0.0)
         steps.append({"name": resource.name, "type": resource.type,
-                      "step": step_of(resource, first), "seconds": seconds, "done_at": elapsed})
-    # The last step may finish later than its own latency says: Cilium's wait for late nodes.
-    if steps:
-        steps[-1]["done_at"] = max(steps[-1]["done_at"], chain.seconds)
+                      "step": step_of(resource, first), "seconds": finish[resource.urn] - start,
+                      "done_at": finish[resource.urn]})
     return steps
 
 
@@ -149,28 +297,71 @@ def minutes(seconds: float) -> str:
     return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
+COLUMNS = (
+    ("pulumi up returns", "wall_seconds"),
+    ("every node Ready", "nodes_ready_seconds"),
+    ("cluster ready", "cluster_ready_seconds"),
+    ("target", None),
+    ("missed by", None),
+    ("with the old 10/min SSH limit", "cluster_ready_seconds_fixed_ssh_limit"),
+)
+
+
 def render(results: dict[int, dict]) -> str:
-    lines = ["| cluster | servers | resources | longest chain (resources) "
-             "| longest chain (remote commands) | simulated wall time | target "
-             "| with the old 10/min SSH limit | what-if: layer after the first server "
-             "| with maxUnavailable = pool size "
-             "| tightest step / its budget |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    names = ["cluster", "servers", "resources", "longest chain (resources)",
+             "longest chain (remote commands)", *(name for name, _ in COLUMNS),
+             "tightest step / its budget"]
+    lines = ["| " + " | ".join(names) + " |",
+             "| --- |" + " ---: |" * (len(names) - 1)]
     for workers, row in results.items():
         label = f"{CONTROL_PLANES} + {workers}"
         if "refused" in row:
-            lines.append(f"| {label} | | refused: {row['refused']} | | | | | | | | |")
+            lines.append(f"| {label} | | refused: {row['refused']} |" + " |" * (len(names) - 3))
             continue
         target = TARGET_SECONDS.get(workers)
-        lines.append(f"| {label} | {row['servers']} | {row['resources']} | "
-                     f"{row['chain_resources']} | {row['chain_commands']} | "
-                     f"{minutes(row['wall_seconds'])} | "
-                     f"{minutes(target) if target else ''} | "
-                     f"{minutes(row['wall_seconds_fixed_ssh_limit'])} | "
-                     f"{minutes(row['wall_seconds_if_layer_after_first_server'])} | "
-                     f"{minutes(row['wall_seconds_pool_side_by_side'])} | "
-                     f"{row['tightest_step']['step']}: {row['tightest_step']['seconds']:.0f} s / "
-                     f"{row['tightest_step']['budget_seconds']} s |")
+        cells = [label, str(row["servers"]), str(row["resources"]), str(row["chain_resources"]),
+                 str(row["chain_commands"])]
+        for name, key in COLUMNS:
+            if name == "target":
+                cells.append(minutes(target) if target else "")
+            elif name == "missed by":
+                missed = row["cluster_ready_seconds"] - target if target else None
+                cells.append("" if missed is None else
+                             ("met" if missed <= 0 else minutes(missed)))
+            else:
+                cells.append(minutes(row[key]) if key in row else "")
+        tight = row["tightest_step"]
+        cells.append(f"{tight['step']}: {tight['seconds']:.0f} s / {tight['budget_seconds']} s"
+                     + (" (over: the create fails)" if row["over_budget"] else ""))
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "What would move it: each row adds one change to the row before (cluster "
+              "ready, pulumi up in brackets when it returns earlier):", "",
+              "| change | " + " | ".join(f"{CONTROL_PLANES} + {w}" for w in results
+                                        if "variants" in results[w]) + " |",
+              "| --- |" + " ---: |" * sum(1 for w in results if "variants" in results[w])]
+    for variant in VARIANTS:
+        cells = []
+        for row in results.values():
+            if "variants" not in row:
+                continue
+            done = row["variants"][variant.key]
+            up = done["wall_seconds"]
+            ready = done["cluster_ready_seconds"]
+            cells.append(minutes(ready) + (f" ({minutes(up)})" if up < ready else "")
+                         + ("; fails: " + ", ".join(
+                             f"{late['step']} {late['seconds']:.0f} s > {late['budget_seconds']} s"
+                             for late in done["over_budget"]) if done["over_budget"] else ""))
+        lines.append(f"| {variant.label} | " + " | ".join(cells) + " |")
+    lines += ["", "Public clusters (no bastion, no NAT): with the API load balancer the in-cluster "
+              "layer waits for every server; without it the provider talks to the first server "
+              "alone and the layer starts once that one answers (`layer_waits_for` in "
+              "components/cluster.py):", "",
+              "| cluster | with API LB | without API LB |", "| --- | ---: | ---: |"]
+    for workers, row in results.items():
+        if "public" in row:
+            lines.append(f"| {CONTROL_PLANES} + {workers} | "
+                         f"{minutes(row['public']['with_api_lb'])} | "
+                         f"{minutes(row['public']['without_api_lb'])} |")
     for workers in (WORKERS[0], 96):
         row = results[workers]
         lines += ["", f"The slowest chain ({CONTROL_PLANES} + {workers}):", "",
@@ -201,10 +392,19 @@ def main() -> int:
                                     .removeprefix("- ")}
                 continue
             results[workers] = measure(plan)
-            side_by_side = plan_for(workers, Path(tmp) / f"{workers}-pool",
-                                    whole_pool_batches=True)
-            results[workers]["wall_seconds_pool_side_by_side"] = simulate(
-                side_by_side, BASTION_ADMISSION).seconds
+            # The layer starts after the first server when the provider talks to it alone.
+            results[workers]["public"] = {
+                label: simulate(plan_for(workers, Path(tmp) / f"{workers}-{label}",
+                                         public_load_balancer=lb), BASTION_ADMISSION).cluster_ready
+                for label, lb in (("with_api_lb", True), ("without_api_lb", False))}
+            results[workers]["variants"] = {}
+            for variant in VARIANTS:
+                variant_plan, done = simulate_variant(workers, Path(tmp) / str(workers), variant)
+                results[workers]["variants"][variant.key] = {
+                    "label": variant.label, "wall_seconds": done.seconds,
+                    "nodes_ready_seconds": done.nodes_ready_at,
+                    "cluster_ready_seconds": done.cluster_ready,
+                    "over_budget": done.over_budget(variant_plan)}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "critical_path.json").write_text(json.dumps(
         {"sizes": results, "hetzner_k3s_claim_seconds": HETZNER_K3S_CLAIM,

@@ -9,8 +9,9 @@ Fixed per-step latencies are in ``STEPS``. What grows with the cluster is in :cl
 
 - **NAT bandwidth** (private mode): every private node downloads the k3s binary and its images
   through the bastion's NAT, so those transfers share one host's bandwidth;
-- **Cilium's atomic install** waits for the agent on every node registered while it waits, and in
-  private mode their image pulls share the NAT;
+- **Cilium's atomic install** (Helm ``--wait``) waits until at most the agent DaemonSet's
+  ``maxUnavailable`` agents of the nodes registered so far are not ready; every node pulls the
+  agent images when it registers, in private mode through the shared NAT (``cilium_wait``);
 - **private servers** are created, attached to the network, then powered on;
 - **the Hetzner API rate limit** (a bucket of 3,600 requests refilled at one a second) delays
   server creates once a create burst spends the bucket;
@@ -24,7 +25,10 @@ import math
 from dataclasses import dataclass
 
 from cluster_plan.bastion_admission import SshAdmission
+from tools.lib.critical_path import WaitFor, schedule
 from tools.lib.engine import Plan, RecordedResource
+from upstream.cilium import line_of
+from upstream.cilium_schema import chart_facts
 
 
 @dataclass(frozen=True)
@@ -67,10 +71,15 @@ STEPS: dict[str, Step] = {
                               "CRDs, system-upgrade-controller)"),
     "helm: hcloud-cloud-controller-manager": Step(40, "assumption: chart pull, one Deployment "
                                                       "ready (image pull included)"),
-    "helm: cilium": Step(150, "assumption: chart pull, agent DaemonSet + operator (+ envoy) "
-                              "ready on a small cluster, images pulled in parallel; the release "
-                              "is atomic, so it waits for every registered node (see Growth)"),
+    "helm: cilium": Step(150, "assumption: chart pull, operator and the first agents ready on "
+                              "a small cluster; the release is atomic (`--wait`), so it also "
+                              "waits for the agents of nodes registered meanwhile (see "
+                              "cilium_wait)"),
     "helm: hcloud-csi": Step(60, "assumption: controller Deployment + node DaemonSet ready"),
+    "helm: apisix": Step(120, "assumption: chart pull, APISIX and ingress-controller "
+                              "Deployments ready (images pulled), and, the release being atomic "
+                              "(helm --wait), the gateway Service's Hetzner load balancer "
+                              "created by hcloud-ccm"),
 }
 
 
@@ -82,21 +91,34 @@ class Constant:
 
 GROWTH_CONSTANTS: dict[str, Constant] = {
     "nat_megabytes_per_second": Constant(100, "assumption: ~1 Gbit/s through one shared-vCPU "
-                                              "bastion; Hetzner publishes no per-server figure"),
+                                              "bastion; Hetzner publishes no per-server "
+                                              "bandwidth figure for cloud servers"),
     "k3s_binary_megabytes": Constant(70, "assumption: size order of the k3s amd64 release asset"),
     "node_image_megabytes": Constant(250, "assumption: Cilium agent + Envoy + pause images per "
                                           "node, compressed"),
     "private_power_on_seconds": Constant(10, "assumption: a server without public interface is "
                                              "attached to the network, then powered on"),
-    "api_bucket_requests": Constant(3600, "Ref: Hetzner Cloud API docs, 'Rate Limiting': 3600 "
-                                          "requests per hour and project, +1 every second"),
+    "api_bucket_requests": Constant(3600, "Ref: Hetzner Cloud API reference, 'Rate Limiting': "
+                                          "3600 requests per hour and project, the bucket "
+                                          "refilled by one request a second"),
     "api_refill_per_second": Constant(1, "Ref: as above"),
     "api_requests_per_server": Constant(10, "assumption: create + exponential action polling "
                                             "+ reads by the Terraform provider"),
     "ssh_dial_timeout_seconds": Constant(10, "the bootstrap's per-dial timeout "
                                              "(components/bootstrap/connection.py, FRESH_BOOT)"),
-    "cilium_agent_ready_seconds": Constant(30, "assumption: a node registered during Cilium's "
-                                               "install gets its agent pod ready this long after"),
+    "peer_megabytes_per_second": Constant(100, "assumption: what one node serves to its peers "
+                                               "over the private network with k3s's embedded "
+                                               "registry mirror (Spegel); Hetzner publishes no "
+                                               "private-network bandwidth either"),
+    "cilium_apply_seconds": Constant(10, "assumption: chart pull and the apply of the rendered "
+                                         "manifests, after which the DaemonSet schedules an "
+                                         "agent on every registered node"),
+    "cilium_agent_ready_seconds": Constant(120, "assumption: an agent pod on a fresh node is "
+                                                "ready this long after it is scheduled, besides "
+                                                "its share of the NAT (registry round trips, "
+                                                "image unpack, BPF programs loaded, health "
+                                                "checks): with the apply, a small cluster's "
+                                                "release then takes the 150 s of its step"),
 }
 
 
@@ -116,6 +138,11 @@ class Growth:
     """The bastion's per-source SSH admission; None when the bootstrap does not go through one."""
     servers: int
     """Hetzner servers created (bastion included)."""
+    concurrent_agent_joins: int = 0
+    """Agent k3s installs the graph lets run at once (the first wave of every pool): they share
+    the NAT for the k3s binary download."""
+    registry_mirror: bool = False
+    """k3s's embedded registry mirror is on: nodes fetch images their peers already hold."""
 
     def nat_seconds(self, megabytes: float) -> float:
         return megabytes / constant("nat_megabytes_per_second") if self.private else 0.0
@@ -138,12 +165,11 @@ class Growth:
             extra = self.api_throttle_seconds()
             return extra + (constant("private_power_on_seconds") if self.private else 0.0)
         if step == "k3s join (agent)":
-            # All agents download the k3s binary at once.
-            return self.nat_seconds(self.agents * constant("k3s_binary_megabytes"))
-        if step == "helm: cilium":
-            return self.nat_seconds(self.nodes * constant("node_image_megabytes"))
+            return self.nat_seconds(self.concurrent_agent_joins
+                                    * constant("k3s_binary_megabytes"))
         if step == "boot + cloud-init":
             return self.admission_wait_seconds()
+        # Cilium's image pulls are per node, in cilium_wait(): they start when the node registers.
         return 0.0
 
 
@@ -159,7 +185,7 @@ _SCRIPT_STEPS = {
     "read-kubeconfig.sh": "read from first server",
     "etcd-snapshot.sh": "etcd snapshot",
 }
-_HELM_CHARTS = {"cilium", "hcloud-cloud-controller-manager", "hcloud-csi"}
+_HELM_CHARTS = {"cilium", "hcloud-cloud-controller-manager", "hcloud-csi", "apisix"}
 NODE_REGISTERED = "node registered"
 
 
@@ -176,7 +202,11 @@ def step_of(resource: RecordedResource, first_servers: frozenset[str]) -> str:
         return "hetzner api"
     if kind == "command:remote:Command":
         words = str(resource.inputs.get("create", "")).split()
-        script = words[-1] if words else ""
+        # The step's own script: the last known one (a rollout step composes its pool's slot
+        # around the drain or the uncordon, see components/bootstrap/rollout.py).
+        script = next((word for word in reversed(words)
+                       if word in _SCRIPT_STEPS or word == "apply-k3s.sh"),
+                      words[-1] if words else "")
         if script == "apply-k3s.sh":
             if resource.name in first_servers:
                 return "k3s init (first server)"
@@ -208,7 +238,29 @@ def growth_of(plan: Plan, admission: SshAdmission | None) -> Growth:
     private = bool(clusters and clusters[0].inputs.get("privateOnly"))
     return Growth(nodes=len(nodes), agents=agents, private=private,
                   admission=admission if private else None,
-                  servers=len(plan.by_type("hcloud:index/server:Server")))
+                  servers=len(plan.by_type("hcloud:index/server:Server")),
+                  concurrent_agent_joins=len(first_wave_agent_joins(plan)),
+                  registry_mirror=any(
+                      bootstrap.inputs.get("clusterWideServerConfig", {}).get("embedded-registry")
+                      for bootstrap in plan.by_type("k3s-hcloud:bootstrap:K3sBootstrap")))
+
+
+def first_wave_agent_joins(plan: Plan) -> list[str]:
+    """Agent k3s installs with no other agent k3s install upstream: they run at once."""
+    first = first_server_commands(plan)
+    by_urn = {r.urn: r for r in plan.resources if r.custom}
+    joins = {r.urn for r in by_urn.values() if r.type == "command:remote:Command"
+             and step_of(r, first) == "k3s join (agent)"}
+    seen: dict[str, bool] = {}
+
+    def has_join_upstream(urn: str) -> bool:
+        if urn not in seen:
+            seen[urn] = False
+            seen[urn] = any(dep in joins or has_join_upstream(dep)
+                            for dep in by_urn[urn].dependencies if dep in by_urn)
+        return seen[urn]
+
+    return sorted(urn for urn in joins if not has_join_upstream(urn))
 
 
 def latency_for(plan: Plan, growth: Growth | None = None):
@@ -221,17 +273,131 @@ def latency_for(plan: Plan, growth: Growth | None = None):
     return latency
 
 
-def cilium_waits_for_registered_nodes(plan: Plan):
-    """Extra edges: the atomic Cilium release finishes only after every node registered while it
-    waits has its agent ready (``cilium_agent_ready_seconds`` after registration)."""
-    first = first_server_commands(plan)
-    registrations = [r.urn for r in plan.resources
-                     if r.custom and r.type == "command:remote:Command"
-                     and step_of(r, first) == NODE_REGISTERED]
+CILIUM = "cilium"
 
-    def extra(resource: RecordedResource) -> list[tuple[str, float]]:
-        if resource.type == "kubernetes:helm.sh/v3:Release" and resource.inputs.get("chart") == "cilium":
-            return [(urn, constant("cilium_agent_ready_seconds")) for urn in registrations]
-        return []
+
+def cilium_release(plan: Plan) -> RecordedResource | None:
+    return next((r for r in plan.by_type("kubernetes:helm.sh/v3:Release")
+                 if r.inputs.get("chart") == CILIUM), None)
+
+
+def agent_max_unavailable(plan: Plan, nodes: int) -> int:
+    """The agent DaemonSet's ``updateStrategy.rollingUpdate.maxUnavailable``: what the release's
+    values set, else the chart default of its line (``upstream/cilium_charts/<line>.json``).
+    Helm's wait tolerates that many agents not ready (scaled like Helm: percentages round up)."""
+    release = cilium_release(plan)
+    values = release.inputs.get("values") if release is not None else None
+    value = None
+    if isinstance(values, dict):
+        value = (((values.get("updateStrategy") or {}).get("rollingUpdate") or {})
+                 .get("maxUnavailable"))
+    if value is None and release is not None:
+        line = line_of(str(release.inputs.get("version")))
+        if line is not None:
+            defaults = chart_facts(line.minor)["defaults"]
+            value = defaults.get("updateStrategy", {}).get("rollingUpdate", {}).get(
+                "maxUnavailable")
+    if isinstance(value, str) and value.endswith("%"):
+        return math.ceil(nodes * int(value[:-1]) / 100)
+    return int(value) if value is not None else 1
+
+
+def node_registrations(plan: Plan) -> list[str]:
+    """Per k3s node, the command after which it is registered: the first server's k3s install
+    (``/readyz`` answered, the node object exists), every other node's membership wait."""
+    first = first_server_commands(plan)
+    return [r.urn for r in plan.resources if r.custom and r.type == "command:remote:Command"
+            and (r.name in first or step_of(r, first) == NODE_REGISTERED)]
+
+
+def shared_transfers(starts: list[float], megabytes: float, rate: float,
+                     peer_rate: float | None = None) -> list[float]:
+    """Finish times of transfers of ``megabytes`` each, starting at ``starts``.
+
+    Without ``peer_rate`` every transfer goes through one link of ``rate`` MB/s shared equally
+    among those running (processor sharing). With it (k3s's embedded registry mirror), a
+    transfer that starts once some node holds the images fetches them from its peers instead:
+    every holder serves ``peer_rate``, shared among the peer transfers running, each capped at
+    ``peer_rate`` (one node's own link). Rates only change when a transfer starts or ends, so the
+    simulation steps from one such event to the next."""
+    if rate == float("inf"):
+        return list(starts)
+    inf = float("inf")
+    count = len(starts)
+    remaining = [megabytes] * count
+    finish = [inf] * count
+    from_peers = [False] * count
+    started = [False] * count
+    now = min(starts, default=0.0)
+    while any(f == inf for f in finish):
+        holders = sum(1 for f in finish if f <= now)
+        for i in range(count):
+            if not started[i] and starts[i] <= now:
+                started[i] = True
+                from_peers[i] = peer_rate is not None and holders > 0
+        running = [i for i in range(count) if started[i] and finish[i] == inf]
+        upcoming = [starts[i] for i in range(count) if not started[i]]
+        if not running:
+            now = min(upcoming)
+            continue
+        shares: dict[int, float] = {}
+        through_nat = [i for i in running if not from_peers[i]]
+        through_peers = [i for i in running if from_peers[i]]
+        if through_nat:
+            shares.update({i: rate / len(through_nat) for i in through_nat})
+        if through_peers:
+            peer_share = min(holders * (peer_rate or 0.0) / len(through_peers), peer_rate or 0.0)
+            shares.update({i: peer_share for i in through_peers})
+        step = min(remaining[i] / shares[i] for i in running)
+        if upcoming:
+            step = min(step, min(upcoming) - now)
+        for i in running:
+            remaining[i] -= shares[i] * step
+        now += step
+        for i in running:
+            if remaining[i] <= 1e-6:
+                finish[i] = now
+    return finish
+
+
+@dataclass(frozen=True)
+class CiliumWait:
+    """What Cilium's atomic release waits for, from a first pass over the graph."""
+
+    wait: WaitFor
+    """Per registered node: its agent ready ``seconds`` after the node registered."""
+    nodes_ready_at: float
+    """When the last node's agent is ready (the node turns Ready): the cluster is usable."""
+
+
+def cilium_wait(plan: Plan, growth: Growth, latency) -> CiliumWait:
+    """Each node's agent is scheduled when the node registers (or when the release is applied,
+    if later), pulls its images through the shared NAT (private mode) and is ready
+    ``cilium_agent_ready_seconds`` after. The release's Helm wait passes once at most
+    ``maxUnavailable`` agents of the nodes registered so far are not ready."""
+    release = cilium_release(plan)
+    registrations = node_registrations(plan)
+    if release is None or not registrations:
+        return CiliumWait(WaitFor(), 0.0)
+    first_pass = schedule(plan, latency)
+    applied = (first_pass.finish[release.urn] - latency(release)
+               + constant("cilium_apply_seconds"))
+    registered = [first_pass.finish[urn] for urn in registrations]
+    starts = [max(at, applied) for at in registered]
+    rate = constant("nat_megabytes_per_second") if growth.private else float("inf")
+    peers = constant("peer_megabytes_per_second") if growth.registry_mirror else None
+    pulled = shared_transfers(starts, constant("node_image_megabytes"), rate, peers)
+    ready = [done + constant("cilium_agent_ready_seconds") for done in pulled]
+    work = [(urn, end - at) for urn, at, end in zip(registrations, registered, ready)]
+    return CiliumWait(WaitFor(work, agent_max_unavailable(plan, len(registrations))), max(ready))
+
+
+def cilium_waits_for_registered_nodes(plan: Plan, growth: Growth, latency):
+    """Extra constraint for :func:`tools.lib.critical_path.schedule`: the Cilium release's wait."""
+    release = cilium_release(plan)
+    wait = cilium_wait(plan, growth, latency).wait
+
+    def extra(resource: RecordedResource) -> WaitFor:
+        return wait if release is not None and resource.urn == release.urn else WaitFor()
 
     return extra

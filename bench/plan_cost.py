@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -149,6 +150,10 @@ def plot(results: dict, fits: dict, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def _load(averages) -> str:
+    return " / ".join(f"{value:.2f}" for value in averages)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
@@ -171,6 +176,8 @@ def main() -> int:
         return 0
 
     results: dict[int, dict] = {}
+    # Seconds on a shared machine mean little without its load: recorded with the results.
+    machine = {"cpus": os.cpu_count(), "load_average_before": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp:
         for nodes in SIZES:
             program = measure(["--once", str(nodes)], args.runs)
@@ -188,8 +195,9 @@ def main() -> int:
     fits = {mode: linear_fit(servers, [results[n][mode]["seconds"] for n in measured])
             for mode in ("program", "floor")}
     args.out.mkdir(parents=True, exist_ok=True)
+    machine["load_average_after"] = os.getloadavg()
     (args.out / "plan_cost.json").write_text(json.dumps(
-        {"sizes": results, "fit_seconds_per_server": fits}, indent=2))
+        {"sizes": results, "fit_seconds_per_server": fits, "machine": machine}, indent=2))
     lines = ["| nodes | servers | resources | plan time (median s) | fair floor (s) | ours / floor "
              "| peak RSS (MiB) | floor RSS (MiB) |",
              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -207,6 +215,8 @@ def main() -> int:
     for mode, fit in fits.items():
         lines.append(f"Linear fit, {mode}: {fit['intercept']:.2f} s + "
                      f"{fit['slope'] * 1000:.1f} ms per server, R² = {fit['r2']:.4f}")
+    lines.append(f"Load average (1/5/15 min) before: {_load(machine['load_average_before'])}, "
+                 f"after: {_load(machine['load_average_after'])} on {machine['cpus']} CPUs")
     (args.out / "plan_cost.md").write_text("\n".join(lines) + "\n")
     plot(results, fits, args.out / "plan_cost.png")
     print("\n".join(lines))

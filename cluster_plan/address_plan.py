@@ -14,6 +14,9 @@ never moves, renames or replaces another one. In a 10.0.0.0/16 network:
     block 1    10.0.1.0/24   cluster infrastructure:
                                10.0.1.1    bastion (NAT gateway: the route 0.0.0.0/0 points here)
                                10.0.1.2    API load balancer
+                               10.0.1.3    Cluster Mesh apiserver load balancer (its
+                                           private address is set by annotation, so
+                                           peers know it before it exists)
                                10.0.1.11…  control-plane server n at .10+n
     block b≥2  10.0.b.0/24   one block per worker pool, node n at .n (n = 1…254).
                              b = ``workerPools[].addressBlock`` when set, else derived from the pool
@@ -49,6 +52,7 @@ MAX_NETWORK_PREFIX = 20
 
 BASTION_HOST = 1
 API_LOAD_BALANCER_HOST = 2
+CLUSTERMESH_LOAD_BALANCER_HOST = 3
 CONTROL_PLANE_HOST_OFFSET = 10
 MAX_CONTROL_PLANE_SERVERS = HOSTS_PER_BLOCK - CONTROL_PLANE_HOST_OFFSET
 
@@ -87,6 +91,8 @@ def derived_block(network: IPv4Network, pool_name: str) -> int:
 class AddressPlan:
     network: IPv4Network
     pool_blocks: Mapping[str, int]
+    network_range: IPv4Network | None = None
+    """The whole Hetzner network's range when wider than ``network`` (this stack's subnet)."""
 
     def block(self, index: int) -> IPv4Network:
         base = int(self.network.network_address) + index * 2 ** (32 - BLOCK_PREFIX)
@@ -97,7 +103,9 @@ class AddressPlan:
 
     @property
     def gateway(self) -> str:
-        return str(self.network.network_address + NETWORK_GATEWAY_OFFSET)
+        # Hetzner's gateway is the first address of the network, not of a subnet.
+        network = self.network_range or self.network
+        return str(network.network_address + NETWORK_GATEWAY_OFFSET)
 
     @property
     def bastion(self) -> str:
@@ -106,6 +114,10 @@ class AddressPlan:
     @property
     def api_load_balancer(self) -> str:
         return self._host(INFRASTRUCTURE_BLOCK, API_LOAD_BALANCER_HOST)
+
+    @property
+    def clustermesh_load_balancer(self) -> str:
+        return self._host(INFRASTRUCTURE_BLOCK, CLUSTERMESH_LOAD_BALANCER_HOST)
 
     def control_plane(self, index: int) -> str:
         """Private IP of control-plane server ``index`` (1-based)."""
@@ -128,7 +140,8 @@ def check_network_size(network: IPv4Network) -> None:
 
 
 def plan_addresses(network: IPv4Network, control_plane_count: int,
-                   pools: Sequence[PoolBlockRequest]) -> AddressPlan:
+                   pools: Sequence[PoolBlockRequest],
+                   network_range: IPv4Network | None = None) -> AddressPlan:
     """The plan, or :class:`AddressPlanError` for the first key that makes one impossible."""
     check_network_size(network)
     blocks = block_count(network)
@@ -166,7 +179,7 @@ def plan_addresses(network: IPv4Network, control_plane_count: int,
                 "has servers: their addresses would change and the servers would be replaced.")
         owner[block] = pool.name
         chosen[pool.name] = block
-    return AddressPlan(network, chosen)
+    return AddressPlan(network, chosen, network_range)
 
 
 def _free_block(network: IPv4Network, pools: Sequence[PoolBlockRequest]) -> int | str:

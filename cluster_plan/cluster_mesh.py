@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Any
 
+from cluster_plan.load_balancer_annotations import HetznerLoadBalancer, hcloud_ccm_annotations
+
 # clustermesh-apiserver's etcd port (chart: clustermesh.apiserver.service.* and the default
 # ``port: 2379`` of clustermesh.config.clusters entries).
 APISERVER_PORT = 2379
@@ -43,7 +45,7 @@ class MeshFacts:
     routing_mode: str
     native_routing_cidr: IPv4Network | None = None
     apiserver_addresses: tuple[str, ...] = ()
-    """Where peers reach this cluster's clustermesh-apiserver (empty until it has an LB)."""
+    """Private addresses where peers reach this cluster's clustermesh-apiserver."""
     network_id: str | None = None
     apiserver_port: int = APISERVER_PORT
 
@@ -142,12 +144,33 @@ def peer_problems(own: MeshFacts, peers: Mapping[str, MeshFacts]) -> list[MeshPr
             problems.append(MeshProblem(
                 "k3s.clusterCidr", f"this cluster's pods ({own.pod_cidr}) overlap peer {stack}'s "
                 f"({peer.pod_cidr}). Fix: choose a pod range disjoint from every peer's."))
-        if own.node_cidr.overlaps(peer.node_cidr) and (
-                own.network_id is None or own.network_id != peer.network_id):
+        if own.network_id is not None and peer.network_id is not None \
+                and own.network_id != peer.network_id:
+            # Cilium needs every node to reach every peer node at its InternalIP, which here is
+            # the private address (k3s node-ip); Hetzner networks are not connected to each
+            # other, and tunnelling over public addresses would still target the private ones.
+            problems.append(MeshProblem(
+                "network.existing.stack", f"peer {stack}'s nodes are in Hetzner network "
+                f"{peer.network_id}, this cluster's in {own.network_id}; meshed nodes must "
+                "reach each other at their private addresses, which only one shared network "
+                f"gives. Fix: on the stack that joins, set network.existing.stack to the other "
+                f"(here: network.existing.stack: {stack}, with a network.cidr inside its "
+                "network.ipRange), then `pulumi up` the owner of the network first."))
+        if own.node_cidr.overlaps(peer.node_cidr):
             problems.append(MeshProblem(
                 "network.cidr", f"this cluster's node range ({own.node_cidr}) overlaps peer "
                 f"{stack}'s ({peer.node_cidr}). Fix: choose a node range disjoint from every "
                 "peer's."))
+        if own.pod_cidr.overlaps(peer.node_cidr):
+            problems.append(MeshProblem(
+                "k3s.clusterCidr", f"this cluster's pods ({own.pod_cidr}) overlap peer "
+                f"{stack}'s nodes ({peer.node_cidr}). Fix: choose a pod range disjoint from "
+                "every peer's node range."))
+        if own.node_cidr.overlaps(peer.pod_cidr):
+            problems.append(MeshProblem(
+                "network.cidr", f"this cluster's node range ({own.node_cidr}) overlaps peer "
+                f"{stack}'s pods ({peer.pod_cidr}). Fix: choose a node range disjoint from "
+                "every peer's pod range."))
         if own.routing_mode != peer.routing_mode:
             problems.append(MeshProblem(
                 "cilium.values.routingMode", f"'{own.routing_mode}' here, '{peer.routing_mode}' "
@@ -160,6 +183,19 @@ def peer_problems(own: MeshFacts, peers: Mapping[str, MeshFacts]) -> list[MeshPr
                 f"cover peer {stack}'s pods ({peer.pod_cidr}), so traffic to them would be "
                 "masqueraded. Fix: use a range containing every meshed cluster's pods."))
     return problems
+
+
+def apiserver_load_balancer_annotations(name: str, location: str, private_ip: str
+                                        ) -> dict[str, str]:
+    """hcloud-ccm annotations of the clustermesh-apiserver's Hetzner LB: private only.
+
+    Peers share this cluster's Hetzner network (the mesh needs it anyway, see
+    ``peer_problems``), so the LB needs no public side; its private address is pinned to one
+    planned in advance so peers can be given it before the LB exists (hcloud-ccm's
+    load_balancer_annotations.md: ``private-ipv4``, ``disable-public-network``).
+    """
+    return hcloud_ccm_annotations(HetznerLoadBalancer(
+        name=name, location=location, use_private_ip=True, private_ipv4=private_ip, public=False))
 
 
 def mesh_values(own: MeshFacts, peers: Mapping[str, MeshFacts], service_type: str,

@@ -11,15 +11,20 @@ Creates, as children, each a component of its own wired through the records in
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pulumi
 
 from components.bootstrap import K3sBootstrap
 from components.bootstrap.etcd_snapshots import snapshot_hints
 from components.bootstrap.k3s_config import join_url
+from components.bootstrap import resize
 from components.bootstrap.kubeconfig import with_api_server
+from components.bootstrap.resize import ResizeGuard
 from components.infrastructure import access_hints
 from components.infrastructure.infrastructure import HetznerInfrastructure
 from components.kubernetes import KubernetesLayer
+from components.handles import ApiEndpoint, SshAccess
 from components.kubernetes.autoscaler_install import AutoscalerInputs
 from components.provider import hcloud_provider
 from stack_config import ClusterSpec
@@ -38,6 +43,10 @@ class K3sCluster(pulumi.ComponentResource):
     gateway_name: pulumi.Output[str] | None
     cluster_mesh_ca: pulumi.Output[dict] | None
     """Secret; the Cluster Mesh CA when this stack owns it (peers read it)."""
+    cluster_mesh_facts: pulumi.Output[dict] | None
+    """What Cluster Mesh peers read about this cluster; None when not meshed."""
+    network: pulumi.Output[dict]
+    """The Hetzner network as other stacks joining it read it (``network.existing``)."""
     etcd_snapshots: pulumi.Output[dict] | None
     """Where etcd snapshots go and the command that lists them; None without embedded etcd."""
 
@@ -50,7 +59,8 @@ class K3sCluster(pulumi.ComponentResource):
         super().__init__("k3s-hcloud:index:K3sCluster", name, described, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.provider = hcloud_provider(f"{name}-hcloud", hcloud_token, child)
-        infra = self.infrastructure = HetznerInfrastructure(name, spec, self.provider, opts=child)
+        infra = self.infrastructure = HetznerInfrastructure(
+            name, spec, self.provider, change_guard=_resize_guard(spec), opts=child)
         self.bootstrap = K3sBootstrap(name, spec, infra.nodes, infra.ssh, infra.api,
                                       depends_on=infra.ready, opts=child)
         self.kubeconfig = pulumi.Output.secret(self.bootstrap.kubeconfig)
@@ -62,8 +72,9 @@ class K3sCluster(pulumi.ComponentResource):
                 agent_join_token=self.bootstrap.agent_join_token)
         self.kubernetes = KubernetesLayer(
             name, spec, _provider_kubeconfig(self.kubeconfig, spec), hcloud_token,
-            infra.network.id, cluster_identity=self.bootstrap.cluster_ca_hash,
-            depends_on=self.bootstrap.control_plane_ready, autoscaler=autoscaler, opts=child)
+            infra.network_id, cluster_identity=self.bootstrap.cluster_ca_hash,
+            depends_on=layer_waits_for(spec, infra.api, self.bootstrap),
+            autoscaler=autoscaler, opts=child)
 
         self.api_endpoint = access_hints.api_endpoint(infra.api)
         self.node_addresses = access_hints.node_addresses(infra.nodes)
@@ -74,6 +85,8 @@ class K3sCluster(pulumi.ComponentResource):
         self.gateway_name = self.kubernetes.gateway_name
         mesh = self.kubernetes.cluster_mesh
         self.cluster_mesh_ca = mesh.ca if mesh is not None else None
+        self.cluster_mesh_facts = mesh.facts if mesh is not None else None
+        self.network = infra.network_facts
         self.etcd_snapshots = snapshot_hints(
             spec, [node.key for node in infra.nodes if node.role == "server"], infra.ssh.user,
             self.ssh_commands)
@@ -85,6 +98,37 @@ class K3sCluster(pulumi.ComponentResource):
             "bastionAddress": self.bastion_address,
             "gatewayName": self.gateway_name,
         })
+
+
+def layer_waits_for(spec: ClusterSpec, api: ApiEndpoint,
+                    bootstrap: K3sBootstrap) -> list[pulumi.Resource]:
+    """What the in-cluster layer waits for: the control plane, or only its first server.
+
+    When the Kubernetes provider talks to the first server alone (no API load balancer in front
+    of users, no ``access.kubernetesApiServer`` tunnel), only the first server's steps (its k3s,
+    the kubeconfig read from it): the other servers' joins (one etcd learner at a time, the API
+    stays available) and their restarts on day 2 (one at a time, quorum kept) never touch the
+    connection the layer uses, so on a first create the layer runs beside the joins instead of
+    after them. Through the load balancer, every server: its TCP health check passes as soon as
+    k3s listens on 6443, before that server's apiserver answers (k3s replies "apiserver not
+    ready" meanwhile), so a Helm install could hit a joining or restarting server and roll back.
+    Through a tunnel, the program cannot tell which server it ends at.
+    """
+    ready = bootstrap.control_plane_ready
+    if spec.access.kubernetes_api_server is not None or api.serves_users:
+        return ready
+    others = [id(step) for server in api.servers[1:]
+              for step in (bootstrap.nodes[server.key].uncordon,
+                           bootstrap.nodes[server.key].membership) if step is not None]
+    return [step for step in ready if id(step) not in others]
+
+
+def _resize_guard(spec: ClusterSpec) -> Callable[[SshAccess], ResizeGuard] | None:
+    """With ``resize-in-place`` acknowledged, each node is drained around its type change."""
+    if resize.ACKNOWLEDGEMENT not in spec.acknowledge:
+        return None
+    slots = {pool.name: pool.max_unavailable for pool in spec.worker_pools}
+    return lambda ssh: ResizeGuard(ssh, slots)
 
 
 def _provider_kubeconfig(kubeconfig: pulumi.Output[str], spec: ClusterSpec) -> pulumi.Output[str]:

@@ -6,6 +6,7 @@ from pulumi_policy import Policy
 
 from policies.rules import (
     api_load_balancer,
+    apisix,
     cilium,
     cilium_on_hetzner,
     cluster_autoscaler,
@@ -26,4 +27,5 @@ def all_policies() -> list[Policy]:
     return [*firewall.POLICIES, *api_load_balancer.POLICIES, *servers.POLICIES,
             *remote_commands.POLICIES, *k3s.POLICIES, *k3s_cilium.POLICIES,
             *gateway_api.POLICIES, *cilium.POLICIES, *cilium_on_hetzner.POLICIES,
-            *node_images.POLICIES, *cluster_autoscaler.POLICIES, *etcd_snapshots.POLICIES]
+            *node_images.POLICIES, *cluster_autoscaler.POLICIES, *etcd_snapshots.POLICIES,
+            *apisix.POLICIES]

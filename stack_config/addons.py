@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from stack_config.apisix import ApisixConfig
 from stack_config.base import DnsLabel, Location, StrictModel, text_rule
 from stack_config.errors import KeyedValueError
 from stack_config.nodes import LoadBalancerType
@@ -152,3 +153,6 @@ class AddonsConfig(StrictModel):
     """system-upgrade-controller with k3s upgrade Plans."""
     gateway: DefaultGateway = DefaultGateway()
     """A default Gateway with a Hetzner load balancer."""
+    apisix: ApisixConfig = ApisixConfig()
+    """Apache APISIX and its ingress controller (standalone, no etcd) behind a Hetzner load
+    balancer."""

@@ -8,11 +8,14 @@ import typing
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from stack_config.errors import KeyedValueError, KeyedValueErrors
 from upstream.hetzner import NETWORK_ZONE_BY_LOCATION
+
+StackReferenceName = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$")]
+"""``stack``, ``project/stack`` or ``org/project/stack``, as ``pulumi stack ls`` spells it."""
 
 # Validation context key: the top-level keys the Pulumi CLI marks secret.
 SECRET_KEYS_CONTEXT = "secretKeys"

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from stack_config.base import Cidr, DnsLabel, StrictModel
+from stack_config.base import Cidr, DnsLabel, StackReferenceName, StrictModel
 from stack_config.errors import KeyedValueError
 from stack_config.nodes import LabelKey, LabelValue
 from upstream.cilium import DEFAULT_VERSION, line_of, supported_lines_text
@@ -116,10 +116,6 @@ class EgressGatewayPolicy(StrictModel):
     """Destinations within ``destinationCIDRs`` that keep the normal path."""
     egress_gateway: EgressGateway
     """The gateway node and the address traffic leaves with."""
-
-
-StackReferenceName = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$")]
-"""``stack``, ``project/stack`` or ``org/project/stack``, as ``pulumi stack ls`` spells it."""
 
 
 class ClusterMeshConfig(StrictModel):

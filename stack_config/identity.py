@@ -47,6 +47,18 @@ HAZARDS: dict[str, Hazard] = {
         "node gets a new private address: etcd members and kubelets lose each other and the "
         "API goes down",
         "build the new network in a new stack and move the workloads"),
+    "network.ipRange": Hazard(
+        "replace-network",
+        "the network is replaced (its ip_range cannot change in place): every server is "
+        "re-attached with a restart of its private interface, and every stack that joined this "
+        "network (network.existing) loses its subnet and routes",
+        "keep the range; plan it wide enough for every stack that will join when creating it"),
+    "network.existing.stack": Hazard(
+        "replace-network",
+        "this cluster leaves its network for another (or for one of its own): every server is "
+        "detached and re-attached, its subnet and the CCM's pod routes are rebuilt, and the "
+        "nodes cannot reach each other in between",
+        "build the cluster in the other network in a new stack and move the workloads"),
     "network.privateOnly": Hazard(
         "readdress-nodes",
         "every node loses (or gains) its public addresses; servers are powered off to change "
@@ -87,12 +99,11 @@ READDRESS = Hazard(
 
 RESIZE = Hazard(
     "resize-in-place",
-    "the provider changes a server's type only while it is off: it powers off every changed "
-    "server at once, without a drain (on the control plane that is etcd's quorum and the API); "
-    "the disk grows with the type, so it cannot be shrunk back",
-    "add a pool with the new server type, let the workloads move, then remove the old pool "
-    "(for the control plane: acknowledge and change one server at a time by hand, "
-    "`pulumi up --target` on one server)")
+    "the provider changes a server's type only while it is off (a hard power-off); the disk "
+    "grows with the type, so it cannot be shrunk back. Acknowledged, each changed node is "
+    "drained first and uncordoned after, servers one at a time (the first server without a "
+    "drain), agents `maxUnavailable` of a pool at a time (docs/day2.md)",
+    "add a pool with the new server type, let the workloads move, then remove the old pool")
 
 
 def node_server_types(spec: Any) -> dict[str, tuple[str, str]]:
@@ -140,6 +151,10 @@ def cluster_identity(spec: Any) -> dict[str, Any]:
         "version": IDENTITY_VERSION,
         "clusterName": spec.cluster_name,
         "network.cidr": str(spec.network.cidr),
+        "network.ipRange": (None if spec.network.existing is not None
+                            else str(spec.network.network_range)),
+        "network.existing.stack": (spec.network.existing.stack
+                                   if spec.network.existing is not None else None),
         "network.privateOnly": spec.network.private_only,
         "k3s.hardening.enabled": spec.k3s.hardening.enabled,
         "k3s.clusterCidr": str(spec.k3s.cluster_cidr),
@@ -158,6 +173,12 @@ def destructive_edits(previous: dict[str, Any] | None, spec: Any
     current = cluster_identity(spec)
     edits = [(key, previous[key], current[key], hazard) for key, hazard in HAZARDS.items()
              if key in previous and previous[key] != current[key]]
+    keys = {key for key, *_ in edits}
+    if "network.existing.stack" in keys or (spec.network.ip_range is None
+                                            and "network.cidr" in keys):
+        # The range of a network this stack does not own (or an unset ipRange, which follows
+        # network.cidr) changes with that key: its finding says it.
+        edits = [edit for edit in edits if edit[0] != "network.ipRange"]
     if any(key in ("clusterName", "network.cidr") for key, *_ in edits):
         return edits  # every node key (or address) changes with it: one finding says it all
     for field, decided_by, hazard in (("nodeLocations", node_locations(spec), MOVE),

@@ -18,6 +18,7 @@ from pydantic import (
 
 from stack_config.base import SECRET_KEYS_CONTEXT, StrictModel, text_rule
 from stack_config.errors import KeyedValueError, KeyedValueErrors
+from stack_config.k3s_flags import unknown_flag_problem
 from stack_config.labels import kubelet_refuses_label
 from upstream import k3s as upstream_k3s
 from stack_config.etcd_snapshots import EtcdSnapshots
@@ -140,6 +141,11 @@ class K3sConfig(StrictModel):
     """Extra k3s server config.yaml keys (flag names without ``--``)."""
     agent_config: dict[str, Any] = Field(default_factory=dict)
     """Extra k3s agent config.yaml keys (flag names without ``--``)."""
+    accept_unknown_flags: list[Annotated[str, text_rule(r"[a-z0-9][a-z0-9-]*", "a k3s flag "
+                                                        "name", "etcd-s3-bucket-lookup-type")]] \
+        = Field(default_factory=list)
+    """k3s flags missing from the project's flag table (added by a newer k3s release), accepted
+    in serverConfig/agentConfig as written; every other unknown key is refused."""
 
     @field_validator("version")
     @classmethod
@@ -196,6 +202,10 @@ class K3sConfig(StrictModel):
             return KeyedValueError(path, f"{named} was removed from k3s, which ignores unknown "
                                    "config keys: the setting would do nothing.",
                                    f"remove it; {upstream_k3s.REMOVED_FLAGS[flag]}.")
+        unknown = unknown_flag_problem(key, written, flag, named,
+                                       frozenset(self.accept_unknown_flags))
+        if unknown:
+            return unknown
         if key == "serverConfig" and flag in upstream_k3s.CONTROL_PLANE_SWITCHES and value:
             reason = ("with k3s.datastoreEndpoint there is no embedded etcd to disable"
                       if flag == "disable-etcd" and self.datastore_endpoint is not None else

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from cluster_plan.address_plan import AddressPlanError, check_network_size
-from stack_config.base import DEFAULT_IMAGE, Cidr, Image, Location, ServerType, StrictModel
+from stack_config.base import (
+    DEFAULT_IMAGE, Cidr, Image, Location, ServerType, StackReferenceName, StrictModel)
 from upstream.k3s import API_PORT
 from stack_config.errors import KeyedValueError, KeyedValueErrors
 
@@ -20,14 +21,67 @@ _SSH_KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-n
                   "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com")
 
 
+class ExistingNetwork(StrictModel):
+    """``network.existing``: join the Hetzner network another stack created instead of making one.
+
+    Its facts (id, range, that stack's node range) come from that stack's ``network`` output
+    through a ``StackReference``, so overlaps are refused before anything is built.
+    """
+
+    stack: StackReferenceName
+    """The stack that created the network (``stack``, ``project/stack`` or
+    ``org/project/stack``); it must be deployed first, in the same Hetzner project."""
+
+
 class NetworkConfig(StrictModel):
     """The Hetzner private network every node joins."""
 
     cidr: IPv4Network = IPv4Network("10.0.0.0/16")
-    """Private (RFC 1918) network range, large enough for the address plan; the subnet, the
-    gateway and every node address come from it (see docs/infrastructure.md, "Address plan")."""
+    """Private (RFC 1918) range of this cluster's subnet, large enough for the address plan;
+    every node address comes from it (see docs/infrastructure.md, "Address plan"). With
+    ``existing``: this cluster's subnet inside the other stack's network."""
+    ip_range: IPv4Network | None = None
+    """The whole Hetzner network's range; defaults to ``cidr``. Set it wider than ``cidr`` to
+    leave room for other stacks' subnets (they join with ``network.existing``)."""
+    existing: ExistingNetwork | None = None
+    """Join the network of another stack (e.g. a Cluster Mesh peer) instead of creating one."""
     private_only: bool = False
     """Nodes get no public IPs and reach the internet through the bastion's NAT."""
+
+    @model_validator(mode="after")
+    def _range_holds_the_subnet(self) -> "NetworkConfig":
+        if self.ip_range is None:
+            return self
+        if self.existing is not None:
+            raise KeyedValueError(
+                "ipRange", "the network belongs to the stack named in network.existing; its "
+                "range is set there.", "remove network.ipRange here (set it on that stack).")
+        if not self.ip_range.is_private:
+            raise KeyedValueError("ipRange", f"{self.ip_range} is not a private (RFC 1918) "
+                                  "range.", "use e.g. 10.0.0.0/12.")
+        if not self.ip_range.supernet_of(self.cidr):
+            raise KeyedValueError("ipRange", f"{self.ip_range} does not contain this "
+                                  f"cluster's subnet network.cidr ({self.cidr}).",
+                                  "use a range containing network.cidr.")
+        return self
+
+    @model_validator(mode="after")
+    def _existing_network_is_not_private_only(self) -> "NetworkConfig":
+        # Private mode sends the nodes' internet traffic through a 0.0.0.0/0 route to this
+        # stack's bastion; a Hetzner route applies to the whole network, so two stacks in one
+        # network would fight over it.
+        if self.existing is not None and self.private_only:
+            raise KeyedValueError(
+                "privateOnly", "a cluster in another stack's network cannot be private-only: "
+                "its NAT route (0.0.0.0/0 via its bastion) would apply to the whole shared "
+                "network.", "set network.privateOnly: false, or give this stack its own network "
+                "(remove network.existing).")
+        return self
+
+    @property
+    def network_range(self) -> IPv4Network:
+        """The Hetzner network's range when this stack creates it."""
+        return self.ip_range or self.cidr
 
     @field_validator("cidr")
     @classmethod

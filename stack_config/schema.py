@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from ipaddress import IPv4Network
 
@@ -16,6 +17,7 @@ from cluster_plan.address_plan import (
     plan_addresses,
 )
 from stack_config.addons import AddonsConfig
+from stack_config.apisix import ApisixSurroundings, apisix_problems
 from stack_config.autoscaling_rules import (
     autoscaler_placement_groups,
     autoscaling_advisories,
@@ -28,8 +30,10 @@ from cluster_plan.cilium_values import (
     deep_merge,
     helm_values,
 )
+from cluster_plan.load_balancer_annotations import zone_problem
 from cluster_plan.cluster_mesh import (
-    APISERVER_NODE_PORT, APISERVER_PORT, MeshFacts, mesh_values, own_problems)
+    APISERVER_NODE_PORT, APISERVER_PORT, MeshFacts, apiserver_load_balancer_annotations,
+    mesh_values, own_problems)
 from stack_config.errors import KeyedValueError, KeyedValueErrors
 from stack_config.identity import Acknowledgement
 from stack_config.k3s import K3sConfig
@@ -41,6 +45,7 @@ from upstream.cilium_chart import VALUES_SCHEMA_RULE, ChartFinding, HelmValues, 
 from upstream.cilium_kernel import kernel_problems, newest_known_image
 from upstream.cilium_on_hetzner import k3s_api_findings, native_routing_ipam_findings
 from upstream.k3s import API_PORT
+from upstream.k3s_support import end_of_life_note
 
 # Top-level keys whose user values the program carries as secrets when the CLI marks the key
 # secret: k3s's free-form parts (serverConfig, agentConfig, registries, datastoreEndpoint) and
@@ -119,7 +124,8 @@ class ClusterSpec(StrictModel):
         ``model_copy(update=...)`` would keep the cached plan, so validate a new spec instead.)"""
         pools = [PoolBlockRequest(pool.name, pool.count, pool.address_block)
                  for pool in self.worker_pools]
-        return plan_addresses(self.network.cidr, self.control_plane.count, pools)
+        return plan_addresses(self.network.cidr, self.control_plane.count, pools,
+                              self.network.ip_range)
 
     @property
     def server_count(self) -> int:
@@ -148,6 +154,9 @@ class ClusterSpec(StrictModel):
                 "internet. Run pulumi inside the network, or open a tunnel (`ssh -N -L "
                 f"{API_PORT}:<api address>:{API_PORT} root@<bastion or node>`) and set "
                 f"access.kubernetesApiServer: https://127.0.0.1:{API_PORT}.")
+        eol = end_of_life_note(self.k3s.parsed_version.kubernetes_minor, date.today())
+        if eol:
+            notes.append(eol)
         line = line_of(self.cilium.version)
         if line and self.cilium.allow_untested_kubernetes and not _k8s_in_range(self):
             notes.append(
@@ -193,9 +202,9 @@ class ClusterSpec(StrictModel):
             return values
         annotations = None
         if mesh.service_type == "LoadBalancer":
-            # hcloud-ccm provisions a Hetzner LB for the clustermesh-apiserver Service.
-            annotations = {hetzner.LB_NAME: f"{self.cluster_name}-clustermesh",
-                           hetzner.LB_LOCATION: self.location}
+            annotations = apiserver_load_balancer_annotations(
+                f"{self.cluster_name}-clustermesh", self.location,
+                self.address_plan.clustermesh_load_balancer)
         return deep_merge(mesh_values(self.mesh_facts, {}, mesh.service_type, annotations),
                           values)
 
@@ -215,14 +224,13 @@ class ClusterSpec(StrictModel):
             native_cidr = IPv4Network(str(native)) if native else None
         except ValueError:
             native_cidr = None  # the chart checks report it with the key
-        addresses: tuple[str, ...] = ()
+        # Peers reach the apiserver at private addresses planned before anything exists: the
+        # load balancer's (pinned by annotation), or the node port on the control-plane servers.
+        addresses: tuple[str, ...] = (self.address_plan.clustermesh_load_balancer,)
         port = APISERVER_PORT
         if self.cilium.cluster_mesh.service_type == "NodePort":
-            # Peers reach the apiserver's node port on the servers' private addresses (known
-            # before anything exists). A LoadBalancer's address is only known once hcloud-ccm
-            # has created it, so it is not published yet.
             addresses = tuple(self.address_plan.control_plane(i)
-                              for i in range(self.control_plane.count))
+                              for i in range(1, self.control_plane.count + 1))
             port = APISERVER_NODE_PORT
         return MeshFacts(name=str(self.cilium.value("cluster.name", self.cluster_name)),
                          apiserver_addresses=addresses, apiserver_port=port,
@@ -315,6 +323,16 @@ class ClusterSpec(StrictModel):
                         second, f"{ranges[second]} overlaps {first} ({ranges[first]}).",
                         "pick non-overlapping ranges (defaults: network 10.0.0.0/16, "
                         "pods 10.42.0.0/16, services 10.43.0.0/16).")
+        network_range = self.network.ip_range
+        for key in ("k3s.clusterCidr", "k3s.serviceCidr"):
+            # The network's range is where other stacks' subnets go (network.existing), and the
+            # policy pack keeps pod and service ranges out of a Hetzner network's range
+            # (k3s-cluster-ranges-outside-hetzner-network): refused here first, with the key.
+            if network_range is not None and ranges[key].overlaps(network_range):
+                raise KeyedValueError(
+                    key, f"{ranges[key]} overlaps network.ipRange ({network_range}), which "
+                    "holds the subnets of every stack sharing the network: pod or Service "
+                    "addresses would shadow those servers.", "pick a range outside network.ipRange.")
         return self
 
     @model_validator(mode="after")
@@ -367,6 +385,22 @@ class ClusterSpec(StrictModel):
                 "Hetzner network can attach.",
                 "lower autoscaling.max or count, or split the workload over several clusters "
                 "(one stack each).")
+        return self
+
+    @model_validator(mode="after")
+    def _joined_network_has_no_autoscaled_pools(self) -> "ClusterSpec":
+        # The cluster-autoscaler's servers get an address Hetzner picks, possibly in another
+        # stack's subnet of the shared network, whose range this stack does not know when it
+        # renders their user data (write-node-ip.sh looks for the node's address in it).
+        if self.network.existing is None:
+            return self
+        for index, pool in enumerate(self.worker_pools):
+            if pool.autoscaling is not None:
+                raise KeyedValueError(
+                    f"workerPools[{index}].autoscaling", "a cluster in another stack's network "
+                    "(network.existing) cannot autoscale: Hetzner may give the new servers an "
+                    "address in another stack's subnet.", "use a fixed count here, or autoscale "
+                    "in the stack that owns the network.")
         return self
 
     @model_validator(mode="after")
@@ -459,10 +493,35 @@ class ClusterSpec(StrictModel):
                     "use Cilium 1.20 (TLSRoute v1 is standard there), or HTTP/HTTPS listeners.")
         return self
 
+    @property
+    def installs_gateway_api_crds(self) -> bool:
+        """Cilium's Gateway API or APISIX's Gateway role needs the Gateway API CRDs: the
+        program installs the Cilium line's bundle (one copy of the kinds in the cluster)."""
+        apisix = self.addons.apisix
+        return bool(self.cilium.value("gatewayAPI.enabled")) or (
+            apisix.enabled and apisix.serves_gateway)
+
+    @model_validator(mode="after")
+    def _apisix_fits_the_stack(self) -> "ClusterSpec":
+        others = {}
+        if self.addons.gateway.enabled:
+            others[self.gateway_load_balancer_name] = "addons.gateway.name"
+        problems = apisix_problems(self.addons.apisix, ApisixSurroundings(
+            cluster_name=self.cluster_name, location=self.location,
+            network_zone=self.network_zone, private_only=self.network.private_only,
+            ccm_enabled=self.addons.ccm.enabled, k3s_disable=tuple(self.k3s.disable),
+            cilium_gateway_api=bool(self.cilium.value("gatewayAPI.enabled")),
+            cilium_ingress=bool(self.cilium.value("ingressController.enabled")),
+            cilium_ingress_default=bool(self.cilium.value("ingressController.default")),
+            other_load_balancer_names=others))
+        if problems:
+            raise KeyedValueErrors(problems)
+        return self
+
     @model_validator(mode="after")
     def _gateway_api_crds_fit_kubernetes(self) -> "ClusterSpec":
         line = line_of(self.cilium.version)
-        if not line or not self.cilium.value("gatewayAPI.enabled"):
+        if not line or not self.installs_gateway_api_crds:
             return self
         bundle = line.gateway_api
         if self.k3s.parsed_version.kubernetes_minor < bundle.min_kubernetes:
@@ -556,11 +615,10 @@ class ClusterSpec(StrictModel):
     def _gateway_load_balancer_in_the_network_zone(self) -> "ClusterSpec":
         gateway = self.addons.gateway
         location = gateway.load_balancer.location
-        if gateway.enabled and location and hetzner.network_zone(location) != self.network_zone:
+        problem = zone_problem(location, self.network_zone) if location else None
+        if gateway.enabled and problem:
             raise KeyedValueError(
-                "addons.gateway.loadBalancer.location",
-                f"{location} is in {hetzner.network_zone(location)}, the network in "
-                f"{self.network_zone}: the load balancer could not attach to it.",
+                "addons.gateway.loadBalancer.location", problem,
                 f"use a location in {self.network_zone}, or remove the key (default: "
                 f"{self.location}).")
         return self

@@ -21,7 +21,10 @@ STUB_HEADER = f"#!{shutil.which('bash') or '/bin/bash'}\nset -euo pipefail\n"
 LOG = 'echo "${0##*/} $*" >>"$STUB_STATE/calls.log"\n'
 
 # k3s: version from the stub's own text; `kubectl` answers from state files (registered nodes
-# under nodes/, one annotation value per node under annotations/, `not-ready` fails a wait).
+# under nodes/, one annotation value per node under annotations/ and one label value under
+# labels/ (what a jsonpath query reads), `not-ready` fails a wait,
+# Leases under leases/ as "resourceVersion|holder|renewTime|duration", with the API's create
+# (AlreadyExists) and replace (resourceVersion Conflict) semantics).
 K3S_STUB = LOG + r'''
 case "$1" in
   --version) echo "k3s version __VERSION__ (stub)"; echo "go version go1.24 (stub)" ;;
@@ -37,6 +40,10 @@ case "$1" in
           if ((left > 0)); then echo $((left - 1)) >"$STUB_STATE/appear-after"; exit 0; fi
           mkdir -p "$STUB_STATE/nodes"; touch "$STUB_STATE/nodes/$3"
         fi
+        if [[ "$*" == *jsonpath=*labels* ]]; then
+          cat "$STUB_STATE/labels/$3" 2>/dev/null || true
+          exit 0
+        fi
         if [[ "$*" == *jsonpath=* ]]; then
           cat "$STUB_STATE/annotations/$3" 2>/dev/null || true
           exit 0
@@ -51,6 +58,25 @@ case "$1" in
       "wait --for=condition=Ready") [[ ! -f "$STUB_STATE/not-ready" ]] ;;
       "drain "*) [[ ! -f "$STUB_STATE/drain-fails" ]] || { echo "drain: PDB" >&2; exit 1; } ;;
       "delete node") rm -f "$STUB_STATE/nodes/$3" ;;
+      "get lease")
+        [[ ! -f "$STUB_STATE/api-down" ]] || { echo "connection refused" >&2; exit 1; }
+        cat "$STUB_STATE/leases/$3" 2>/dev/null || true ;;
+      "create -f" | "replace -f")
+        manifest="$(cat)"
+        field() { sed -n "s/^ *$1: \"\{0,1\}\([^\"]*\)\"\{0,1\}\$/\1/p" <<<"$manifest"; }
+        lease="$STUB_STATE/leases/$(field name)"
+        mkdir -p "$STUB_STATE/leases"
+        if [[ "$1" == create ]]; then
+          [[ ! -f "$lease" ]] || { echo "AlreadyExists" >&2; exit 1; }
+          version=1
+        else
+          [[ -f "$lease" ]] || { echo "NotFound" >&2; exit 1; }
+          stored="$(cut -d'|' -f1 "$lease")"
+          [[ "$(field resourceVersion)" == "$stored" ]] || { echo "Conflict" >&2; exit 1; }
+          version=$((stored + 1))
+        fi
+        printf '%s|%s|%s|%s' "$version" "$(field holderIdentity)" "$(field renewTime)" \
+          "$(field leaseDurationSeconds)" >"$lease" ;;
       *) ;;
     esac ;;
   *) echo "unexpected k3s $*" >&2; exit 2 ;;

@@ -78,3 +78,9 @@ def with_dotted_changes(base: dict[str, Any], changes: dict[str, Any]) -> dict[s
             node = node.setdefault(part, {})
         node[leaf] = value
     return result
+
+
+def apisix_chart_git_dir() -> Path:
+    """An apache/apisix-helm-chart clone: ``$APISIX_CHART_GIT_DIR``, else the workspace mirror."""
+    return Path(os.environ.get("APISIX_CHART_GIT_DIR")
+                or GIT_MIRROR_DIR / "apache+apisix-helm-chart" / "repo")

@@ -26,6 +26,11 @@ HCLOUD_TOKEN = "SentinelHcloudToken"
 ETCD_S3_SECRET_KEY = "SentinelEtcdS3SecretKey"
 SENTINELS = (CLUSTER_TOKEN, AGENT_TOKEN, SSH_KEY, DATASTORE_PASSWORD, HCLOUD_TOKEN,
              ETCD_S3_SECRET_KEY)
+# APISIX's admin API keys (random.RandomPassword "<name>-apisix-admin-key" / "-viewer-key"):
+# only in stacks with addons.apisix, so apart from SENTINELS (which every plan must carry).
+APISIX_ADMIN_KEY = "SentinelApisixAdminKey" + "X" * 18
+APISIX_VIEWER_KEY = "SentinelApisixViewerKey" + "V" * 17
+APISIX_SENTINELS = (APISIX_ADMIN_KEY, APISIX_VIEWER_KEY)
 PLANTED_DATASTORE = f"postgres://k3s:{DATASTORE_PASSWORD}@db.internal:5432/k3s"
 # Embedded etcd only (exclusive with the datastore sentinel): planted by with_planted_etcd_s3.
 S3_ACCESS_KEY = "SentinelS3AccessKey"
@@ -40,6 +45,9 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 
 def planted_password(args: MockResourceArgs) -> dict[str, Any]:
+    if "-apisix-" in args.name:
+        return {"result": pulumi.Output.secret(
+            APISIX_ADMIN_KEY if args.name.endswith("-admin-key") else APISIX_VIEWER_KEY)}
     return {"result": pulumi.Output.secret(CLUSTER_TOKEN if "cluster" in args.name else AGENT_TOKEN)}
 
 
@@ -52,7 +60,7 @@ def planted_private_key(args: MockResourceArgs) -> dict[str, Any]:
 
 def leaks(text: str) -> list[str]:
     """Sentinels found in ``text`` as written or inside any base64 blob in it."""
-    every = (*SENTINELS, *S3_SENTINELS, *DELIVERY_SENTINELS)
+    every = (*SENTINELS, *S3_SENTINELS, *DELIVERY_SENTINELS, *APISIX_SENTINELS)
     found = [s for s in every if s in text]
     for blob in _BASE64.findall(text):
         try:

@@ -29,7 +29,8 @@ KNOWN_KEYS = ["clusterName", "location", "count", "serverType", "image", "name",
               "endpoint", "cidr", "privateOnly", "sshPublicKeys", "listeners", "port",
               "ipam", "mode", "routingMode", "kubeProxyReplacement", "ipv4NativeRoutingCIDR",
               "token", "tls-san+", "etcd-s3-secret-key", "node-label", "t", "disable",
-              "addressBlock", "loadBalancer", "locations", "gatewayAPI", "hubble"]
+              "addressBlock", "loadBalancer", "locations", "gatewayAPI", "hubble",
+              "kubelet-args", "disable-apiserver-lb", "cluster-domain", "acceptUnknownFlags"]
 
 class RawScalar(str):
     """Text written unquoted, so the reader resolves it as YAML would (``yes``, ``1:30``, ``~``)."""

@@ -105,7 +105,7 @@ def test_public_ips_and_firewall_follow_the_network_mode(planted: Plan) -> None:
 def test_the_autoscaler_runs_the_release_of_the_clusters_minor_on_a_control_plane(
         planted: Plan) -> None:
     spec = container(planted)
-    assert spec["image"].endswith(":v1.35.2")
+    assert spec["image"].endswith(":v1.36.1")
     [deployment] = planted.by_type(DEPLOYMENT)
     pod = deployment.plain_inputs()["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {"node-role.kubernetes.io/control-plane": "true"}

@@ -13,7 +13,8 @@ from cluster_plan.bastion_admission import (
     REMOTE_COMMANDS_PER_NODE,
     ssh_admission,
 )
-from tests.helpers import EXAMPLE_STACKS, plan_config, plan_example
+from tests.helpers import EXAMPLE_STACKS, plan_config
+from tests.program_plans import example_plan
 
 COMMAND = "command:remote:Command"
 SERVER = "hcloud:index/server:Server"
@@ -59,7 +60,7 @@ def test_the_largest_private_cluster_fits_the_bastion_admission(tmp_path: Path):
 
 @pytest.mark.parametrize("stack", EXAMPLE_STACKS)
 def test_every_example_with_a_bastion_admits_its_own_commands(stack: str):
-    plan = plan_example(stack)
+    plan = example_plan(stack)
     admitted = _admission_in(plan)
     if admitted is None:
         pytest.skip(f"{stack} has no bastion")

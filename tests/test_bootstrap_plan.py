@@ -8,6 +8,7 @@ import base64
 import hashlib
 import ipaddress
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ from tests.program_plans import (
 from tests.fake_node import FakeNode
 from tests.helpers import EXAMPLE_STACKS, example_config
 from stack_config import ConfigError
-from tools.lib.engine import Plan
+from tools.lib.engine import Plan, RecordedResource
 from tools.lib.machine_files import write_machine_files
 from upstream.k3s import API_PORT
 
@@ -67,7 +68,9 @@ def test_every_node_gets_the_full_bootstrap_chain(stack: str) -> None:
     assert all(f"{name}-membership" in cmds for name in others)
     cluster = first.rsplit("-cp-", 1)[0]
     assert {f"{cluster}-ca-hash", f"{cluster}-kubeconfig"} <= set(cmds)
-    tokens = {r.name for r in plan.by_type("random:index/randomPassword:RandomPassword")}
+    # The join tokens (other generated passwords, such as APISIX's admin keys, end in "-key").
+    tokens = {r.name for r in plan.by_type("random:index/randomPassword:RandomPassword")
+              if r.name.endswith("-token")}
     assert tokens == {f"{cluster}-cluster-token", f"{cluster}-agent-token"}
 
 
@@ -78,35 +81,60 @@ def test_the_dev_stack_is_one_server_and_two_agents() -> None:
 
 # -- order ------------------------------------------------------------------------------------
 
-def test_servers_roll_one_at_a_time_then_each_pool_one_node_at_a_time() -> None:
+def slot_env(command: RecordedResource) -> dict[str, str]:
+    """The rollout-slot settings a drain or uncordon command line carries (empty: none)."""
+    found: dict[str, str] = {}
+    for word in shlex.split(command.inputs["create"]):
+        key, _, value = word.partition("=")
+        if key in ("LOCK_POOL", "LOCK_SLOTS", "STEP"):
+            found.setdefault(key, value) if key != "STEP" else found.setdefault(
+                "steps", []).append(value)  # type: ignore[attr-defined]
+    return found
+
+
+def test_servers_roll_one_at_a_time_and_agents_side_by_side() -> None:
     plan = example_plan("private-ha")
     cmds = commands(plan)
 
     def step(name: str, kind: str):
         return cmds[f"{name}-{kind}"]
 
-    # Each node's drain waits for the previous node to be back (its uncordon).
-    for earlier, later in (("prod-cp-1", "prod-cp-2"), ("prod-cp-2", "prod-cp-3"),
-                           ("prod-cp-3", "prod-general-1"), ("prod-general-1", "prod-general-2"),
-                           ("prod-general-2", "prod-general-3"), ("prod-cp-3", "prod-arm-1"),
-                           ("prod-arm-1", "prod-arm-2")):
+    # Each server's drain waits for the previous server to be back (its uncordon).
+    for earlier, later in (("prod-cp-1", "prod-cp-2"), ("prod-cp-2", "prod-cp-3")):
         assert step(earlier, "uncordon").urn in step(later, "drain").dependencies, (earlier, later)
     assert not depends_on(plan, step("prod-cp-1", "k3s"), step("prod-cp-2", "k3s"))
-    for one in ("prod-general-1", "prod-general-2", "prod-general-3"):
-        for other in ("prod-arm-1", "prod-arm-2"):
-            assert not depends_on(plan, step(one, "k3s"), step(other, "k3s")), "pools side by side"
-            assert not depends_on(plan, step(other, "k3s"), step(one, "k3s"))
+    agent_keys = agents(plan)
+    assert len(agent_keys) == 5
+    for agent in agent_keys:
+        # After the last server (no kubelet newer than an API server on an upgrade) ...
+        assert step("prod-cp-3", "uncordon").urn in step(agent, "drain").dependencies, agent
+        # ... and never after another agent: first installs run in parallel.
+        for other in agent_keys:
+            if other != agent:
+                assert not depends_on(plan, step(agent, "drain"), step(other, "k3s")), \
+                    (agent, other)
 
 
-def test_a_pools_max_unavailable_sets_its_batch(tmp_path: Path) -> None:
+def test_agents_restart_in_bounded_batches_through_their_pools_slots() -> None:
+    cmds = commands(example_plan("private-ha"))
+    for agent, pool in (("prod-general-1", "general"), ("prod-arm-2", "arm")):
+        assert slot_env(cmds[f"{agent}-drain"]) == {
+            "LOCK_POOL": pool, "LOCK_SLOTS": "1", "steps": ["acquire", "expire"]}
+        assert slot_env(cmds[f"{agent}-uncordon"]) == {
+            "LOCK_POOL": pool, "LOCK_SLOTS": "1", "steps": ["renew", "expire", "release"]}
+    # Servers are bounded by the order of the plan; they take no slot.
+    for server in ("prod-cp-1", "prod-cp-2", "prod-cp-3"):
+        assert slot_env(cmds[f"{server}-drain"]) == {}
+        assert slot_env(cmds[f"{server}-uncordon"]) == {}
+
+
+def test_a_pools_max_unavailable_sets_its_slots(tmp_path: Path) -> None:
     config = example_config("private-ha")
     config["k3s-hcloud:workerPools"][0]["maxUnavailable"] = 2
-    plan = plan_config(tmp_path, config)
-    cmds = commands(plan)
-    drains = {n: cmds[f"prod-general-{n}-drain"].dependencies for n in (1, 2, 3)}
-    last_server = cmds["prod-cp-3-uncordon"].urn
-    assert last_server in drains[1] and last_server in drains[2]
-    assert cmds["prod-general-1-uncordon"].urn in drains[3]
+    cmds = commands(plan_config(tmp_path, config))
+    assert {n: slot_env(cmds[f"prod-general-{n}-drain"])["LOCK_SLOTS"] for n in (1, 2, 3)} == {
+        1: "2", 2: "2", 3: "2"}
+    assert slot_env(cmds["prod-arm-1-drain"])["LOCK_SLOTS"] == "1"
 
 
 @pytest.mark.parametrize("stack", ["dev", "private-ha"])
@@ -133,7 +161,7 @@ def test_each_node_boots_then_stages_secrets_then_applies(stack: str) -> None:
         assert server.urn in boot.dependencies
 
 
-def test_sequential_steps_grow_with_servers_and_with_a_pool_over_its_batch(
+def test_sequential_steps_grow_with_servers_never_with_workers(
         tmp_path: Path) -> None:
     def chain(workers: int, batch: int = 1) -> int:
         config = example_config("dev")
@@ -142,13 +170,12 @@ def test_sequential_steps_grow_with_servers_and_with_a_pool_over_its_batch(
                                                   "maxUnavailable": batch})
         return longest_chain(plan_config(tmp_path / f"{workers}-{batch}", config))
 
-    # Rolled all at once, pools of any size add nothing (pools roll side by side).
-    assert chain(1) == chain(12, batch=12) == chain(2, batch=2)
-    # One node at a time: each further node of the largest pool adds its drain, k3s, uncordon.
-    assert chain(12) - chain(1) == 11 * 3
+    # Pools of any size add nothing, whatever their maxUnavailable: agents are not chained
+    # (their restarts are bounded by the pool's rollout slots in the cluster).
+    assert chain(1) == chain(12) == chain(12, batch=12) == chain(2, batch=2)
     # private-ha adds one rollout (drain → k3s → uncordon) per joining server (cp-2, cp-3),
     # and the pre-change etcd snapshot before cp-3's (cp-2's runs beside the CA-hash read).
-    assert longest_chain(example_plan("private-ha")) - longest_chain(example_plan("dev")) == 10
+    assert longest_chain(example_plan("private-ha")) - longest_chain(example_plan("dev")) == 7
 
 
 # -- connection ------------------------------------------------------------------------------
@@ -278,6 +305,8 @@ def test_an_external_datastore_goes_to_a_secret_drop_in(tmp_path: Path) -> None:
 def test_node_props_match_what_the_command_sends(stack: str) -> None:
     plan = example_plan(stack)
     cmds = commands(plan)
+    # The stack's pin (private-ha pins one), else the program's default release.
+    wanted = example_config(stack).get("k3s-hcloud:k3s", {}).get("version", "v1.36.5+k3s1")
     for node in plan.by_type(NODE):
         k3s = cmds[f"{node.name}-k3s"].plain_inputs()
         bundle = decode_file_bundle(k3s["stdin"])
@@ -288,7 +317,7 @@ def test_node_props_match_what_the_command_sends(stack: str) -> None:
         assert {**yaml.safe_load(node.inputs["configYaml"]),
                 **yaml.safe_load(registration)} == node.inputs["k3sConfig"]
         assert node.inputs["registriesYaml"] == bundle[paths.REGISTRIES_FILE].content
-        assert node.inputs["k3sVersion"] == "v1.35.3+k3s1"
+        assert node.inputs["k3sVersion"] == wanted
         assert f"K3S_VERSION={node.inputs['k3sVersion']} " in k3s["create"]
         assert k3s["triggers"][:2] == [digest(k3s["stdin"]), node.inputs["k3sVersion"]]
         assert node.secret_input_paths() == [], "a node's props never carry secrets"
@@ -360,14 +389,22 @@ def test_the_kubeconfig_is_re_read_when_the_first_server_restarts() -> None:
 
 
 @pytest.mark.parametrize("stack", EXAMPLE_STACKS)
-def test_the_kubernetes_layer_waits_for_the_kubeconfig_and_every_servers_join(stack: str) -> None:
+def test_the_kubernetes_layer_waits_for_the_kubeconfig_and_the_servers_it_can_reach(stack: str) -> None:
     # The control plane alone: workers join on their own schedule, in-cluster installs need
-    # only an API that answers (control_plane_ready).
+    # only an API that answers. Which servers beyond the first it waits for (all of them through
+    # the API load balancer or a tunnel, none otherwise) is tests/test_critical_path_layer.py's.
     plan = example_plan(stack)
     [provider] = plan.by_type("pulumi:providers:kubernetes")
-    expected = {r.urn for r in plan.by_type(COMMAND) if r.name.endswith("-kubeconfig") or (
-        r.name.endswith(("-uncordon", "-membership")) and r.name.rsplit("-", 1)[0] in servers(plan))}
-    assert expected <= set(provider.dependencies)
+    first, *others = servers(plan)
+    joins = {name: {r.urn for r in plan.by_type(COMMAND)
+                    if r.name in (f"{name}-uncordon", f"{name}-membership")} for name in servers(plan)}
+    kubeconfig = {r.urn for r in plan.by_type(COMMAND) if r.name.endswith("-kubeconfig")}
+    waited = set(provider.dependencies)
+    assert kubeconfig and kubeconfig <= waited
+    assert joins[first] <= waited
+    waited_others = [name for name in others if joins[name] <= waited]
+    assert waited_others in ([], others)
+    assert all(joins[name] <= waited or not joins[name] & waited for name in others)
     waits_for_workers = [name for name in agents(plan) if any(
         urn.rsplit("::", 1)[1].startswith(f"{name}-") for urn in provider.dependencies)]
     assert waits_for_workers == []

@@ -15,7 +15,8 @@ import pytest
 
 from stack_config import ConfigError, validate_cluster_spec
 from stack_config.identity import ACKNOWLEDGEMENTS, HAZARDS, check_identity, cluster_identity
-from tests.helpers import example_config, plan_example, write_stack_file
+from tests.helpers import example_config, write_stack_file
+from tests.program_plans import example_plan
 from tools import plan as plan_cli
 from tools.lib.engine import run_program
 from tools.lib.stack_files import load_stack_config
@@ -117,7 +118,7 @@ def test_every_hazard_names_an_acknowledgement_that_the_config_accepts() -> None
 
 @pytest.mark.parametrize("stack", ["dev", "private-ha"])
 def test_the_identity_output_is_plain_and_names_every_server_node(stack: str) -> None:
-    plan = plan_example(stack)
+    plan = example_plan(stack)
     output = plan.outputs["clusterIdentity"]
     assert not output.secret
     nodes = {r.name for r in plan.by_type(SERVER)} - {f"{output.value['clusterName']}-bastion"}
@@ -127,7 +128,7 @@ def test_the_identity_output_is_plain_and_names_every_server_node(stack: str) ->
 def outputs_json(stack: str, tmp_path: Path) -> Path:
     path = tmp_path / "previous.json"
     path.write_text(json.dumps({name: out.value
-                                for name, out in plan_example(stack).outputs.items()
+                                for name, out in example_plan(stack).outputs.items()
                                 if not out.secret}))
     return path
 
@@ -151,6 +152,6 @@ def test_the_whole_program_accepts_the_acknowledged_edit(tmp_path: Path) -> None
     config["k3s-hcloud:network"]["cidr"] = "10.1.0.0/16"
     config["k3s-hcloud:acknowledge"] = ["replace-network"]
     stack_file = write_stack_file(tmp_path, config, "dev")
-    previous = {name: out.value for name, out in plan_example("dev").outputs.items()}
+    previous = {name: out.value for name, out in example_plan("dev").outputs.items()}
     plan = run_program(PROJECT_DIR, load_stack_config(PROJECT_DIR, stack_file, "dev"), previous)
     assert plan.outputs["clusterIdentity"].value["network.cidr"] == "10.1.0.0/16"

@@ -209,9 +209,9 @@ def test_a_refusal_under_a_secret_key_never_repeats_the_value() -> None:
 
 def test_derived_names_cover_the_longest_name_the_program_registers() -> None:
     from cluster_plan.resource_names import PoolNames, derived_names
-    from tests.helpers import plan_example
+    from tests.program_plans import example_plan
 
-    plan = plan_example("private-ha")
+    plan = example_plan("private-ha")
     spec = validate_cluster_spec(
         {k.split(":", 1)[1]: v for k, v in example_config("private-ha").items()})
     names = [str(r.inputs["name"]) for r in plan.resources

@@ -12,13 +12,22 @@ key. docs/day2.md's tables are rendered from the same diffs (checked at the end)
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
 from bench.day2_matrix import DAY2_PAGE, page_block, render_matrix
 from components.bootstrap.node import ROLLOUT
-from tools.lib.day2_changes import BY_KEY, CHANGES, Day2Matrix, verdict
+from tools.lib.day2_changes import (
+    BY_KEY,
+    CHANGES,
+    Day2Matrix,
+    restart_bounds,
+    slot_settings,
+    verdict,
+)
+from tools.lib.engine import Plan
 from tools.lib.plan_diff import PlanDiff, readdressed_servers
 
 SERVER = "hcloud:index/server:Server"
@@ -236,3 +245,109 @@ def test_acknowledged_network_change_shows_the_replacement_and_the_re_addressing
 def test_the_day2_page_shows_the_measured_matrix(matrix: Day2Matrix) -> None:
     assert page_block(DAY2_PAGE.read_text()) == render_matrix(matrix), \
         "docs/day2.md's day-2 table is stale: run python bench/day2_matrix.py"
+
+
+RESTARTS = ["enable-api-lb", "enable-public-api-lb", "k3s-version", "rotate-k3s-token"]
+
+
+@pytest.mark.parametrize("key", RESTARTS)
+def test_every_restart_of_running_nodes_is_bounded(matrix: Day2Matrix, key: str) -> None:
+    """Servers one at a time (the plan's order), agents through their pool's rollout slots."""
+    diff = matrix.diff(BY_KEY[key])
+    restarted = sorted({c.name.removesuffix("-k3s") for c in diff.replaced
+                        if c.name.endswith("-k3s")})
+    bounds = restart_bounds(matrix.after(BY_KEY[key]), restarted)
+    assert restarted and bounds.unbounded == [] and bounds.servers_in_sequence, key
+    agents = [name for name in restarted if "-cp-" not in name]
+    assert bounds.agent_slots == ({"workers": 1} if agents else {}), key
+    assert verdict(matrix, BY_KEY[key]).startswith("rolling: k3s restarts on")
+
+
+def _without_slot(plan: Plan, node: str) -> Plan:
+    """The plan as if ``node``'s drain took no slot (its create is a bare drain)."""
+    def strip(resource):
+        if resource.name != f"{node}-drain":
+            return resource
+        create = resource.inputs["create"]
+        bare = create[create.index("&& { ") + 5:create.index(" || {")]
+        return dataclasses.replace(resource, inputs={**resource.inputs, "create": bare})
+    return dataclasses.replace(plan, resources=[strip(r) for r in plan.resources])
+
+
+def test_an_agent_whose_drain_takes_no_slot_is_reported_unbounded(matrix: Day2Matrix) -> None:
+    after = matrix.after(BY_KEY["k3s-version"])
+    nodes = ["dev-cp-1", "dev-workers-1", "dev-workers-2"]
+    assert restart_bounds(after, nodes).unbounded == []
+    assert restart_bounds(_without_slot(after, "dev-workers-2"), nodes).unbounded == [
+        "dev-workers-2"]
+
+
+def _resize_steps(plan: Plan) -> dict[str, Any]:
+    return {r.name: r for r in plan.resources
+            if r.name.endswith(("-resize-drain", "-resize-uncordon"))}
+
+
+@pytest.mark.parametrize("key", ["resize-pool", "resize-control-plane"])
+def test_a_resize_has_no_guard_without_its_acknowledgement(matrix: Day2Matrix, key: str) -> None:
+    assert _resize_steps(matrix.before(BY_KEY[key])) == {}
+
+
+def test_an_acknowledged_pool_resize_drains_each_node_before_its_power_off(
+        matrix: Day2Matrix) -> None:
+    after = matrix.after(BY_KEY["resize-pool"])
+    steps = _resize_steps(after)
+    for n in (1, 2):
+        node = f"dev-workers-{n}"
+        server = after.get(SERVER, node)
+        drain, back = steps[f"{node}-resize-drain"], steps[f"{node}-resize-uncordon"]
+        # The server's update waits for the drain; the uncordon waits for the update.
+        assert drain.urn in server.dependencies and server.urn in back.dependencies
+        assert drain.plain_inputs()["triggers"] == ["cx33"] == back.plain_inputs()["triggers"]
+        create = drain.plain_inputs()["create"]
+        assert "SERVER_TYPE=cx33" in create and "resize-node.sh" in create
+        # A pool's resize is bounded like its restarts: one rollout slot (maxUnavailable 1).
+        assert slot_settings(create) == {"LOCK_POOL": "workers", "LOCK_SLOTS": "1"}
+        # After the control plane's guards (the only server: its uncordon step).
+        assert steps["dev-cp-1-resize-uncordon"].urn in drain.dependencies
+    assert "dev-cp-1-resize-drain" not in steps, "the first server cannot be drained before"
+    effect_of = effect(matrix.diff(BY_KEY["resize-pool"]))
+    assert effect_of["update"] == {"dev-workers-1": ["serverType"],
+                                   "dev-workers-2": ["serverType"]}
+
+
+def test_an_acknowledged_control_plane_resize_goes_one_server_at_a_time(
+        matrix: Day2Matrix) -> None:
+    after = matrix.after(BY_KEY["resize-control-plane"])
+    steps = _resize_steps(after)
+    servers = [after.get(SERVER, f"prod-cp-{n}") for n in (1, 2, 3)]
+    for earlier, later in zip(servers, servers[1:]):
+        drain = steps[f"{later.name}-resize-drain"]
+        assert drain.urn in later.dependencies
+        assert steps[f"{earlier.name}-resize-uncordon"].urn in drain.dependencies
+        assert slot_settings(drain.plain_inputs()["create"]) == {}, "servers take no slot"
+    for server in servers:
+        back = steps[f"{server.name}-resize-uncordon"]
+        assert server.urn in back.dependencies
+        assert "STEP=await-api" in back.plain_inputs()["create"], "etcd member back first"
+    # Agents' guards wait for the last server; their types do not change, so their scripts
+    # find nothing pending at run time.
+    assert steps["prod-cp-3-resize-uncordon"].urn in steps["prod-arm-1-resize-drain"].dependencies
+    updated = effect(matrix.diff(BY_KEY["resize-control-plane"]))["update"]
+    assert updated == {f"prod-cp-{n}": ["serverType"] for n in (1, 2, 3)}
+
+
+def test_a_server_out_of_the_sequence_is_reported_unbounded(matrix: Day2Matrix) -> None:
+    after = matrix.after(BY_KEY["rotate-k3s-token"])
+    servers = ["prod-cp-1", "prod-cp-2", "prod-cp-3"]
+    assert restart_bounds(after, servers).servers_in_sequence
+    previous = after.get("command:remote:Command", "prod-cp-2-uncordon").urn
+
+    def unchain(resource):
+        if resource.name != "prod-cp-3-drain":
+            return resource
+        return dataclasses.replace(resource, dependencies=[
+            urn for urn in resource.dependencies if urn != previous])
+
+    loose = dataclasses.replace(after, resources=[unchain(r) for r in after.resources])
+    bounds = restart_bounds(loose, servers)
+    assert not bounds.servers_in_sequence and bounds.unbounded == ["prod-cp-3"]

@@ -19,7 +19,8 @@ import pulumi
 import pytest
 import yaml
 
-from tests.helpers import EXAMPLE_STACKS, PROJECT_DIR, plan_example
+from tests.helpers import EXAMPLE_STACKS, PROJECT_DIR
+from tests.program_plans import example_plan
 from tests.sentinels import AGENT_POOL_TOKEN, leaks
 from tests.sentinels import RUNNER_REGISTRATION_TOKEN as REGISTRATION_TOKEN
 from tools.lib import mock_provider
@@ -151,7 +152,7 @@ def test_runner_service_is_hardened_and_unprivileged(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def cluster_plans() -> dict[str, Plan]:
-    return {stack: plan_example(stack) for stack in EXAMPLE_STACKS}
+    return {stack: example_plan(stack) for stack in EXAMPLE_STACKS}
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +209,7 @@ def test_every_example_stack_has_a_delivery_path(cluster_outputs) -> None:
 
 @pytest.mark.parametrize("stack", EXAMPLE_STACKS)
 def test_no_example_stack_opens_ssh_or_the_api_to_the_world(stack: str) -> None:
-    plan = plan_example(stack)
+    plan = example_plan(stack)
     world = {"0.0.0.0/0", "::/0"}
     for firewall in plan.by_type("hcloud:index/firewall:Firewall"):
         for rule in firewall.plain_inputs()["rules"]:

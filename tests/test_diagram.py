@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import EXAMPLE_STACKS, PROJECT_DIR, example_config, plan_config, plan_example
+from tests.helpers import EXAMPLE_STACKS, PROJECT_DIR, example_config, plan_config
+from tests.program_plans import example_plan
 from tools import plan as plan_cli
 from tools.lib.diagram import SVG_NS, render_svg
 from tools.lib.plan_report import summarize
@@ -33,7 +34,7 @@ def test_every_example_stack_draws_as_svg_with_each_pool(stack: str, tmp_path: P
     picture = tmp_path / f"{stack}.svg"
     assert plan_cli.main(["--stack", stack, "--diagram", str(picture)]) == plan_cli.EXIT_OK
     svg = picture.read_text()
-    summary = summarize(plan_example(stack))
+    summary = summarize(example_plan(stack))
     ids = _ids(svg)
     assert {f"pool-{p.name}" for p in summary.pools} <= ids
     assert ("bastion" in ids) == (summary.bastion is not None)
@@ -56,7 +57,7 @@ def test_the_picture_follows_the_plan(tmp_path: Path) -> None:
 
 
 def test_committed_private_ha_diagram_is_current() -> None:
-    expected = render_svg(summarize(plan_example("private-ha")))
+    expected = render_svg(summarize(example_plan("private-ha")))
     assert COMMITTED.read_text() == expected, f"docs/images/private-ha.svg is stale: {REGENERATE}"
 
 

@@ -187,9 +187,9 @@ def test_the_tool_talks_ssh_with_options_before_the_destination() -> None:
 
 def test_the_tool_reads_servers_and_ssh_paths_from_the_stack_outputs(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.helpers import plan_example
+    from tests.program_plans import example_plan
 
-    outputs = plan_example("private-ha").outputs
+    outputs = example_plan("private-ha").outputs
     servers = outputs["etcdSnapshots"].value["servers"]
     nodes = {key: etcd_server(tmp_path / key) for key in servers}
     (nodes[servers[0]].state / "snapshots").mkdir()

@@ -38,7 +38,8 @@ pulumi.export("api", {"joinAddress": infra.api.join_address,
                       "servesUsers": infra.api.serves_users,
                       "userAddress": infra.api.user_address,
                       "firstServerSans": infra.api.tls_sans_for(infra.api.servers[0])})
-pulumi.export("network", infra.network.urn)
+pulumi.export("network", infra.network_id)
+pulumi.export("networkFacts", infra.network_facts)
 pulumi.export("ready", [r.urn for r in infra.ready])
 '''
 
@@ -112,7 +113,13 @@ def test_ready_is_the_shared_prerequisites_not_every_server(private: Plan) -> No
             "prod-cp-api-network", "prod-cp-api-target-1"} <= names
     # Each node's steps wait for their own server; listing all would couple every node.
     assert not {n["key"] for n in out(private, "nodes")} & names
-    assert out(private, "network").endswith("::prod-network")
+    [network] = private.by_type("hcloud:index/network:Network")
+    [subnet] = private.by_type("hcloud:index/networkSubnet:NetworkSubnet")
+    assert network.name == "prod-network"
+    network_id = int(subnet.plain_inputs()["networkId"])
+    assert out(private, "network") == network_id
+    assert out(private, "networkFacts") == {"id": str(network_id), "ipRange": "10.4.0.0/16",
+                                            "nodeCidr": "10.4.0.0/16", "zone": "eu-central"}
 
 
 def test_public_mode_without_lb(public: Plan) -> None:

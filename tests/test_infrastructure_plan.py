@@ -14,7 +14,8 @@ import yaml
 
 from pulumi.runtime.mocks import MockResourceArgs
 
-from tests.helpers import example_config, plan_config, plan_example
+from tests.helpers import example_config, plan_config
+from tests.program_plans import example_plan
 from tools.lib.engine import Plan, RecordedResource
 from tools.lib.mock_provider import public_ipv4, stable_number
 
@@ -32,17 +33,17 @@ TLS_KEY = "tls:index/privateKey:PrivateKey"
 
 @pytest.fixture(scope="module")
 def dev() -> Plan:
-    return plan_example("dev")
+    return example_plan("dev")
 
 
 @pytest.fixture(scope="module")
 def private() -> Plan:
-    return plan_example("private-ha")
+    return example_plan("private-ha")
 
 
 @pytest.fixture(scope="module")
 def gateway() -> Plan:
-    return plan_example("gateway")
+    return example_plan("gateway")
 
 
 def servers(plan: Plan) -> list[RecordedResource]:

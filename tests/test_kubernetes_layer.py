@@ -380,7 +380,7 @@ def test_upgrade_controller_manifests_are_pinned_and_plans_follow_them(addons_pl
     assert sorted(p.inputs["metadata"]["name"] for p in plans) == ["k3s-agent", "k3s-server"]
     for plan in plans:
         assert {crd.urn, controller.urn} <= set(plan.dependencies)
-        assert plan.inputs["spec"]["version"] == "v1.35.3+k3s1"
+        assert plan.inputs["spec"]["version"] == "v1.36.5+k3s1"
 
 
 def test_a_k3s_version_bump_only_updates_the_upgrade_plans(addons_plan: Plan, tmp_path: Path) -> None:

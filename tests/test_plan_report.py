@@ -7,18 +7,19 @@ from pathlib import Path
 import pytest
 from pulumi.runtime import rpc
 
-from tests.helpers import PROJECT_DIR, example_config, plan_config, plan_example, write_stack_file
+from tests.helpers import PROJECT_DIR, example_config, plan_config, write_stack_file
+from tests.program_plans import example_plan
 from tests.sentinels import HCLOUD_TOKEN, leaks
 from tools import plan as plan_cli
 from tools.lib.engine import RecordedResource
 from tools.lib.plan_report import STAND_IN_NOTICE, summarize
 from upstream.cilium import DEFAULT_VERSION
-from tools.lib.plan_review import review, value_changes
+from tools.lib.plan_review import MAX_COMMENT_CHARS, _fit_comment, review, value_changes
 
 
 @pytest.fixture(scope="module")
 def private_ha_summary():
-    return summarize(plan_example("private-ha"))
+    return summarize(example_plan("private-ha"))
 
 
 def test_summary_lists_each_pool_with_type_locations_count_labels_and_taints(
@@ -54,7 +55,7 @@ def test_summary_has_the_private_api_endpoint_firewall_and_cilium_features(
 
 
 def test_gateway_load_balancer_comes_from_the_gateway_annotations() -> None:
-    summary = summarize(plan_example("gateway"))
+    summary = summarize(example_plan("gateway"))
     (lb,) = summary.load_balancers
     assert (lb.purpose, lb.lb_type, lb.ports, lb.created_by) == (
         "Gateway", "lb11", (80,), "cloud controller")
@@ -97,7 +98,7 @@ def test_diff_shows_created_nodes_and_in_place_type_change(tmp_path: Path,
 
 
 def test_diff_flags_a_location_change_as_destructive(tmp_path: Path) -> None:
-    base = plan_example("dev")
+    base = example_plan("dev")
     config = example_config("dev")
     config["k3s-hcloud:workerPools"][0]["location"] = "fsn1"
     head_plan = plan_config(tmp_path, config, "dev")
@@ -154,7 +155,7 @@ def test_diff_against_an_invalid_base_exits_1_naming_the_base_file(tmp_path: Pat
 def test_replacing_the_bastion_warns_that_the_deploy_runner_lives_there(tmp_path: Path) -> None:
     config = example_config("private-ha")
     config["k3s-hcloud:bastion"]["location"] = "nbg1"
-    result = review(plan_example("private-ha"), plan_config(tmp_path, config, "private-ha"))
+    result = review(example_plan("private-ha"), plan_config(tmp_path, config, "private-ha"))
     bastion = next(c for c in result.changes if c.change.name == "prod-bastion"
                    and c.change.type == "hcloud:index/server:Server")
     assert bastion.change.kind == "replace"
@@ -182,7 +183,7 @@ def test_an_unwritable_markdown_file_exits_1_without_traceback(tmp_path: Path, c
 
 
 def test_autoscaled_pools_show_what_the_autoscaler_may_add_even_with_no_servers_yet() -> None:
-    pools = {p.name: p for p in summarize(plan_example("autoscale")).pools}
+    pools = {p.name: p for p in summarize(example_plan("autoscale")).pools}
     assert (pools["batch"].count, pools["batch"].server_type, pools["batch"].autoscaled) == (
         0, "cax21", (0, 5))
     assert (pools["general"].count, pools["general"].autoscaled) == (2, (0, 4))
@@ -207,3 +208,13 @@ def test_json_with_diff_carries_the_change_with_secrets_masked(tmp_path: Path, c
     assert provider["values"] == [{"path": "token", "before": "[secret]",
                                    "after": "[secret] (changed)", "lineDiff": []}]
     assert leaks(text) == []
+
+
+def test_a_comment_over_githubs_limit_is_cut_at_a_line_and_closes_its_section() -> None:
+    short = "<details>\n- a\n</details>\n"
+    assert _fit_comment(short) == short
+    long = "<details>\n" + "".join(f"- line {n}\n" for n in range(MAX_COMMENT_CHARS // 8))
+    cut = _fit_comment(long)
+    kept, _, tail = cut.partition("\n\n</details>\n\n")
+    assert len(kept) <= MAX_COMMENT_CHARS and long.startswith(kept + "\n")
+    assert tail == "… truncated: the full diff is in the job log (`tools/plan.py --diff`).\n"

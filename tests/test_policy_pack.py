@@ -30,6 +30,7 @@ def example(request: pytest.FixtureRequest) -> tuple[str, Plan]:
 # Advisories an example stack shows on purpose: its HA control plane has no S3 target for
 # etcd snapshots, because an example file cannot carry working S3 keys (see docs/backups.md).
 EXPECTED_ADVISORIES = {"gateway": {"k3s-etcd-snapshots-off-node"},
+                       "apisix": {"k3s-etcd-snapshots-off-node"},
                        "private-ha": {"k3s-etcd-snapshots-off-node"}}
 
 

@@ -82,9 +82,9 @@ def _upstream(plan: Plan, urn: str) -> set[str]:
 
 @pytest.mark.parametrize("stack", EXAMPLE_STACKS)
 def test_cilium_waits_for_the_control_plane_but_not_for_workers(stack: str) -> None:
-    from tests.helpers import plan_example
+    from tests.program_plans import example_plan
 
-    plan = plan_example(stack)
+    plan = example_plan(stack)
     cluster = _cluster(plan)
     cilium = plan.get(RELEASE, f"{cluster}-cilium")
     upstream = _upstream(plan, cilium.urn)
@@ -112,9 +112,9 @@ def test_the_critical_path_does_not_grow_with_workers_rolled_all_at_once(tmp_pat
 def test_the_kubernetes_provider_is_identified_by_the_cluster_ca_not_its_address(stack: str) -> None:
     # Without clusterIdentifier, pulumi-kubernetes replaces the provider (and every release
     # through it) when the kubeconfig's server changes, e.g. when the API LB is enabled.
-    from tests.helpers import plan_example
+    from tests.program_plans import example_plan
 
-    plan = plan_example(stack)
+    plan = example_plan(stack)
     cluster = _cluster(plan)
     ca_hash = plan.get(COMMAND, f"{cluster}-ca-hash")
     provider = plan.get("pulumi:providers:kubernetes", f"{cluster}-k8s")
@@ -129,6 +129,6 @@ def test_the_api_endpoint_output_is_where_the_kubeconfig_points(tmp_path: Path) 
     plan = plan_config(tmp_path, config, stack="dev")
     first_public = plan.outputs["nodeAddresses"].value["dev-cp-1"]["public"]
     assert plan.outputs["apiEndpoint"].value == f"https://{first_public}:6443"
-    from tests.helpers import plan_example
+    from tests.program_plans import example_plan
 
-    assert plan_example("private-ha").outputs["apiEndpoint"].value == "https://10.4.1.2:6443"
+    assert example_plan("private-ha").outputs["apiEndpoint"].value == "https://10.4.1.2:6443"

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from tests.helpers import EXAMPLE_STACKS, GIT_MIRROR_DIR, plan_example
+from tests.helpers import EXAMPLE_STACKS, GIT_MIRROR_DIR
+from tests.program_plans import example_plan
 from tools import provider_replacements
 from tools.lib.replacement_rules import REPLACEMENT_TABLE, provider_replacements as table
 
@@ -27,7 +28,7 @@ def test_the_committed_table_is_what_the_providers_say() -> None:
 
 @pytest.mark.parametrize("stack", EXAMPLE_STACKS)
 def test_every_provider_type_the_program_registers_has_rules(stack: str) -> None:
-    used = {r.type for r in plan_example(stack).resources
+    used = {r.type for r in example_plan(stack).resources
             if r.custom and not r.type.startswith(DECIDED_AT_RUN_TIME)}
     assert used and not used - set(table()), used - set(table())
 

@@ -125,7 +125,8 @@ def test_ccm_chart_version_is_the_reference_chart() -> None:
 def test_load_balancer_annotation_names_are_documented_by_the_ccm() -> None:
     doc = (requires_reference("hcloud-ccm-chart-v1.35.0") / "load_balancer_annotations.md").read_text()
     for annotation in (hetzner.LB_LOCATION, hetzner.LB_NETWORK_ZONE, hetzner.LB_TYPE,
-                       hetzner.LB_USE_PRIVATE_IP, hetzner.LB_NAME):
+                       hetzner.LB_USE_PRIVATE_IP, hetzner.LB_NAME, hetzner.LB_PRIVATE_IPV4,
+                       hetzner.LB_DISABLE_PUBLIC_NETWORK):
         assert f"`{annotation}`" in doc
 
 

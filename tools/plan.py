@@ -3,11 +3,16 @@
     python tools/plan.py [--stack NAME | --stack-file PATH] [--json] [--out DIR]
                          [--policy-config FILE] [--program DIR]
                          [--diff BASE_STACK_FILE] [--markdown FILE] [--diagram FILE.svg]
-                         [--previous-outputs FILE]
+                         [--previous-outputs FILE] [--stack-reference STACK=FILE ...]
 
 ``--previous-outputs`` plans the stack as an update of a cluster that exists: the file holds the
 stack's outputs from its last update (``pulumi stack output --json``), which the program reads
 back to refuse destructive edits (``clusterIdentity``; see stack_config/identity.py).
+
+``--stack-reference STACK=FILE`` answers the program's ``StackReference`` to another stack (a
+Cluster Mesh peer, the owner of a shared network) with that stack's outputs: ``pulumi stack output
+--json`` of it, or the ``--json`` of its own offline plan. Masked secrets (``[secret]``) read as
+not published.
 
 Exit codes: 0 fine (advisories allowed) · 1 invalid config (key path, no traceback) ·
 2 a mandatory policy violation · 3 the program itself failed (a bug: traceback shown).
@@ -28,7 +33,8 @@ if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
 from stack_config.errors import ConfigError  # noqa: E402
-from tools.lib.engine import SECRET_MASK, Plan, mask_secrets, run_program  # noqa: E402
+from tools.lib.engine import (  # noqa: E402
+    ORGANIZATION, SECRET_MASK, Plan, mask_secrets, run_program)
 from tools.lib.machine_files import write_machine_files  # noqa: E402
 from tools.lib.diagram import render_svg  # noqa: E402
 from tools.lib.plan_report import render_summary_markdown, render_summary_text, summarize  # noqa: E402, E501
@@ -157,6 +163,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--previous-outputs", type=Path,
                         help="JSON of the stack's last outputs (pulumi stack output --json): "
                              "plan as an update of the existing cluster")
+    parser.add_argument("--stack-reference", action="append", default=[], metavar="STACK=FILE",
+                        help="another stack's outputs (pulumi stack output --json, or this "
+                             "tool's --json plan of it), for the program's StackReferences; "
+                             "repeatable")
     parser.add_argument("--diff", type=Path, metavar="BASE_STACK_FILE",
                         help="compare with this stack file (e.g. the pull request's base): what "
                              "would be created, updated, replaced, deleted")
@@ -178,6 +188,33 @@ def read_previous_outputs(path: Path | None) -> dict[str, Any] | None:
     if not isinstance(outputs, dict):
         raise StackFileError(f"--previous-outputs {path}: expected a JSON object of outputs")
     return outputs
+
+
+def read_stack_references(entries: list[str], project: str) -> dict[str, dict[str, Any]]:
+    """``STACK=FILE`` entries → outputs by ``organization/project/stack`` (as the engine names
+    them); ``STACK`` may be ``stack``, ``project/stack`` or ``org/project/stack``."""
+    references: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        stack, separator, file = entry.partition("=")
+        if not separator or not stack or not file:
+            raise StackFileError(f"--stack-reference {entry!r}: expected STACK=FILE. Fix: e.g. "
+                                 "--stack-reference mesh-a=mesh-a.json")
+        try:
+            outputs = json.loads(Path(file).read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise StackFileError(f"--stack-reference {entry}: not a JSON file of stack outputs "
+                                 f"({error}). Fix: pulumi stack output --json -s {stack} > "
+                                 f"{file}") from None
+        if isinstance(outputs, dict) and isinstance(outputs.get("outputs"), dict) \
+                and "resources" in outputs:
+            outputs = outputs["outputs"]  # this tool's --json plan of that stack
+        if not isinstance(outputs, dict):
+            raise StackFileError(f"--stack-reference {entry}: expected a JSON object of outputs")
+        parts = stack.split("/")
+        name = "/".join([ORGANIZATION, project][: 3 - len(parts)] + parts)
+        references[name] = {key: value for key, value in outputs.items()
+                            if value != SECRET_MASK}
+    return references
 
 
 def read_policy_config(path: Path | None) -> dict[str, Any]:
@@ -264,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     stack_file = args.stack_file or PROJECT_DIR / f"Pulumi.{args.stack or 'dev'}.yaml"
     try:
         config = load_stack_config(PROJECT_DIR, stack_file, args.stack)
-        plan = run_program(args.program, config, read_previous_outputs(args.previous_outputs))
+        plan = run_program(args.program, config, read_previous_outputs(args.previous_outputs),
+                           read_stack_references(args.stack_reference, config.project))
         base = _plan_base(args, config.stack) if args.diff else None
     except (ConfigError, StackFileError) as error:
         print(f"error: {error}", file=sys.stderr)

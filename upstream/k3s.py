@@ -8,17 +8,22 @@ Ref: https://docs.k3s.io/cli/token (token formats)
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import total_ordering
+from pathlib import Path
+from typing import Any
 
-# Verified tag (`k3s version v1.35.3+k3s1 (be38e884)`); inside Cilium 1.20's tested k8s range.
-# Checked 2026-11-30: not refreshed. Newer 1.35 patches are named in third-party pins (up to
-# v1.35.8+k3s1), but k3s's own release assets cannot be read here (the repository is too large to
-# mirror, the Go module proxy does not serve it), and the only Kubernetes minor every supported
-# Cilium line tests (1.18: 1.30–1.33, 1.19: 1.31–1.34, 1.20: 1.33–1.36) is 1.33, which reached
-# end of life in 2026-06.
-DEFAULT_VERSION = "v1.35.3+k3s1"
+# The default k3s release: the newest patch of the Kubernetes minor chosen by the rule in
+# upstream/k3s_support.py (tests/test_k3s_support.py proves the minor on the facts). On 2026-11-30
+# no minor is both tested by every supported Cilium line and alive (only 1.33 is tested by all
+# three, and it reached end of life on 2026-06-28), so the rule falls back to the newest minor the
+# default Cilium line (1.20: 1.33–1.36) tests and upstream still patches: 1.36.
+# Checked 2026-11-30: v1.36.5+k3s1 is the newest 1.36 patch seen (nodes reporting it in public
+# repositories; one audit notes v1.37.1+k3s1 out and no v1.36.6+k3s1). k3s's own release list
+# could not be read here (the repository is over the mirror limit, the Go module proxy refuses it).
+DEFAULT_VERSION = "v1.36.5+k3s1"
 
 # The installer is fetched from the k3s project's own URL, pinned by INSTALL_K3S_VERSION (the
 # installer then verifies the release binary against the release's sha256sum file).
@@ -74,20 +79,16 @@ CRITICAL_SERVER_KEYS = frozenset({
 
 # -- config.yaml keys ------------------------------------------------------------------------------
 # k3s reads config.yaml keys as its CLI flags (pkg/configfilearg): a key may be a flag's short
-# alias, and ``key+: value`` appends to a repeatable flag set earlier (config.yaml.d drop-ins).
-# Short aliases as registered in pkg/cli/cmds/{server,agent,config,log}.go ("name,alias" or
-# Aliases in urfave/cli), read 2026-11-30 through the code search (github.com/k3s-io/k3s; the
-# repository is too large to mirror here and the Go module proxy does not serve it).
-# tools/k3s_flags.py regenerates this from a k3s checkout (tests/test_k3s_flags.py, K3S_SOURCE).
-FLAG_ALIASES: dict[str, str] = {
-    "c": "config",
-    "l": "log",
-    "d": "data-dir",
-    "t": "token",
-    "s": "server",
-    "o": "write-kubeconfig",
-    "i": "node-ip",
-}
+# alias, and ``key+: value`` appends to a repeatable flag set earlier (config.yaml.d drop-ins). A key
+# that is no flag of the command is not an error to k3s: the setting silently does nothing.
+# The flags of the `server` and `agent` commands, with their aliases, are derived from k3s's
+# pkg/cli/cmds by tools/k3s_flags.py into k3s_flags.json (its "source" says which files, and
+# tests/test_k3s_flags.py regenerates it when the staged source is present).
+_FLAG_TABLE = json.loads((Path(__file__).resolve().parent / "k3s_flags.json").read_text())
+FLAG_TABLE_SOURCE: dict[str, Any] = _FLAG_TABLE["source"]
+SERVER_FLAGS = frozenset(_FLAG_TABLE["server"])
+AGENT_FLAGS = frozenset(_FLAG_TABLE["agent"])
+FLAG_ALIASES: dict[str, str] = dict(_FLAG_TABLE["aliases"])
 # Flags k3s removed: a config.yaml key k3s no longer knows is not an error to k3s, so the setting
 # would silently do nothing. Ref: k3s-io/k3s#6574 ("Remove deprecated flags in v1.26"),
 # docs.k3s.io/reference/flag-deprecation.
@@ -131,7 +132,7 @@ _VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)\+k3s(\d+)$")
 @total_ordering
 @dataclass(frozen=True)
 class K3sVersion:
-    """A k3s release tag such as ``v1.35.3+k3s1``, ordered by (major, minor, patch, k3s build)."""
+    """A k3s release tag such as ``v1.36.5+k3s1``, ordered by (major, minor, patch, k3s build)."""
 
     major: int
     minor: int

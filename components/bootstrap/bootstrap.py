@@ -12,16 +12,19 @@ Creates, as children:
 - ``<name>-kubeconfig`` (command:remote:Command on the first server): reads k3s.yaml (secret
   stdout, stderr-only logging); its output is validated and rewritten into ``kubeconfig``.
 
-Order: first server → the other servers one at a time → the agents of each pool in batches of
-``workerPools[].maxUnavailable`` (default 1), pools side by side. Each node's rollout (drain →
-k3s → uncordon, see ``K3sNode``) starts after the previous node's (or batch's) uncordon, i.e.
-once it is back and Ready. Joining servers one at a time keeps etcd to one learner at a time:
-concurrent joins fail with "too many learner members in cluster" (k3s-io/k3s#4335, #7000), and
-it is the order k3s prescribes for upgrades (servers one at a time, then agents), which the same
-commands perform on a version bump or a config change; a restart that drains one node of a pool
-at a time keeps the pool's capacity minus one. Agents wait for the last server so an upgrade
-never runs a kubelet newer than an API server. The chain grows with the number of servers (at
-most 5 with embedded etcd) and with ``count / maxUnavailable`` of the largest pool.
+Order: first server → the other servers one at a time → every agent side by side. Each server's
+rollout (drain → k3s → uncordon, see ``K3sNode``) starts after the previous server's uncordon,
+i.e. once it is back and Ready: etcd admits one learner at a time ("etcd server limits the
+number of learners that cluster can have to one", etcd Documentation/learning/learner.md;
+concurrent k3s joins fail with "too many learner members in cluster", k3s-io/k3s#4335, #7000),
+and it is the order k3s prescribes for upgrades (servers one at a time, then agents), which the
+same commands perform on a version bump or a config change. Agents wait for the last server, so
+an upgrade never runs a kubelet newer than an API server, but not for each other: an agent's
+restart holds one of its pool's ``workerPools[].maxUnavailable`` rollout slots (Leases in the
+cluster, ``rollout.py``) from its drain to its uncordon, so running nodes of a pool restart in
+drained batches of that size while first installs (nodes not registered yet take no slot) go
+in parallel. The chain grows with the number of servers (at most 5 with embedded etcd), never
+with workers.
 With ``addons.systemUpgradeController`` the controller owns version bumps: the rollout is not
 re-run for a new ``k3s.version`` (only the upgrade Plans change).
 """
@@ -29,18 +32,18 @@ re-run for a new ``k3s.version`` (only the upgrade Plans change).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pulumi
 import pulumi_command as command
 
-from components import yaml_text
-from components.bootstrap import etcd_snapshots, k3s_config, kubeconfig, node_files, paths
-from components.bootstrap.bundle import StagedFile
-from components.bootstrap.connection import node_connection
+from components.bootstrap import etcd_snapshots, k3s_config, kubeconfig, paths
 from components.bootstrap.join_tokens import join_tokens, secure_token
-from components.bootstrap.node import K3sNode, NodeBootstrap
+from components.bootstrap.node import K3sNode
+from components.bootstrap.node_plans import NodePlans
 from components.bootstrap.remote_script import remote_script
-from components.handles import ApiEndpoint, NodeHandle, Role, SshAccess
+from components.bootstrap.rollout import RolloutSlots
+from components.handles import ApiEndpoint, NodeHandle, SshAccess
 from stack_config import ClusterSpec
 
 BOOTSTRAP_TYPE = "k3s-hcloud:bootstrap:K3sBootstrap"
@@ -48,15 +51,25 @@ READER_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m")
 
 
 class K3sBootstrap(pulumi.ComponentResource):
+    """k3s on every node, in etcd's order, and the cluster's kubeconfig (see the module doc).
+
+    The constructor runs the steps in order: tokens, the first server, the read-backs from it
+    (CA hash, kubeconfig), the joining servers one at a time, the agents, then the outputs.
+    """
+
     kubeconfig: pulumi.Output[str]
     """Secret. Admin kubeconfig: the API load balancer, or one context per server."""
     ready: list[pulumi.Resource]
     """After these, the API answers through ``kubeconfig`` and every node has registered."""
+    control_plane_ready: list[pulumi.Resource]
+    """The control plane alone: what in-cluster installs need. Workers join on their own
+    schedule; waiting for them would tie the Kubernetes layer to every worker."""
     cluster_ca_hash: pulumi.Output[str]
     """SHA-256 of the cluster CA (plain): the cluster's identity. k3s generates the CA when the
     cluster is initialised and keeps it in the datastore, so it changes exactly when the cluster
     is a new one, whatever address the kubeconfig points at."""
     nodes: dict[str, K3sNode]
+    """Every node's bootstrap, by node key, in join order."""
     agent_join_token: pulumi.Output[str]
     """Secret. The agent token in its CA-pinning ``K10<hash>::node:<password>`` form."""
 
@@ -70,140 +83,116 @@ class K3sBootstrap(pulumi.ComponentResource):
             "clusterWideServerConfig": k3s_config.cluster_wide_config(spec).flags(),
             "apiLoadBalanced": api.load_balanced,
         }, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        servers = [node for node in nodes if node.role == "server"]
-        agents = [node for node in nodes if node.role == "agent"]
-        first = servers[0]
-        tokens = join_tokens(name, child)
-        sudo = ssh.user != "root"
-        first_connection = node_connection(first, ssh)
-        join_url = pulumi.Output.from_input(api.join_address).apply(k3s_config.join_url)
-        datastore = (pulumi.Output.secret(spec.k3s.datastore_endpoint)
-                     if spec.k3s.datastore_endpoint is not None else None)
-        upgrades_by_controller = spec.addons.system_upgrade_controller.enabled
-        registries_secret = node_files.registries_staged(spec)
-
-        def user_secrets(role: Role) -> dict[str, pulumi.Input[str]]:
-            return {staged.name: content
-                    for staged, content in node_files.user_secret_files(spec, role).items()}
-
-        snapshot_credentials = etcd_snapshots.credentials_dropin(spec)
-
-        def plan(node: NodeHandle, secrets: pulumi.Output[dict]) -> NodeBootstrap:
-            place = k3s_config.NodePlace(node.key, node.role, node.private_ip,
-                                         first_server=node is first, labels=node.labels,
-                                         taints=node.taints)
-            sans = api.tls_sans_for(node) if node.role == "server" else []
-            config = pulumi.Output.all(join_url, *sans).apply(
-                lambda resolved, place=place: k3s_config.render_config(
-                    spec, place, join_url=resolved[0], tls_sans=resolved[1:]))
-            staged = [node_files.AGENT_TOKEN]
-            if node.role == "server":
-                staged.insert(0, StagedFile(paths.CLUSTER_TOKEN_FILE, "cluster-token"))
-                if datastore is not None:
-                    staged.append(StagedFile(paths.DATASTORE_DROPIN, "datastore.yaml"))
-                if snapshot_credentials is not None:
-                    staged.append(StagedFile(paths.ETCD_S3_DROPIN, "etcd-s3.yaml"))
-            staged += list(node_files.user_secret_files(spec, node.role))
-            return NodeBootstrap(
-                handle=node, k3s_version=spec.k3s.version, config=config,
-                files=node_files.plain_files(spec, node.role,
-                                             registries_staged=registries_secret),
-                staged=staged, secrets=pulumi.Output.secret(secrets),
-                connection=node_connection(node, ssh),
-                first_server_connection=None if node is first else first_connection,
-                sudo=sudo, upgrades_by_controller=upgrades_by_controller)
-
-        def server_secrets(cluster_token: pulumi.Input[str]) -> pulumi.Output[dict]:
-            parts = {"cluster-token": cluster_token, "agent-token": tokens.agent,
-                     **user_secrets("server")}
-            if datastore is not None:
-                parts["datastore.yaml"] = datastore.apply(
-                    lambda endpoint: yaml_text.dump({"datastore-endpoint": endpoint}, sort_keys=True))
-            if snapshot_credentials is not None:
-                parts["etcd-s3.yaml"] = snapshot_credentials
-            return pulumi.Output.all(**parts)
-
-        snapshots = _PreChangeSnapshots(name, spec, snapshot_credentials, first_connection,
-                                        sudo, list(depends_on), self)
-
+        self._name, self._spec, self._api = name, spec, api
+        self._servers = [node for node in nodes if node.role == "server"]
+        self._agents = [node for node in nodes if node.role == "agent"]
+        self._boot_after = list(depends_on)
+        self._child = pulumi.ResourceOptions(parent=self)
+        self._plans = NodePlans(spec, api, ssh, self._servers[0])
+        self._tokens = join_tokens(name, self._child)
+        self._snapshots = _PreChangeSnapshots(
+            name, spec, self._plans.snapshot_credentials, self._plans.first_connection,
+            self._plans.sudo, self._boot_after, self)
         self.nodes = {}
-        first_node = K3sNode(first.key, plan(first, server_secrets(tokens.cluster)),
-                             after=snapshots.before(first, first_connection, after=[]),
-                             boot_after=list(depends_on), opts=child)
-        self.nodes[first.key] = first_node
 
+        first_node = self._initialise_first_server()
+        ca_hash, reader = self._read_back_from(first_node)
+        self.cluster_ca_hash = ca_hash.stdout.apply(lambda text: text.strip())
+        # For the nodes the cluster-autoscaler creates (they join without this bootstrap).
+        self.agent_join_token = _pinned(ca_hash, "agent", self._tokens.agent)
+        last_server = self._join_servers(first_node, ca_hash)
+        self._join_agents(last_server, ca_hash)
+        self._declare_outputs(reader)
+
+    def _initialise_first_server(self) -> K3sNode:
+        first = self._servers[0]
+        plan = self._plans.plan(first, self._plans.server_secrets(self._tokens.cluster,
+                                                                  self._tokens.agent))
+        node = K3sNode(first.key, plan,
+                       after=self._snapshots.before(first, self._plans.first_connection, after=[]),
+                       boot_after=self._boot_after, opts=self._child)
+        self.nodes[first.key] = node
+        return node
+
+    def _read_back_from(self, first_node: K3sNode) -> tuple[command.remote.Command,
+                                                             command.remote.Command]:
+        """The first server's CA hash and k3s.yaml, once its k3s runs."""
+        connection, sudo = self._plans.first_connection, self._plans.sudo
         on_first = pulumi.ResourceOptions(parent=self, depends_on=[first_node.k3s],
                                           custom_timeouts=READER_TIMEOUTS)
         ca_hash = command.remote.Command(
-            f"{name}-ca-hash", connection=first_connection,
+            f"{self._name}-ca-hash", connection=connection,
             create=remote_script("read-ca-hash.sh", {"SERVER_CA_FILE": paths.SERVER_CA_FILE},
                                  sudo=sudo),
             logging=command.remote.Logging.STDOUT_AND_STDERR, opts=on_first)
         # Re-read k3s.yaml whenever the first server's k3s restarts (config or version change):
         # k3s rewrites it on start, renewing client certificates close to expiry.
         reader = command.remote.Command(
-            f"{name}-kubeconfig", connection=first_connection,
+            f"{self._name}-kubeconfig", connection=connection,
             create=remote_script("read-kubeconfig.sh", {"KUBECONFIG_FILE": paths.KUBECONFIG_FILE},
                                  sudo=sudo),
             triggers=[first_node.config_digest,
-                      *([] if upgrades_by_controller else [spec.k3s.version])],
+                      *([] if self._plans.upgrades_by_controller else [self._spec.k3s.version])],
             logging=command.remote.Logging.STDERR,
             opts=pulumi.ResourceOptions.merge(on_first, pulumi.ResourceOptions(
                 additional_secret_outputs=["stdout"])))
+        return ca_hash, reader
 
-        self.cluster_ca_hash = ca_hash.stdout.apply(lambda text: text.strip())
-
-        def pinned(role: str, password: pulumi.Output[str]) -> pulumi.Output[str]:
-            return pulumi.Output.secret(pulumi.Output.all(ca_hash.stdout, password).apply(
-                lambda values: secure_token(values[0], role, values[1])))
-
-        # For the nodes the cluster-autoscaler creates (they join without this bootstrap).
-        self.agent_join_token = pinned("agent", tokens.agent)
-
+    def _join_servers(self, first_node: K3sNode, ca_hash: command.remote.Command) -> K3sNode:
+        """The other servers, one at a time (etcd takes one learner at a time): each one's
+        rollout waits for the previous server's uncordon."""
         previous = first_node
         previous_membership: list[pulumi.Resource] = []
-        for server in servers[1:]:
+        for server in self._servers[1:]:
             # Joiners through the supervisor pin the CA; on an external datastore servers do not
             # join through a supervisor and use the bare token like the first server.
-            token = pinned("server", tokens.cluster) if spec.uses_embedded_etcd else tokens.cluster
-            node = K3sNode(server.key, plan(server, server_secrets(token)),
-                           after=snapshots.before(server, first_connection,
-                                                  after=[previous.uncordon]),
-                           membership_after=previous_membership + snapshots.members(
-                               servers, first_node.k3s),
-                           boot_after=list(depends_on), opts=child)
+            token = (_pinned(ca_hash, "server", self._tokens.cluster)
+                     if self._spec.uses_embedded_etcd else self._tokens.cluster)
+            plan = self._plans.plan(server, self._plans.server_secrets(token, self._tokens.agent))
+            node = K3sNode(server.key, plan,
+                           after=self._snapshots.before(server, self._plans.first_connection,
+                                                        after=[previous.uncordon]),
+                           membership_after=previous_membership + self._snapshots.members(
+                               self._servers, first_node.k3s),
+                           boot_after=self._boot_after, opts=self._child)
             self.nodes[server.key] = node
             previous = node
             previous_membership = [node.membership] if node.membership else []
-        last_server = previous
-        batches = {pool.name: pool.max_unavailable for pool in spec.worker_pools}
-        rolled: dict[str, list[K3sNode]] = {}
-        for agent in agents:
-            secrets = pulumi.Output.all(**{"agent-token": pinned("agent", tokens.agent),
-                                           **user_secrets("agent")})
-            pool = rolled.setdefault(agent.pool, [])
-            batch = batches.get(agent.pool, 1)
-            # The node `batch` places earlier in its pool must be back first; the first batch
-            # waits for the last server.
-            after = pool[-batch].uncordon if len(pool) >= batch else last_server.uncordon
-            node = K3sNode(agent.key, plan(agent, secrets), after=[after],
-                           boot_after=list(depends_on), opts=child)
-            self.nodes[agent.key] = node
-            pool.append(node)
+        return previous
 
-        self.kubeconfig = pulumi.Output.secret(_kubeconfig(spec, api, first, reader))
+    def _join_agents(self, last_server: K3sNode, ca_hash: command.remote.Command) -> None:
+        """Every agent side by side, after the last server (never a kubelet newer than an API
+        server during an upgrade). A restart holds one of the pool's ``maxUnavailable``
+        rollout slots in the cluster from drain to uncordon; a first install (not registered
+        yet) takes none."""
+        batches = {pool.name: pool.max_unavailable for pool in self._spec.worker_pools}
+        for agent in self._agents:
+            secrets = self._plans.agent_secrets(_pinned(ca_hash, "agent", self._tokens.agent))
+            slots = RolloutSlots(agent.pool, batches.get(agent.pool, 1))
+            plan = replace(self._plans.plan(agent, secrets), rollout_slots=slots)
+            self.nodes[agent.key] = K3sNode(agent.key, plan, after=[last_server.uncordon],
+                                            boot_after=self._boot_after, opts=self._child)
+
+    def _declare_outputs(self, reader: command.remote.Command) -> None:
+        self.kubeconfig = pulumi.Output.secret(
+            _kubeconfig(self._spec, self._api, self._servers[0], reader))
         self.ready = [reader] + [node.uncordon for node in self.nodes.values()] + [
             step for node in self.nodes.values()
             for step in (node.membership, node.node_metadata) if step is not None]
-        # The control plane alone: what in-cluster installs need. Workers join on their own
-        # schedule; waiting for them would tie the Kubernetes layer to every worker.
         self.control_plane_ready = [reader] + [
-            step for server in servers for step in (self.nodes[server.key].uncordon,
-                                                    self.nodes[server.key].membership) if step]
+            step for server in self._servers for step in (self.nodes[server.key].uncordon,
+                                                          self.nodes[server.key].membership)
+            if step]
         self.register_outputs({"kubeconfig": self.kubeconfig,
                                "clusterCaHash": self.cluster_ca_hash,
                                "nodeNames": list(self.nodes)})
+
+
+def _pinned(ca_hash: command.remote.Command, role: str,
+            password: pulumi.Output[str]) -> pulumi.Output[str]:
+    """The secure join token ``K10<CA hash>::<user>:<password>`` (secret)."""
+    return pulumi.Output.secret(pulumi.Output.all(ca_hash.stdout, password).apply(
+        lambda values: secure_token(values[0], role, values[1])))
 
 
 class _PreChangeSnapshots:

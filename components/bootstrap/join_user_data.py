@@ -88,7 +88,9 @@ def join_cloud_config(spec: ClusterSpec, pool: WorkerPoolConfig, *, join_url: st
     commands = [
         *base.get("runcmd", []),
         LOCK_ROOT_PASSWORD,
-        ["env", f"NETWORK_CIDR={spec.network.cidr}", f"NODE_IP_DROPIN={NODE_IP_DROPIN}",
+        # The whole network's range: Hetzner may give an autoscaled server its address in any
+        # subnet of a network that other stacks share (network.ipRange wider than the subnet).
+        ["env", f"NETWORK_CIDR={spec.network.network_range}", f"NODE_IP_DROPIN={NODE_IP_DROPIN}",
          "bash", NODE_IP_SCRIPT],
         # Exec form (no shell parses these values); the inner sh only connects the bundle to
         # the script's stdin, which is how the SSH bootstrap feeds it too.

@@ -10,9 +10,11 @@ Creates, as children (names start with the node's key, e.g. ``dev-workers-3``):
   node registered) → ``<key>-k3s`` (on the node: applies config.yaml, registries.yaml and
   hardening files and installs or upgrades k3s, ``apply-k3s.sh``: compare, back up, restart,
   check, roll back) → ``<key>-uncordon`` (on the first server: waits for Ready, uncordons what
-  the drain cordoned, ``uncordon-node.sh``). K3sBootstrap chains nodes' rollouts (servers one at
-  a time, agents in bounded batches per pool), so the next node drains only after this one is
-  back and Ready. A "before" step (an etcd snapshot on servers) slots in ahead of ``drain``;
+  the drain cordoned, ``uncordon-node.sh``). K3sBootstrap chains the servers' rollouts (the
+  next server drains only after this one is back and Ready); an agent's drain first takes one of
+  its pool's rollout slots and its uncordon gives it back (``rollout.py``,
+  ``NodeBootstrap.rollout_slots``), so at most ``maxUnavailable`` agents of a pool restart at
+  once. A "before" step (an etcd snapshot on servers) slots in ahead of ``drain``;
 - ``<key>-registration`` (command:remote:Command): writes the node's labels and taints to a
   config.yaml.d drop-in, which k3s reads when the node registers; an edit rewrites it without
   a restart (``write-registration.sh``);
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_command as command
 
-from components.bootstrap import bundle, k3s_config, paths
+from components.bootstrap import bundle, k3s_config, paths, rollout
 from components.bootstrap.remote_script import remote_script
 from components.handles import NodeHandle, Role
 from upstream import k3s as upstream_k3s
@@ -45,14 +47,13 @@ NODE_TYPE = "k3s-hcloud:bootstrap:K3sNode"
 # How long each step may take before Pulumi gives up on it (explicit, never the provider default).
 BOOT_TIMEOUTS = pulumi.CustomTimeouts(create="20m", update="20m")
 SECRETS_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m")
-K3S_TIMEOUTS = pulumi.CustomTimeouts(create="30m", update="30m")
+K3S_TIMEOUTS = pulumi.CustomTimeouts(create=rollout.minutes(rollout.K3S_MINUTES),
+                                     update=rollout.minutes(rollout.K3S_MINUTES))
 # Delete covers the drain (DRAIN_TIMEOUT) plus the node deletion.
 MEMBERSHIP_TIMEOUTS = pulumi.CustomTimeouts(create="15m", update="15m", delete="15m")
-DRAIN_TIMEOUT = "300s"
-READY_TIMEOUT = "600s"
-# Drain: DRAIN_TIMEOUT plus cordon; uncordon: READY_TIMEOUT plus the uncordon itself.
-DRAIN_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m")
-UNCORDON_TIMEOUTS = pulumi.CustomTimeouts(create="15m", update="15m")
+DRAIN_TIMEOUT = rollout.DRAIN_TIMEOUT
+UNCORDON_TIMEOUTS = pulumi.CustomTimeouts(create=rollout.minutes(rollout.UNCORDON_MINUTES),
+                                          update=rollout.minutes(rollout.UNCORDON_MINUTES))
 METADATA_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m")
 
 ROLLOUT = ("drain", "k3s", "uncordon")
@@ -79,6 +80,9 @@ class NodeBootstrap:
     upgrades_by_controller: bool = False
     """system-upgrade-controller owns k3s upgrades: a version bump must not re-run the rollout;
     a new node still installs ``k3s_version``."""
+    rollout_slots: rollout.RolloutSlots | None = None
+    """Agents: the pool's bound on concurrent restarts, held from drain to uncordon. None for
+    servers, which K3sBootstrap rolls one at a time by the order of the plan."""
 
     @property
     def role(self) -> Role:
@@ -153,11 +157,11 @@ class K3sNode(pulumi.ComponentResource):
         self.drain = command.remote.Command(
             f"{name}-drain",
             connection=api_connection,
-            create=remote_script("drain-node.sh", node_env | {"DRAIN_TIMEOUT": DRAIN_TIMEOUT},
-                                 sudo=node.sudo),
+            create=rollout.drain_command(node.handle.key, node.rollout_slots, sudo=node.sudo),
             triggers=restart_triggers,
             logging=command.remote.Logging.STDOUT_AND_STDERR,
-            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=DRAIN_TIMEOUTS,
+            opts=pulumi.ResourceOptions(parent=self,
+                                        custom_timeouts=rollout.drain_timeouts(node.rollout_slots),
                                         depends_on=[self.secrets, *after]))
         # Labels and taints for the node's registration; an edit rewrites the file only.
         registration = remote_script("write-registration.sh", {
@@ -193,8 +197,8 @@ class K3sNode(pulumi.ComponentResource):
         self.uncordon = command.remote.Command(
             f"{name}-uncordon",
             connection=api_connection,
-            create=remote_script("uncordon-node.sh", node_env | {"READY_TIMEOUT": READY_TIMEOUT},
-                                 sudo=node.sudo),
+            create=rollout.uncordon_command(node.handle.key, node.rollout_slots,
+                                            sudo=node.sudo),
             triggers=restart_triggers,
             logging=command.remote.Logging.STDOUT_AND_STDERR,
             opts=pulumi.ResourceOptions(parent=self, custom_timeouts=UNCORDON_TIMEOUTS,

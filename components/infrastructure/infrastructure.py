@@ -3,7 +3,7 @@
 Every child inherits the explicit hcloud provider given here (never ambient credentials).
 
 Creates, as child components (each file lists its own resources):
-- ``PrivateNetwork`` ``<name>-network``: network + cloud subnet;
+- ``PrivateNetwork`` ``<name>-network``: network (or another stack's) + cloud subnet;
 - ``SshKeys`` ``<name>-ssh``: the root login keys (given, existing or generated);
 - ``Firewalls`` ``<name>-firewall``: one firewall per kind of server with a public interface;
 - ``Bastion`` ``<name>-bastion`` when ``bastion.enabled`` (NAT + egress route in private mode);
@@ -11,10 +11,13 @@ Creates, as child components (each file lists its own resources):
 - ``WorkerPool`` ``<name>-<pool>`` per worker pool (with the spread group of its autoscaled part).
 
 Exposes the contract of ``components.handles``: ``nodes`` (control-plane servers first, then each
-pool's nodes in config order), ``ssh``, ``api``, ``network`` and ``ready``.
+pool's nodes in config order), ``ssh``, ``api``, ``network_id`` (with ``network_facts``, what
+stacks joining the network read) and ``ready``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pulumi
 import pulumi_hcloud as hcloud
@@ -25,7 +28,7 @@ from components.infrastructure.cloud_init import PrivateEgress
 from components.infrastructure.control_plane import ControlPlane
 from components.infrastructure.firewall import Firewalls
 from cluster_plan.firewall_rules import AccessPolicy
-from components.infrastructure.k3s_node import NodeEnvironment
+from components.infrastructure.k3s_node import NodeEnvironment, ServerChangeGuard
 from components.infrastructure.network import PrivateNetwork
 from components.infrastructure.server import ServerAttachments
 from components.infrastructure.ssh_keys import SshKeys
@@ -50,7 +53,11 @@ class HetznerInfrastructure(pulumi.ComponentResource):
     nodes: list[NodeHandle]
     ssh: SshAccess
     api: ApiEndpoint
-    network: hcloud.Network
+    network_id: pulumi.Output[int]
+    """The Hetzner network the servers join (this stack's, or the one ``network.existing``
+    names)."""
+    network_facts: pulumi.Output[dict[str, str]]
+    """This stack's ``network`` output (``cluster_plan.shared_network.NetworkFacts``)."""
     ready: list[pulumi.Resource]
     """What every node's bootstrap must wait for: the subnet, in private mode the bastion and its
     0.0.0.0/0 route, and the API LB's parts. Each node's steps wait for their own server
@@ -60,7 +67,10 @@ class HetznerInfrastructure(pulumi.ComponentResource):
     """What the cluster-autoscaler's servers join; None without autoscaled pools."""
 
     def __init__(self, name: str, spec: ClusterSpec, provider: hcloud.Provider,
+                 change_guard: Callable[[SshAccess], ServerChangeGuard] | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
+        """``change_guard``: builds the steps around each server's update from the SSH access
+        (set while an in-place server-type change is acknowledged)."""
         super().__init__("k3s-hcloud:infrastructure:HetznerInfrastructure", name,
                          {"privateOnly": spec.network.private_only},
                          pulumi.ResourceOptions.merge(opts,
@@ -70,8 +80,7 @@ class HetznerInfrastructure(pulumi.ComponentResource):
         plan = spec.address_plan
         private_only = spec.network.private_only
 
-        network = PrivateNetwork(f"{name}-network", cidr=str(spec.network.cidr),
-                                 network_zone=spec.network_zone, labels=labels, opts=child)
+        network = PrivateNetwork(f"{name}-network", spec, labels, opts=child)
         keys = SshKeys(f"{name}-ssh", spec.access, labels, opts=child)
         firewalls = Firewalls(f"{name}-firewall", access_policy(spec), labels, opts=child)
 
@@ -81,24 +90,26 @@ class HetznerInfrastructure(pulumi.ComponentResource):
                 network_id=network.network_id, subnet=network.subnet, ssh_key_ids=keys.ids,
                 firewall_ids=[firewalls.ids["bastion"]]), opts=child)
 
+        self.ssh = SshAccess(user=SSH_USER, private_key=keys.private_key,
+                             jump_host=self._jump_host(private_only))
         environment = NodeEnvironment(
             cluster=spec.cluster_name, network_id=network.network_id, subnet=network.subnet,
             ssh_key_ids=keys.ids,
             firewall_ids=[] if private_only else [firewalls.ids["nodes"]],
-            egress=PrivateEgress(plan.gateway, RECURSIVE_RESOLVERS) if private_only else None)
+            egress=PrivateEgress(plan.gateway, RECURSIVE_RESOLVERS) if private_only else None,
+            change_guard=change_guard(self.ssh) if change_guard is not None else None)
         control_plane = ControlPlane(f"{name}-cp", spec, environment, network.subnet, opts=child)
         pools = [WorkerPool(f"{name}-{pool.name}", spec, pool, environment, opts=child)
                  for pool in spec.worker_pools]
 
-        self.network = network.network
+        self.network_id = network.network_id
+        self.network_facts = network.facts
         self.autoscaling = self._autoscaling_targets(spec, network, keys, firewalls, pools)
         self.nodes = control_plane.nodes + [node for pool in pools for node in pool.nodes]
-        self.ssh = SshAccess(user=SSH_USER, private_key=keys.private_key,
-                             jump_host=self._jump_host(private_only))
         self.api = self._api_endpoint(control_plane)
         self.ready = self._shared_prerequisites(network, control_plane)
         self.register_outputs({
-            "networkId": self.network.id,
+            "networkId": self.network_id,
             "nodes": [node.key for node in self.nodes],
             "joinAddress": self.api.join_address,
             "loadBalanced": self.api.load_balanced,

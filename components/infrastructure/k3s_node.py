@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import pulumi
 import pulumi_hcloud as hcloud
@@ -28,6 +29,16 @@ from upstream.hetzner import is_ubuntu_image
 HETZNER_ROLE = {"server": "control-plane", "agent": "worker"}
 
 
+class ServerChangeGuard(Protocol):
+    """Steps around each node's server update (components/bootstrap/resize.py), created in
+    the order servers are: ``before`` returns what the server waits for."""
+
+    def before(self, key: str, role: Role, pool: str, server_type: str,
+               parent: pulumi.Resource) -> list[pulumi.Resource]: ...
+
+    def after(self, node: NodeHandle, server_type: str, parent: pulumi.Resource) -> None: ...
+
+
 @dataclass(frozen=True)
 class NodeEnvironment:
     """What every node of the stack shares."""
@@ -40,6 +51,8 @@ class NodeEnvironment:
     """The nodes' firewall in public mode; empty in private mode (no public interface)."""
     egress: PrivateEgress | None
     """Set in private mode: nodes have no public interface and leave through the bastion."""
+    change_guard: ServerChangeGuard | None = None
+    """Set while an in-place server-type change is acknowledged: drains around each update."""
 
     @property
     def public(self) -> bool:
@@ -84,12 +97,18 @@ def create_node(environment: NodeEnvironment, request: NodeRequest,
     def user_data(host_key: HostKey) -> str:
         return node_user_data(host_key, ubuntu=ubuntu, egress=egress)
 
-    built = create_cluster_server(shape, attachments, user_data, parent=parent)
-    return NodeHandle(
+    guard = environment.change_guard
+    before = guard.before(request.key, request.role, request.pool, request.server_type,
+                          parent) if guard is not None else []
+    built = create_cluster_server(shape, attachments, user_data, parent=parent, after=before)
+    handle = NodeHandle(
         key=request.key, role=request.role, pool=request.pool, private_ip=request.private_ip,
         public_ipv4=built.server.ipv4_address if environment.public else None,
         host_public_key=built.host_public_key, server=built.server,
         labels=dict(request.labels), taints=list(request.taints))
+    if guard is not None:
+        guard.after(handle, request.server_type, parent)
+    return handle
 
 
 def create_placement_groups(owner: str, plans: Sequence[PlacementGroupPlan],

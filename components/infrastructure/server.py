@@ -76,7 +76,9 @@ def server_labels(cluster: str, role: str, pool: str, server_type: str) -> dict[
 
 def create_cluster_server(shape: ServerShape, attachments: ServerAttachments,
                           user_data: Callable[[HostKey], str],
-                          parent: pulumi.Resource) -> ClusterServer:
+                          parent: pulumi.Resource,
+                          after: Sequence[pulumi.Resource] = ()) -> ClusterServer:
+    """``after``: what the server's create and updates wait for (a drain before a resize)."""
     child = pulumi.ResourceOptions(parent=parent)
     host_key = tls.PrivateKey(f"{shape.key}-host-key", algorithm="ED25519", opts=child)
     rendered = pulumi.Output.all(host_key.private_key_openssh, host_key.public_key_openssh).apply(
@@ -99,7 +101,7 @@ def create_cluster_server(shape: ServerShape, attachments: ServerAttachments,
         user_data=pulumi.Output.secret(rendered),
         delete_protection=shape.protect,
         rebuild_protection=shape.protect,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[attachments.subnet],
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[attachments.subnet, *after],
                                     ignore_changes=IGNORED_SERVER_CHANGES,
                                     protect=shape.protect))
     return ClusterServer(server=server, host_key=host_key)

@@ -14,6 +14,7 @@ read yet: it installs Cilium with its own ephemeral CA and no peers and picks bo
 from __future__ import annotations
 
 import base64
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ import pulumi_tls as tls
 
 from cluster_plan.cluster_mesh import (
     CA_OUTPUT, FACTS_OUTPUT, MeshFacts, MeshFactsMissing, mesh_values, peer_problems)
+from components.stack_names import qualified
 from stack_config import ClusterSpec
 from stack_config.errors import ConfigError, ConfigProblem
 
@@ -34,13 +36,8 @@ class MeshWiring:
     """Secret: mesh values (peers, shared CA) to merge over the release values."""
     ca: pulumi.Output[dict[str, str]] | None
     """The CA this stack owns and publishes (secret), None when a peer owns it."""
-
-
-def qualified(stack: str) -> str:
-    """``stack`` or ``project/stack`` completed to ``org/project/stack`` like this stack's."""
-    parts = stack.split("/")
-    prefix = [pulumi.get_organization(), pulumi.get_project()][: 3 - len(parts)]
-    return "/".join([*prefix, *parts])
+    facts: pulumi.Output[dict[str, Any]]
+    """This cluster's published ``clusterMesh`` output (plain), with its Hetzner network."""
 
 
 def owns_ca(spec: ClusterSpec) -> bool:
@@ -85,11 +82,29 @@ def _checked(own: MeshFacts, raw: dict[str, Any]) -> dict[str, MeshFacts]:
     return peers
 
 
-def wire_cluster_mesh(name: str, spec: ClusterSpec, parent: pulumi.Resource | None
-                      ) -> MeshWiring | None:
-    mesh, own = spec.cilium.cluster_mesh, spec.mesh_facts
-    if mesh is None or own is None:
+def _shared_ca(owner: str, read: Any) -> dict[str, str] | None:
+    """The CA read from its owner; None (with a warning) while the owner has not published it."""
+    if read is None:
+        pulumi.log.warn(f"cilium.clusterMesh.peers: {owner} (the CA's owner: its name sorts "
+                        f"first) publishes no {CA_OUTPUT} yet; Cilium gets a CA of its own until "
+                        f"`pulumi up` runs here again after {owner}'s.")
         return None
+    if not (isinstance(read, dict) and all(isinstance(read.get(k), str) and read[k]
+                                           for k in ("cert", "key"))):
+        raise ConfigError([ConfigProblem(
+            "cilium.clusterMesh.peers", f"the {CA_OUTPUT} output of {owner} is not a CA "
+            f"({{cert, key}}). Fix: run `pulumi up` on {owner} with this project's program.")])
+    return {"cert": read["cert"], "key": read["key"]}
+
+
+def wire_cluster_mesh(name: str, spec: ClusterSpec, network_id: pulumi.Input[Any],
+                      parent: pulumi.Resource | None) -> MeshWiring | None:
+    """``network_id``: the Hetzner network this cluster's nodes are in (peers must share it)."""
+    mesh, config_facts = spec.cilium.cluster_mesh, spec.mesh_facts
+    if mesh is None or config_facts is None:
+        return None
+    own_facts = pulumi.Output.from_input(network_id).apply(
+        lambda network: dataclasses.replace(config_facts, network_id=str(network)))
     references = {peer: pulumi.StackReference(f"{name}-mesh-peer-{peer.replace('/', '-')}",
                                               stack_name=qualified(peer),
                                               opts=pulumi.ResourceOptions(parent=parent))
@@ -101,9 +116,10 @@ def wire_cluster_mesh(name: str, spec: ClusterSpec, parent: pulumi.Resource | No
         ca: pulumi.Output[Any] = owned_ca
     else:
         owner = min(mesh.peers, key=qualified)
-        ca = references[owner].get_output(CA_OUTPUT)
+        ca = references[owner].get_output(CA_OUTPUT).apply(lambda read: _shared_ca(owner, read))
     annotations = spec.cilium_helm_values["clustermesh"]["apiserver"]["service"].get(
         "annotations")
-    values = pulumi.Output.all(facts, ca).apply(lambda args: mesh_values(
-        own, _checked(own, args[0]), mesh.service_type, annotations, args[1] or None))
-    return MeshWiring(pulumi.Output.secret(values), owned_ca)
+    values = pulumi.Output.all(own_facts, facts, ca).apply(lambda args: mesh_values(
+        args[0], _checked(args[0], args[1]), mesh.service_type, annotations, args[2] or None))
+    return MeshWiring(pulumi.Output.secret(values), owned_ca,
+                      own_facts.apply(lambda own: own.to_output()))

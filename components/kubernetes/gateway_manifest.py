@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from cluster_plan.load_balancer_annotations import HetznerLoadBalancer, hcloud_ccm_annotations
 from stack_config import ClusterSpec
 from stack_config.addons import GatewayListener
-from upstream import hetzner
 from upstream.cilium import GATEWAY_API_GROUP, GATEWAY_CLASS
 
 API_VERSION = f"{GATEWAY_API_GROUP}/v1"
@@ -23,12 +23,9 @@ API_VERSION = f"{GATEWAY_API_GROUP}/v1"
 def load_balancer_annotations(spec: ClusterSpec) -> dict[str, str]:
     """hcloud-ccm annotations for the Gateway's Service (annotation values are strings)."""
     lb = spec.addons.gateway.load_balancer
-    return {
-        hetzner.LB_NAME: spec.gateway_load_balancer_name,
-        hetzner.LB_LOCATION: lb.location or spec.location,
-        hetzner.LB_TYPE: lb.type,
-        hetzner.LB_USE_PRIVATE_IP: "true" if lb.use_private_ip else "false",
-    }
+    return hcloud_ccm_annotations(HetznerLoadBalancer(
+        name=spec.gateway_load_balancer_name, location=lb.location or spec.location,
+        type=lb.type, use_private_ip=lb.use_private_ip))
 
 
 def _listener(listener: GatewayListener, allowed_routes: str) -> dict[str, Any]:

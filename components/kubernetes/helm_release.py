@@ -14,7 +14,8 @@ MAX_HISTORY = 10
 def helm_release(resource_name: str, *, release_name: str, chart: str, version: str,
                  repository: str, namespace: str, values: pulumi.Input[dict[str, Any]],
                  timeout_seconds: int,
-                 opts: pulumi.ResourceOptions) -> kubernetes.helm.v3.Release:
+                 opts: pulumi.ResourceOptions,
+                 skip_crds: bool = False) -> kubernetes.helm.v3.Release:
     """A ``helm.v3.Release`` with a fixed release name, so changing values is a Helm upgrade.
 
     ``atomic``: a failed install or upgrade is rolled back instead of leaving a half-applied
@@ -31,4 +32,6 @@ def helm_release(resource_name: str, *, release_name: str, chart: str, version: 
         atomic=True,
         timeout=timeout_seconds,
         max_history=MAX_HISTORY,
+        # None when unset: an explicit false would show as a change on existing releases.
+        skip_crds=True if skip_crds else None,
         opts=opts)

@@ -4,13 +4,15 @@ Creates, as children (each through an explicit ``kubernetes.Provider`` built fro
 bootstrap's kubeconfig, never the ambient ``KUBECONFIG``):
 - the ``kubernetes`` provider (kubeconfig secret, server-side apply);
 - Gateway API CRDs (``yaml/v2.ConfigFile`` of the pinned upstream release), when
-  ``cilium.values.gatewayAPI.enabled``;
+  ``cilium.values.gatewayAPI.enabled`` or APISIX serves the Gateway API;
 - Secret ``kube-system/hcloud`` (token, network id), when the CCM or the CSI driver is on;
 - hcloud-cloud-controller-manager (Helm release), when ``addons.ccm.enabled``;
 - Cilium (Helm release) and, for Maglev without a given seed, its ``RandomBytes`` hash seed;
 - Cilium custom resources: LB IP pools, L2 announcement policies, egress gateway policies;
 - the default Gateway (and its Namespace when not built in), when ``addons.gateway.enabled``;
 - hcloud-csi (Helm release), when ``addons.csi.enabled``;
+- APISIX: its CRDs, admin-key Secret, Helm release, GatewayClass and Gateway
+  (``apisix.py``), when ``addons.apisix.enabled``;
 - system-upgrade-controller manifests and the k3s server/agent Plans, when
   ``addons.systemUpgradeController.enabled``;
 - the cluster-autoscaler (Secret, RBAC, Deployment; ``autoscaler_install.py``), when a worker
@@ -29,6 +31,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as kubernetes
 
+from components.kubernetes.apisix import ApisixInstall, install_apisix
 from components.kubernetes.autoscaler_install import AutoscalerInputs, install_cluster_autoscaler
 from components.kubernetes.ccm import install_ccm
 from components.kubernetes.cilium import install_cilium
@@ -107,7 +110,7 @@ class KubernetesLayer(pulumi.ComponentResource):
 
         # 1. Gateway API CRDs: the Cilium operator only looks for them when it starts.
         self.gateway_api_crds = None
-        if spec.cilium.value("gatewayAPI.enabled"):
+        if spec.installs_gateway_api_crds:
             self.gateway_api_crds = install_gateway_api_crds(
                 f"{name}-gateway-api-crds", line.gateway_api, in_cluster)
 
@@ -121,7 +124,7 @@ class KubernetesLayer(pulumi.ComponentResource):
             self.ccm_release = install_ccm(name, spec, after(self.hcloud_credentials))
 
         # 3. Cilium, after the CRDs it must see and the CCM that gives nodes their addresses.
-        self.cluster_mesh = wire_cluster_mesh(name, spec, self)
+        self.cluster_mesh = wire_cluster_mesh(name, spec, network_id, self)
         cilium = install_cilium(name, spec, after(self.gateway_api_crds, self.ccm_release),
                                 self.cluster_mesh.values if self.cluster_mesh else None)
         self.cilium_release = cilium.release
@@ -136,6 +139,11 @@ class KubernetesLayer(pulumi.ComponentResource):
         if spec.addons.csi.enabled:
             self.csi_release = install_csi(
                 name, spec, after(self.cilium_release, self.hcloud_credentials))
+        self.apisix: ApisixInstall | None = None
+        if spec.addons.apisix.enabled:
+            # After the CCM (the gateway Service's load balancer) and Cilium (pods need a network).
+            self.apisix = install_apisix(name, spec, after(self.cilium_release, self.ccm_release),
+                                         self.gateway_api_crds)
         self.upgrade_controller = []
         if spec.addons.system_upgrade_controller.enabled:
             self.upgrade_controller = install_upgrade_controller(

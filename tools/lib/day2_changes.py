@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Callable, Iterator
+import shlex
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,21 +155,28 @@ CHANGES: tuple[Day2Change, ...] = (
     Day2Change(
         "resize-pool", "Resize a pool's server type", "dev",
         "workerPools[workers].serverType: cx23 → cx33", _set_pool("workers", serverType="cx33"),
-        meaning="Refused: the provider resizes in place by powering each server off, every "
-                "server of the pool at once and without a drain. Add a pool with the new type "
-                "and remove the old one instead; with the acknowledgement, the servers are "
-                "updated in place (disk grows, cannot be downgraded; addresses stay).",
-        workloads="Refused: nothing happens. Acknowledged: every Pod of the pool stops at once "
-                  "(hard power-off) and is rescheduled when the nodes come back."),
+        meaning="Refused: the provider resizes in place by powering each server off (hard). "
+                "Add a pool with the new type and remove the old one instead. Acknowledged, "
+                "each node whose type changes is drained before its server's update "
+                "(`<node>-resize-drain`, which the server waits for) and uncordoned once Ready "
+                "(`<node>-resize-uncordon`), `maxUnavailable` of the pool at a time (its "
+                "rollout slots); the disk grows and cannot be downgraded; addresses stay.",
+        workloads="Refused: nothing happens. Acknowledged: Pods of `maxUnavailable` nodes at a "
+                  "time are evicted (drain) and rescheduled before each power-off."),
     Day2Change(
         "resize-control-plane", "Resize the control plane's server type", "private-ha",
         "controlPlane.serverType: cx33 → cx43",
         lambda c: _key(c, "controlPlane").update(serverType="cx43"),
-        meaning="Refused: all three servers would be powered off at once — etcd loses quorum "
-                "and the API goes down.",
-        workloads="Refused: nothing happens. Acknowledged: running Pods keep running on the "
-                  "agents, but nothing can be scheduled, scaled or healed while the API is "
-                  "down."),
+        meaning="Refused: without it all three servers would be powered off at once — etcd "
+                "loses quorum and the API goes down. Acknowledged, one server at a time: the "
+                "first server first (Pulumi cannot run a command through a server before that "
+                "server's own update, so it is powered off without a drain while the other two "
+                "keep etcd's quorum and the API), then each other server drained, resized, and "
+                "waited for until its own API and etcd member answer; the agents' guards find "
+                "nothing to do.",
+        workloads="Refused: nothing happens. Acknowledged: the API stays up (two of three "
+                  "servers); Pods on the first server stop with it and are rescheduled; those "
+                  "on the others are evicted (drain) first."),
     Day2Change(
         "add-control-plane-pair", "Add a control-plane pair (1 → 3)", "dev",
         "controlPlane.count: 1 → 3", lambda c: _key(c, "controlPlane").update(count=3),
@@ -182,11 +190,13 @@ CHANGES: tuple[Day2Change, ...] = (
         lambda c: _key(c, "controlPlane").update(loadBalancer={"enabled": True}),
         meaning="The LB is created; k3s is re-applied on every node (servers add the LB to "
                 "their certificate, agents register through it), servers one at a time, then "
-                "the agents of each pool one at a time, each drained before and uncordoned "
-                "once Ready; the kubeconfig is re-read. It keeps the servers' public "
-                "addresses: a private LB is for joiners.",
-        workloads="Pods of one node at a time are evicted and rescheduled (drain); the pool "
-                  "keeps `count - maxUnavailable` nodes schedulable."),
+                "the agents, `maxUnavailable` per pool at a time (each holds one of its pool's "
+                "rollout slots, a Lease in the cluster, from its drain to its uncordon), each "
+                "drained before and uncordoned once Ready; the kubeconfig is re-read. It keeps "
+                "the servers' public addresses: a private LB is for joiners.",
+        workloads="Pods of the nodes being restarted (one server, `maxUnavailable` agents per "
+                  "pool) are evicted and rescheduled (drain); each pool keeps `count - "
+                  "maxUnavailable` nodes schedulable."),
     Day2Change(
         "enable-public-api-lb", "Enable the API load balancer with a public interface", "dev",
         "controlPlane.loadBalancer: {enabled: true, publicInterface: true}",
@@ -216,8 +226,8 @@ CHANGES: tuple[Day2Change, ...] = (
         lambda c: _key(c, "k3s").update(version="v1.35.4+k3s1"),
         meaning="The program upgrades k3s itself: each node's rollout (drain → `-k3s` runs the "
                 "pinned installer → uncordon once Ready) runs servers one at a time, then the "
-                "agents of each pool in batches of `maxUnavailable`; the kubeconfig is re-read. "
-                "No server is replaced.",
+                "agents, at most `maxUnavailable` of a pool at once (its rollout slots); the "
+                "kubeconfig is re-read. No server is replaced.",
         workloads="Pods of one node at a time (per pool) are evicted and rescheduled."),
     Day2Change(
         "k3s-version-controller", "Bump k3s.version with the system-upgrade-controller", "dev",
@@ -380,6 +390,62 @@ class Day2Matrix:
                            previous)
 
 
+COMMAND_TYPE = "command:remote:Command"
+NODE_TYPE = "k3s-hcloud:bootstrap:K3sNode"
+
+
+@dataclass(frozen=True)
+class RestartBounds:
+    """How a plan bounds the k3s restarts of running nodes, read from what it registers."""
+
+    servers_in_sequence: bool
+    """Each server's drain waits for the previous server's uncordon (one at a time)."""
+    agent_slots: dict[str, int]
+    """Pool → how many of its nodes restart at once (the rollout slots its drains take)."""
+    unbounded: list[str]
+    """Nodes whose restart nothing bounds: a server out of the sequence, an agent whose drain
+    takes no slot of its pool."""
+
+
+def slot_settings(command_line: str) -> dict[str, str]:
+    """The rollout-slot environment of a drain's command line (empty: it takes no slot)."""
+    words = shlex.split(command_line)
+    if "STEP=acquire" not in words:
+        return {}
+    settings = {}
+    for word in words[words.index("STEP=acquire"):]:
+        key, sep, value = word.partition("=")
+        if sep and key in ("LOCK_POOL", "LOCK_SLOTS") and key not in settings:
+            settings[key] = value
+    return settings
+
+
+def restart_bounds(plan: Plan, nodes: Sequence[str]) -> RestartBounds:
+    """The bounds on restarting ``nodes`` (keys): servers chained in the order of the plan,
+    agents through their pool's rollout slots (components/bootstrap/rollout.py)."""
+    commands = {r.name: r for r in plan.by_type(COMMAND_TYPE)}
+    roles = {r.name: r.inputs.get("role") for r in plan.by_type(NODE_TYPE)}
+    servers = [name for name, role in roles.items() if role == "server"]
+    unbounded: list[str] = []
+    in_sequence = True
+    for earlier, later in zip(servers, servers[1:]):
+        if commands[f"{earlier}-uncordon"].urn not in commands[f"{later}-drain"].dependencies:
+            in_sequence = False
+            if later in nodes:
+                unbounded.append(later)
+    slots: dict[str, int] = {}
+    for name in nodes:
+        if roles.get(name) != "agent":
+            continue
+        settings = slot_settings(str(commands[f"{name}-drain"].inputs.get("create", "")))
+        if not settings:
+            unbounded.append(name)
+            continue
+        pool, count = settings["LOCK_POOL"], int(settings["LOCK_SLOTS"])
+        slots[pool] = max(count, slots.get(pool, 0))
+    return RestartBounds(in_sequence, dict(sorted(slots.items())), sorted(unbounded))
+
+
 def verdict(matrix: Day2Matrix, change: Day2Change) -> str:
     """One line a reader acts on, measured from the plans (never typed per change)."""
     refusal = matrix.refusal(change)
@@ -391,8 +457,14 @@ def verdict(matrix: Day2Matrix, change: Day2Change) -> str:
     restarted = sorted({c.name.rsplit("-", 1)[0] for c in diff.commands_run()
                         if c.name.endswith("-k3s") and c.kind != "create"})
     if restarted:
+        bounds = restart_bounds(matrix.after(change), restarted)
+        if bounds.unbounded:
+            return (f"UNBOUNDED: k3s restarts on {len(restarted)} node(s), of which "
+                    f"{', '.join(bounds.unbounded)} at once with others")
+        pools = ", ".join(f"`{pool}` {count} at a time" for pool, count in
+                          bounds.agent_slots.items())
         return (f"rolling: k3s restarts on {len(restarted)} node(s), drained — servers one at a "
-                "time, then each pool `maxUnavailable` at a time")
+                "time" + (f", then agents per pool ({pools})" if pools else ""))
     if diff.actions():
         return "no running node restarts"
     return "nothing changes on running servers"

@@ -31,6 +31,7 @@ LOAD_BALANCER = "hcloud:index/loadBalancer:LoadBalancer"
 LOAD_BALANCER_SERVICE = "hcloud:index/loadBalancerService:LoadBalancerService"
 LOAD_BALANCER_NETWORK = "hcloud:index/loadBalancerNetwork:LoadBalancerNetwork"
 NETWORK = "hcloud:index/network:Network"
+SUBNET = "hcloud:index/networkSubnet:NetworkSubnet"
 K3S_NODE = "k3s-hcloud:bootstrap:K3sNode"
 K3S_BOOTSTRAP = "k3s-hcloud:bootstrap:K3sBootstrap"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -115,6 +116,15 @@ class ClusterSummary:
     k3s: K3sSummary | None = None
 
 
+def _network_range(plan: Plan, network: Any) -> str | None:
+    if network is not None:
+        return network.plain_inputs().get("ipRange")
+    # network.existing: only this stack's subnet is planned here, in another stack's network.
+    subnet = next(iter(plan.by_type(SUBNET)), None)
+    return (f"{subnet.plain_inputs().get('ipRange')} (subnet in another stack's network)"
+            if subnet else None)
+
+
 def summarize(plan: Plan) -> ClusterSummary:
     network = next(iter(plan.by_type(NETWORK)), None)
     cluster = next((r for r in plan.resources if r.type == "k3s-hcloud:index:K3sCluster"), None)
@@ -129,7 +139,7 @@ def summarize(plan: Plan) -> ClusterSummary:
     return ClusterSummary(
         stack=plan.stack,
         cluster=str(cluster_inputs.get("clusterName", plan.stack)),
-        network_cidr=network.plain_inputs().get("ipRange") if network else None,
+        network_cidr=_network_range(plan, network),
         private_only=bool(cluster_inputs.get("privateOnly", False)),
         pools=pools,
         bastion=bastions[0] if bastions else None,
@@ -250,8 +260,7 @@ def _load_balancers(plan: Plan) -> list[LoadBalancerSummary]:
     for gateway in plan.by_type(GATEWAY):
         spec = gateway.plain_inputs().get("spec") or {}
         annotations = (spec.get("infrastructure") or {}).get("annotations") or {}
-        ccm = {k.removeprefix(CCM_LB_ANNOTATION): v for k, v in annotations.items()
-               if k.startswith(CCM_LB_ANNOTATION)}
+        ccm = _ccm_annotations(annotations)
         if not ccm:
             continue
         found.append(LoadBalancerSummary(
@@ -261,7 +270,26 @@ def _load_balancers(plan: Plan) -> list[LoadBalancerSummary]:
             ports=tuple(sorted(int(listener.get("port", 0))
                                for listener in spec.get("listeners") or [])),
             public=True, created_by="cloud controller"))
+    # Helm releases whose values make a LoadBalancer Service with hcloud-ccm annotations
+    # (APISIX's gateway Service): ``service.type``/``service.annotations``.
+    for release in plan.by_type(HELM_RELEASE):
+        inputs = release.plain_inputs()
+        service = (inputs.get("values") or {}).get("service") or {}
+        ccm = _ccm_annotations(service.get("annotations") or {})
+        if service.get("type") != "LoadBalancer" or not ccm:
+            continue
+        port = (service.get("http") or {}).get("servicePort")
+        found.append(LoadBalancerSummary(
+            name=str(ccm.get("name", release.name)),
+            purpose=f"{inputs.get('chart')} gateway Service", lb_type=str(ccm.get("type", "lb11")),
+            location=str(ccm.get("location") or ccm.get("network-zone", "")),
+            ports=(int(port),) if port else (), public=True, created_by="cloud controller"))
     return found
+
+
+def _ccm_annotations(annotations: dict[str, Any]) -> dict[str, Any]:
+    return {k.removeprefix(CCM_LB_ANNOTATION): v for k, v in annotations.items()
+            if k.startswith(CCM_LB_ANNOTATION)}
 
 
 def _component_says_private(plan: Plan, lb: RecordedResource) -> bool:
@@ -357,7 +385,11 @@ def _k3s(plan: Plan) -> K3sSummary | None:
 
 
 def _gateway_name(plan: Plan) -> str | None:
-    gateway = next(iter(plan.by_type(GATEWAY)), None)
+    # The Gateway the CCM fronts with a load balancer (its infrastructure annotations), as the
+    # diagram draws it behind that load balancer; other Gateways (APISIX's) sit behind a Service.
+    gateway = next((g for g in plan.by_type(GATEWAY) if _ccm_annotations(
+        ((g.plain_inputs().get("spec") or {}).get("infrastructure") or {}).get("annotations")
+        or {})), None)
     if gateway is None:
         return None
     metadata = gateway.plain_inputs().get("metadata") or {}
@@ -383,7 +415,8 @@ def _lb_line(lb: LoadBalancerSummary) -> str:
     ports = ", ".join(str(p) for p in lb.ports) or "no services"
     exposure = "public" if lb.public else "private only"
     where = f" at {lb.private_address}" if lb.private_address else ""
-    made = " — created by the cloud controller from the Gateway" if lb.created_by != "pulumi" else ""
+    source = "the Gateway" if lb.purpose == "Gateway" else "its Service's annotations"
+    made = f" — created by the cloud controller from {source}" if lb.created_by != "pulumi" else ""
     return f"{lb.name}: {lb.purpose}, {lb.lb_type} in {lb.location}, ports {ports}, {exposure}{where}{made}"
 
 

@@ -310,6 +310,17 @@ def render_markdown(result: Review, base_label: str, head_label: str,
                 "| --- | --- | --- | --- |"]
         out += [f"| {MARKS[e.change.kind]} {e.change.kind} | `{_cell(e.change.name)}` | "
                 f"`{e.change.type}` | {_cell(_flag_text(e))} |" for e in flagged]
+    out += _markdown_details(result)
+    if not result.changes:
+        out += ["", "No change to any resource."]
+    out += ["", f"<sub>{STAND_IN_NOTICE} Produced by `tools/plan.py --diff`; secrets are "
+                "masked.</sub>"]
+    return _fit_comment("\n".join(out) + "\n")
+
+
+def _markdown_details(result: Review) -> list[str]:
+    """One collapsed section per kind of change: each resource, its changed values, line diffs."""
+    out: list[str] = []
     for kind in KINDS:
         entries = [e for e in result.changes if e.change.kind == kind]
         if not entries:
@@ -327,13 +338,13 @@ def render_markdown(result: Review, base_label: str, head_label: str,
                     out += ["", "    ```diff", *(f"    {line}" for line in value.line_diff),
                             "    ```", ""]
         out += ["", "</details>"]
-    if not result.changes:
-        out += ["", "No change to any resource."]
-    out += ["", f"<sub>{STAND_IN_NOTICE} Produced by `tools/plan.py --diff`; secrets are "
-                "masked.</sub>"]
-    text = "\n".join(out) + "\n"
-    if len(text) > MAX_COMMENT_CHARS:
-        cut = text[:MAX_COMMENT_CHARS].rsplit("\n", 1)[0]
-        text = (cut + "\n\n</details>\n\n… truncated: the full diff is in the job log "
-                "(`tools/plan.py --diff`).\n")
-    return text
+    return out
+
+
+def _fit_comment(text: str) -> str:
+    """Cut at a line to GitHub's comment limit, closing the open section."""
+    if len(text) <= MAX_COMMENT_CHARS:
+        return text
+    cut = text[:MAX_COMMENT_CHARS].rsplit("\n", 1)[0]
+    return (cut + "\n\n</details>\n\n… truncated: the full diff is in the job log "
+            "(`tools/plan.py --diff`).\n")
