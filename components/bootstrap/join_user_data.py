@@ -10,6 +10,8 @@ Assembled from the same code as the nodes Pulumi creates, so the two cannot drif
   the private address at boot);
 - the other managed files from ``node_files.plain_files`` (registries.yaml with the embedded
   mirror's entries, the hardening sysctls);
+- the same ``scripts/pod-route.sh`` with the same inputs (``pod_routes.pod_route_env``): the
+  routes to the pod ranges via the network gateway, as a boot-time unit, before k3s starts;
 - the same ``scripts/apply-k3s.sh`` and the same file bundle format installing the same pinned
   k3s release from the same source with the same install-script digest
   (``installer.installer_env``), with the agent token staged where the SSH bootstrap stages it.
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.bootstrap import bundle, installer, k3s_config, node_files, paths
+from components.bootstrap import bundle, installer, k3s_config, node_files, paths, pod_routes
 from components.bootstrap.remote_script import SCRIPTS_DIR
 from components.infrastructure import cloud_init
 from components.infrastructure.cloud_init import PrivateEgress
@@ -39,6 +41,7 @@ NODE_IP_DROPIN = f"{paths.K3S_ETC}/config.yaml.d/10-node-ip.yaml"
 LIBEXEC = "/usr/local/lib/k3s-hcloud"
 APPLY_SCRIPT = f"{LIBEXEC}/apply-k3s.sh"
 NODE_IP_SCRIPT = f"{LIBEXEC}/write-node-ip.sh"
+POD_ROUTE_SCRIPT = f"{LIBEXEC}/{pod_routes.SCRIPT}"
 FILE_BUNDLE = f"{paths.STATE_DIR}/join-bundle"
 STAGED_SECRETS = f"{paths.STATE_DIR}/secrets"
 # Hetzner sets no root password when a server is created with an SSH key, and the autoscaler is
@@ -75,6 +78,7 @@ def join_cloud_config(spec: ClusterSpec, pool: WorkerPoolConfig, *, join_url: st
         *base["write_files"],
         _file(APPLY_SCRIPT, (SCRIPTS_DIR / "apply-k3s.sh").read_text(), "0700"),
         _file(NODE_IP_SCRIPT, (SCRIPTS_DIR / "write-node-ip.sh").read_text(), "0700"),
+        _file(POD_ROUTE_SCRIPT, (SCRIPTS_DIR / pod_routes.SCRIPT).read_text(), "0700"),
         _file(FILE_BUNDLE, file_bundle, "0600"),
         *(_file(f"{STAGED_SECRETS}/{staged.name}", content, "0600")
           for staged, content in secrets.items()),
@@ -94,6 +98,8 @@ def join_cloud_config(spec: ClusterSpec, pool: WorkerPoolConfig, *, join_url: st
         # subnet of a network that other stacks share (network.ipRange wider than the subnet).
         ["env", f"NETWORK_CIDR={spec.network.network_range}", f"NODE_IP_DROPIN={NODE_IP_DROPIN}",
          "bash", NODE_IP_SCRIPT],
+        ["env", *(f"{key}={value}" for key, value in pod_routes.pod_route_env(spec).items()),
+         "bash", POD_ROUTE_SCRIPT],
         # Exec form (no shell parses these values); the inner sh only connects the bundle to
         # the script's stdin, which is how the SSH bootstrap feeds it too.
         ["env", *(f"{key}={value}" for key, value in apply_env.items()),

@@ -2,6 +2,9 @@
 
 Creates, as children (names start with the node's key, e.g. ``dev-workers-3``):
 - ``<key>-boot`` (command:remote:Command): waits for cloud-init and the package lock;
+- ``<key>-pod-route`` (command:remote:Command): routes the pod ranges via the network gateway,
+  now and at every boot (``pod-route.sh``, ``pod_routes.py``); re-run only when the routes
+  change, never restarting k3s; ordered before ``<key>-k3s``;
 - ``<key>-secrets`` (command:remote:Command): stages the token files and, with an external
   datastore, the datastore drop-in from **stdin** (secret stdin, stderr-only logging, secret stdout);
 - the **rollout** of a change that restarts k3s, as a sequence of named steps (``ROLLOUT``),
@@ -37,7 +40,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_command as command
 
-from components.bootstrap import bundle, k3s_config, paths, rollout
+from components.bootstrap import bundle, k3s_config, paths, pod_routes, rollout
 from components.bootstrap.remote_script import remote_script
 from components.handles import NodeHandle, Role
 from upstream import k3s as upstream_k3s
@@ -79,6 +82,8 @@ class NodeBootstrap:
     sudo: bool
     installer: Mapping[str, str]
     """``apply-k3s.sh``'s installer inputs (``installer.installer_env``): source and digest."""
+    pod_routes: Mapping[str, str]
+    """``pod-route.sh``'s inputs (``pod_routes.pod_route_env``): pod ranges and gateway."""
     upgrades_by_controller: bool = False
     """system-upgrade-controller owns k3s upgrades: a version bump must not re-run the rollout;
     a new node still installs ``k3s_version``."""
@@ -92,6 +97,7 @@ class NodeBootstrap:
 
 
 class K3sNode(pulumi.ComponentResource):
+    pod_route: command.remote.Command
     drain: command.remote.Command
     k3s: command.remote.Command
     uncordon: command.remote.Command
@@ -138,6 +144,16 @@ class K3sNode(pulumi.ComponentResource):
             logging=command.remote.Logging.STDOUT_AND_STDERR,
             opts=pulumi.ResourceOptions(parent=self, custom_timeouts=BOOT_TIMEOUTS,
                                         depends_on=[node.handle.server, *boot_after]))
+        # Its own step so that a change of the route set re-runs only this, never the rollout.
+        pod_route = remote_script(pod_routes.SCRIPT, node.pod_routes, sudo=node.sudo)
+        self.pod_route = command.remote.Command(
+            f"{name}-pod-route",
+            connection=node.connection,
+            create=pod_route, update=pod_route,
+            triggers=[node.pod_routes["POD_ROUTES"], node.pod_routes["NETWORK_GATEWAY"]],
+            logging=command.remote.Logging.STDOUT_AND_STDERR,
+            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=SECRETS_TIMEOUTS,
+                                        depends_on=[self.boot]))
         self.secrets = command.remote.Command(
             f"{name}-secrets",
             connection=node.connection,
@@ -196,7 +212,7 @@ class K3sNode(pulumi.ComponentResource):
             logging=command.remote.Logging.STDOUT_AND_STDERR,
             opts=pulumi.ResourceOptions(
                 parent=self, custom_timeouts=K3S_TIMEOUTS,
-                depends_on=[self.drain, self.registration],
+                depends_on=[self.drain, self.registration, self.pod_route],
                 # With the controller, a version bump changes only the Plans: the command keeps
                 # the version it installed (a new node installs the current one).
                 ignore_changes=["create"] if node.upgrades_by_controller else None))

@@ -11,7 +11,14 @@ import pulumi
 import pulumi_command as command
 
 from components import yaml_text
-from components.bootstrap import etcd_snapshots, installer, k3s_config, node_files, paths
+from components.bootstrap import (
+    etcd_snapshots,
+    installer,
+    k3s_config,
+    node_files,
+    paths,
+    pod_routes,
+)
 from components.bootstrap.bundle import StagedFile
 from components.bootstrap.connection import node_connection
 from components.bootstrap.node import NodeBootstrap
@@ -81,4 +88,5 @@ class NodePlans:
             connection=node_connection(node, self.ssh),
             first_server_connection=None if node is self.first else self.first_connection,
             sudo=self.sudo, installer=installer.installer_env(self.spec.k3s),
+            pod_routes=pod_routes.pod_route_env(self.spec),
             upgrades_by_controller=self.upgrades_by_controller)
