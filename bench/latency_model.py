@@ -59,6 +59,7 @@ STEPS: dict[str, Step] = {
     "rollout check": Step(2, "assumption: one SSH session; at creation the drain and uncordon "
                              "steps find nothing to do (node not registered or not cordoned)"),
     "registration file": Step(2, "assumption: one SSH session writing one small file"),
+    "pod route": Step(2, "assumption: one SSH session writing one unit, `ip route replace`"),
     "node labels": Step(3, "assumption: one SSH session, `kubectl label`/`taint` on the first "
                            "server"),
     "etcd snapshot": Step(5, "assumption: `k3s etcd-snapshot save` of a young cluster's few-MB "
@@ -180,6 +181,7 @@ _SCRIPT_STEPS = {
     "drain-node.sh": "rollout check",
     "uncordon-node.sh": "rollout check",
     "write-registration.sh": "registration file",
+    "pod-route.sh": "pod route",
     "set-node-metadata.sh": "node labels",
     "read-ca-hash.sh": "read from first server",
     "read-kubeconfig.sh": "read from first server",

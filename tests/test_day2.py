@@ -39,7 +39,7 @@ TRIGGERS = ["provider: triggers"]
 
 def node(key: str) -> list[str]:
     """A node's custom resources: server, host key and its bootstrap commands."""
-    return [key, f"{key}-host-key", f"{key}-boot", f"{key}-secrets", f"{key}-registration",
+    return [key, f"{key}-host-key", f"{key}-boot", f"{key}-pod-route", f"{key}-secrets", f"{key}-registration",
             *(f"{key}-{step}" for step in ROLLOUT)]
 
 
