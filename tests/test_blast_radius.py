@@ -23,8 +23,9 @@ def test_adding_a_worker_lists_only_the_new_node(capsys: pytest.CaptureFixture[s
     assert {c["kind"] for c in changes} == {"create"}
     assert sorted(c["name"] for c in changes) == sorted(
         ["dev-workers-3", "dev-workers-3-host-key"] +
-        [f"dev-workers-3-{step}" for step in ("boot", "secrets", "registration", "drain", "k3s",
-                                              "uncordon", "membership", "node-metadata")])
+        [f"dev-workers-3-{step}" for step in ("boot", "pod-route", "secrets", "registration",
+                                              "drain", "k3s", "uncordon", "membership",
+                                              "node-metadata")])
 
 
 def test_the_text_view_says_what_runs_and_that_no_server_is_replaced(
