@@ -41,6 +41,7 @@ if str(PROJECT_DIR) not in sys.path:
 from tools.cilium_chart_facts import TEMPLATE_SUBSTITUTES, go_module_cache  # noqa: E402
 from upstream.cilium import SUPPORTED_LINES  # noqa: E402
 from upstream.cilium_schema import FACTS_DIR  # noqa: E402
+from tools.lib.generated_file import write_or_check  # noqa: E402
 
 FACTS_FILE = FACTS_DIR / "agent-checks.json"
 
@@ -243,15 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     except SourceMissing as missing:
         print(missing, file=sys.stderr)
         return 1
-    if args.check:
-        if not FACTS_FILE.exists() or FACTS_FILE.read_text() != text:
-            print(f"{FACTS_FILE} differs from the Cilium source; run tools/cilium_agent_checks.py",
-                  file=sys.stderr)
-            return 1
-        return 0
-    FACTS_FILE.write_text(text)
-    print(f"wrote {FACTS_FILE.relative_to(PROJECT_DIR)}", file=sys.stderr)
-    return 0
+    return write_or_check(FACTS_FILE, text, check=args.check, source="the Cilium source",
+                          generator="tools/cilium_agent_checks.py")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from tools.cilium_agent_checks import SourceMissing, source_dir  # noqa: E402
 from upstream.cilium import SUPPORTED_LINES  # noqa: E402
 from upstream.cilium_agent import agent_facts  # noqa: E402
 from upstream.cilium_schema import FACTS_DIR  # noqa: E402
+from tools.lib.generated_file import write_or_check  # noqa: E402
 
 FACTS_FILE = FACTS_DIR / "kernel-requirements.json"
 DOC = "Documentation/operations/system_requirements.rst"
@@ -106,15 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     except SourceMissing as missing:
         print(missing, file=sys.stderr)
         return 1
-    if args.check:
-        if not FACTS_FILE.exists() or FACTS_FILE.read_text() != text:
-            print(f"{FACTS_FILE} differs from the Cilium source; run "
-                  "tools/cilium_kernel_requirements.py", file=sys.stderr)
-            return 1
-        return 0
-    FACTS_FILE.write_text(text)
-    print(f"wrote {FACTS_FILE.relative_to(PROJECT_DIR)}", file=sys.stderr)
-    return 0
+    return write_or_check(FACTS_FILE, text, check=args.check, source="the Cilium source",
+                          generator="tools/cilium_kernel_requirements.py")
 
 
 if __name__ == "__main__":
