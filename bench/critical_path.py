@@ -18,10 +18,9 @@ walks the recorded dependency graph (custom resources only):
 - every Helm release's modelled step against its timeout (an atomic release that outwaits it
   rolls back and fails the create), and the chain's tightest step against its budget;
 - "what would move it": the same create with one more change at a time (no pre-change steps on a
-  first create, agents joining after the first server, the embedded registry mirror, the
-  in-cluster layer after the first server), each a graph transform of the recorded plan or a
-  config key, and a public cluster with and without the API load balancer (the layer starts
-  after the first server when the provider talks to it alone).
+  first create, the embedded registry mirror), and a public cluster with and without the API
+  load balancer (either way the in-cluster layer starts after the first server: the load
+  balancer routes only to servers whose apiserver is ready, cluster_plan/api_readiness.py).
 
 3 + 100 is refused (with the bastion that is 104 servers, over the ~100 servers one Hetzner
 network takes; a public cluster without a bastion would still be 103): 3 + 96 is the largest
@@ -34,7 +33,7 @@ import argparse
 import json
 import sys
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -159,60 +158,6 @@ def simulate(plan: Plan, admission: SshAdmission,
 FIRST_CREATE_NO_OPS = frozenset({"etcd snapshot", "rollout check"})
 
 
-def _first_server_side(plan: Plan) -> set[str]:
-    """The first server's bootstrap: everything upstream of the kubeconfig reader."""
-    by_urn = {r.urn: r for r in plan.resources}
-    reader = next(r for r in plan.resources if r.type == COMMAND
-                  and str(r.inputs.get("create", "")).split()[-1:] == ["read-kubeconfig.sh"])
-    seen: set[str] = set()
-    stack = [reader.urn]
-    while stack:
-        urn = stack.pop()
-        if urn not in seen:
-            seen.add(urn)
-            stack.extend(d for d in by_urn[urn].dependencies if d in by_urn)
-    return seen
-
-
-def _server_keys(plan: Plan) -> list[str]:
-    return [node.name for node in plan.by_type("k3s-hcloud:bootstrap:K3sNode")
-            if node.inputs.get("role") == "server"]
-
-
-def _drop_edges(plan: Plan, of: set[str], to: set[str]) -> Plan:
-    resources = [replace(r, dependencies=[d for d in r.dependencies if d not in to])
-                 if r.urn in of else r for r in plan.resources]
-    return replace(plan, resources=resources)
-
-
-def _other_servers_commands(plan: Plan) -> set[str]:
-    first_side = _first_server_side(plan)
-    servers = tuple(f"{key}-" for key in _server_keys(plan)[1:])
-    return {r.urn for r in plan.resources if r.type == COMMAND and r.urn not in first_side
-            and (r.name.startswith(servers) or "etcd-snapshot" in r.name)}
-
-
-def layer_after_first_server(plan: Plan) -> Plan:
-    """What-if: the in-cluster layer starts once the first server answers (the kubeconfig is
-    read), not after every server joined: its resources lose their edges to the other servers'
-    bootstrap commands, nothing else. Not the program's structure (docs/benchmarks.md says
-    why); modelled to size the change."""
-    layer = {r.urn for r in plan.resources if r.type.startswith("kubernetes:")}
-    return _drop_edges(plan, layer, _other_servers_commands(plan))
-
-
-def agents_after_first_server(plan: Plan) -> Plan:
-    """What-if (the bootstrap's structure): on a first create, agents join once the first server
-    answers instead of after the last server (the order k3s prescribes for upgrades)."""
-    servers = tuple(f"{key}-" for key in _server_keys(plan))
-    agents = {r.urn for r in plan.resources if r.type == COMMAND
-              and r.name.startswith(tuple(f"{node.name}-" for node in
-                                          plan.by_type("k3s-hcloud:bootstrap:K3sNode")
-                                          if node.inputs.get("role") == "agent"))
-              and not r.name.startswith(servers)}
-    return _drop_edges(plan, agents, _other_servers_commands(plan))
-
-
 @dataclass(frozen=True)
 class Variant:
     """One cumulative step of "what would move it": a config, a graph change, no-op steps."""
@@ -220,35 +165,26 @@ class Variant:
     key: str
     label: str
     registry_mirror: bool = False
-    transforms: tuple = ()
     no_ops: frozenset[str] = frozenset()
 
 
 # Each adds to the one before: how far the create gets with every change in turn. The first is
-# the bootstrap's rollout steps on a first install, the second its join order, the third a
-# config key users have today, the last this program's in-cluster layer (not safe as it stands:
-# docs/benchmarks.md).
+# the bootstrap's rollout steps on a first install, the second a config key users have today.
+# (Agents joining after the first server and the in-cluster layer after the first server, once
+# rows here, are the program's structure now: components/bootstrap/bootstrap.py,
+# components/cluster.py ``layer_waits_for``.)
 VARIANTS = (
     Variant("program", "the program today"),
     Variant("no_prechange_steps", "+ no pre-change snapshot/drain on create",
             no_ops=FIRST_CREATE_NO_OPS),
-    Variant("agents_after_first_server", "+ agents join after the first server",
-            no_ops=FIRST_CREATE_NO_OPS,
-            transforms=(agents_after_first_server,)),
     Variant("registry_mirror", "+ `k3s.embeddedRegistryMirror.enabled`",
-            registry_mirror=True, no_ops=FIRST_CREATE_NO_OPS,
-            transforms=(agents_after_first_server,)),
-    Variant("layer_after_first_server", "+ in-cluster layer after the first server",
-            registry_mirror=True, no_ops=FIRST_CREATE_NO_OPS,
-            transforms=(agents_after_first_server, layer_after_first_server)),
+            registry_mirror=True, no_ops=FIRST_CREATE_NO_OPS),
 )
 
 
 def simulate_variant(workers: int, directory: Path,
                      variant: Variant) -> tuple[Plan, Simulation]:
     plan = plan_for(workers, directory / variant.key, registry_mirror=variant.registry_mirror)
-    for transform in variant.transforms:
-        plan = transform(plan)
     return plan, simulate(plan, BASTION_ADMISSION, variant.no_ops)
 
 
@@ -352,10 +288,9 @@ def render(results: dict[int, dict]) -> str:
                              f"{late['step']} {late['seconds']:.0f} s > {late['budget_seconds']} s"
                              for late in done["over_budget"]) if done["over_budget"] else ""))
         lines.append(f"| {variant.label} | " + " | ".join(cells) + " |")
-    lines += ["", "Public clusters (no bastion, no NAT): with the API load balancer the in-cluster "
-              "layer waits for every server; without it the provider talks to the first server "
-              "alone and the layer starts once that one answers (`layer_waits_for` in "
-              "components/cluster.py):", "",
+    lines += ["", "Public clusters (no bastion, no NAT): either way the in-cluster layer starts "
+              "once the first server answers (`layer_waits_for` in components/cluster.py); "
+              "the load balancer adds its wait until it routes to that server:", "",
               "| cluster | with API LB | without API LB |", "| --- | ---: | ---: |"]
     for workers, row in results.items():
         if "public" in row:
@@ -392,7 +327,7 @@ def main() -> int:
                                     .removeprefix("- ")}
                 continue
             results[workers] = measure(plan)
-            # The layer starts after the first server when the provider talks to it alone.
+            # With and without the API load balancer (its readiness check and routing wait).
             results[workers]["public"] = {
                 label: simulate(plan_for(workers, Path(tmp) / f"{workers}-{label}",
                                          public_load_balancer=lb), BASTION_ADMISSION).cluster_ready

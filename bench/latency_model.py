@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from cluster_plan import api_readiness
 from cluster_plan.bastion_admission import SshAdmission
 from tools.lib.critical_path import WaitFor, schedule
 from tools.lib.engine import Plan, RecordedResource
@@ -60,6 +61,15 @@ STEPS: dict[str, Step] = {
                              "steps find nothing to do (node not registered or not cordoned)"),
     "registration file": Step(2, "assumption: one SSH session writing one small file"),
     "pod route": Step(2, "assumption: one SSH session writing one unit, `ip route replace`"),
+    "boot + readiness answer": Step(47, "the boot wait (45 s as 'boot + cloud-init', the same "
+                                        "command waits for it) plus one small install (2 s, "
+                                        "assumption: three files, `systemctl restart` of a "
+                                        "socket)"),
+    "load balancer routes": Step(api_readiness.routing_seconds(),
+                                 "the API load balancer's check turns the first server healthy "
+                                 "after RETRIES passes in a row (Hetzner Cloud API reference, "
+                                 "load balancer health checks; timings in "
+                                 "cluster_plan/api_readiness.py: worst case)"),
     "node labels": Step(3, "assumption: one SSH session, `kubectl label`/`taint` on the first "
                            "server"),
     "etcd snapshot": Step(5, "assumption: `k3s etcd-snapshot save` of a young cluster's few-MB "
@@ -168,7 +178,7 @@ class Growth:
         if step == "k3s join (agent)":
             return self.nat_seconds(self.concurrent_agent_joins
                                     * constant("k3s_binary_megabytes"))
-        if step == "boot + cloud-init":
+        if step in ("boot + cloud-init", "boot + readiness answer"):
             return self.admission_wait_seconds()
         # Cilium's image pulls are per node, in cilium_wait(): they start when the node registers.
         return 0.0
@@ -182,6 +192,8 @@ _SCRIPT_STEPS = {
     "uncordon-node.sh": "rollout check",
     "write-registration.sh": "registration file",
     "pod-route.sh": "pod route",
+    "install-api-readiness.sh": "boot + readiness answer",
+    "await-api-routes.sh": "load balancer routes",
     "set-node-metadata.sh": "node labels",
     "read-ca-hash.sh": "read from first server",
     "read-kubeconfig.sh": "read from first server",

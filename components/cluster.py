@@ -104,18 +104,18 @@ def layer_waits_for(spec: ClusterSpec, api: ApiEndpoint,
                     bootstrap: K3sBootstrap) -> list[pulumi.Resource]:
     """What the in-cluster layer waits for: the control plane, or only its first server.
 
-    When the Kubernetes provider talks to the first server alone (no API load balancer in front
-    of users, no ``access.kubernetesApiServer`` tunnel), only the first server's steps (its k3s,
-    the kubeconfig read from it): the other servers' joins (one etcd learner at a time, the API
-    stays available) and their restarts on day 2 (one at a time, quorum kept) never touch the
-    connection the layer uses, so on a first create the layer runs beside the joins instead of
-    after them. Through the load balancer, every server: its TCP health check passes as soon as
-    k3s listens on 6443, before that server's apiserver answers (k3s replies "apiserver not
-    ready" meanwhile), so a Helm install could hit a joining or restarting server and roll back.
-    Through a tunnel, the program cannot tell which server it ends at.
+    The Kubernetes provider talks to the first server alone (no API load balancer) or to the
+    load balancer, which routes only to servers whose apiserver answers ``/readyz`` and takes a
+    server out before k3s restarts on it (``cluster_plan/api_readiness.py``). Either way the
+    other servers' joins (one etcd learner at a time, the API stays available) and their
+    restarts on day 2 (one at a time, quorum kept) never reach the layer's connection, so it
+    waits for the first server's steps (its k3s, the kubeconfig read from it, and with a load
+    balancer the wait until it routes there) and on a first create runs beside the joins.
+    Through an ``access.kubernetesApiServer`` tunnel the program cannot tell which server it
+    ends at: every server.
     """
     ready = bootstrap.control_plane_ready
-    if spec.access.kubernetes_api_server is not None or api.serves_users:
+    if spec.access.kubernetes_api_server is not None:
         return ready
     others = [id(step) for server in api.servers[1:]
               for step in (bootstrap.nodes[server.key].uncordon,

@@ -6,7 +6,7 @@ internals of the layer before it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -71,6 +71,9 @@ class ApiEndpoint:
     """The API load balancer's private address (from the address plan); None without one."""
     load_balancer_public_ipv4: pulumi.Output[str] | None = None
     """The API load balancer's public IPv4 when it has a public interface."""
+    open_service: Callable[[list[pulumi.Resource]], pulumi.Resource] | None = None
+    """With a load balancer: creates its API service once the given steps (every server's
+    answer to its readiness check) are done, and returns it."""
 
     @property
     def load_balanced(self) -> bool:

@@ -90,8 +90,11 @@ def test_the_timed_critical_path_does_not_grow_with_workers_rolled_all_at_once(
         tmp_path: Path) -> None:
     small = timed_chain(tmp_path, 2, batch=2)
     assert small == timed_chain(tmp_path, 20, batch=20)
-    # Servers join one at a time; Cilium, after the CCM, is the last step.
-    assert small.count("k3s join (server)") == 2 and small[-1] == "helm: cilium"
+    # The other servers join beside the layer, which waits for the first server and the load
+    # balancer's routing to it; Cilium, after the CCM, is the last step.
+    assert small.count("k3s join (server)") == 0 and small[-1] == "helm: cilium"
+    assert small.index("k3s init (first server)") < small.index("load balancer routes")
+    assert small.index("load balancer routes") < small.index("helm: hcloud-cloud-controller-manager")
 
 
 def test_one_node_at_a_time_restarts_do_not_serialise_first_installs(tmp_path: Path) -> None:
@@ -202,11 +205,10 @@ def test_helm_tolerates_the_agent_daemonsets_max_unavailable(tmp_path: Path) -> 
     assert agent_max_unavailable(plan_config(directory, config, "bench"), 5) == 3
 
 
-def test_the_model_reads_the_programs_graph_and_the_what_if_only_drops_other_servers(
+def test_the_model_reads_the_programs_graph_the_layer_after_the_first_server(
         tmp_path: Path) -> None:
-    """The program's in-cluster layer waits for every server; the what-if keeps every edge but
-    those to the other servers' bootstrap commands."""
-    from bench.critical_path import layer_after_first_server
+    """Through the API load balancer (the bench cluster's), the in-cluster layer waits for the
+    first server and the load balancer's routing to it, not for the other servers' joins."""
     from bench.latency_model import cilium_release
 
     plan = plan_for(2, tmp_path / "2")
@@ -225,13 +227,10 @@ def test_the_model_reads_the_programs_graph_and_the_what_if_only_drops_other_ser
     release = cilium_release(plan)
     assert release is not None
     real = upstream(plan, release.urn)
-    assert {"bench-cp-1-k3s", "bench-cp-3-k3s", "bench-cp-3-membership", "bench-ccm",
-            "bench-kubeconfig"} <= real
-    assert not {n for n in real if n.startswith("bench-pool0-")}
-    early = upstream(layer_after_first_server(plan), release.urn)
-    assert {"bench-cp-1-k3s", "bench-ccm", "bench-kubeconfig"} <= early
-    assert not {n for n in early if n.startswith(("bench-cp-2-", "bench-cp-3-"))
+    assert {"bench-cp-1-k3s", "bench-api-routes", "bench-ccm", "bench-kubeconfig"} <= real
+    assert not {n for n in real if n.startswith(("bench-cp-2-", "bench-cp-3-"))
                 and n.endswith(("-k3s", "-membership", "-uncordon"))}
+    assert not {n for n in real if n.startswith("bench-pool0-")}
 
 
 def test_the_cluster_is_ready_when_its_last_agent_is_and_the_nat_is_the_bottleneck(
@@ -250,30 +249,25 @@ def test_the_cluster_is_ready_when_its_last_agent_is_and_the_nat_is_the_bottlene
     large = simulate(plan, BASTION_ADMISSION)
     # The 20 agents register together and pull 250 MB each through one 100 MB/s NAT: the last
     # one is ready no sooner than 50 s of transfer plus the agent's start after registering.
-    registered = max(large.timeline.finish[urn] for urn in node_registrations(plan))
+    agents = [urn for urn in node_registrations(plan) if "pool0" in urn]
+    assert len(agents) == 20
+    registered = max(large.timeline.finish[urn] for urn in agents)
     assert large.nodes_ready_at >= registered + 20 * 250 / 100 + constant(
         "cilium_agent_ready_seconds") - 1e-6
     assert large.cluster_ready == max(large.seconds, large.nodes_ready_at)
 
 
-def test_the_agents_what_if_only_drops_their_edges_to_the_other_servers(tmp_path: Path) -> None:
-    from bench.critical_path import agents_after_first_server
+def test_agents_join_beside_the_servers_that_join_after_the_first(tmp_path: Path) -> None:
+    from bench.critical_path import simulate
+    from cluster_plan.bastion_admission import BASTION_ADMISSION
 
     plan = plan_for(2, tmp_path / "2")
-    early = agents_after_first_server(plan)
-    by_name = {r.name: r for r in plan.resources}
-    names = {r.urn: r.name for r in plan.resources}
-    before = {names[d] for d in by_name["bench-pool0-1-drain"].dependencies}
-    after = {names[d] for r in early.resources if r.name == "bench-pool0-1-drain"
-             for d in r.dependencies}
-    # The program: an agent's rollout starts after the last server's uncordon.
-    assert "bench-cp-3-uncordon" in before
-    assert not {n for n in after if n.startswith(("bench-cp-2-", "bench-cp-3-"))}
-    assert before - after and after <= before
-    # Servers keep their order (one etcd learner at a time).
-    assert ({names[d] for r in early.resources if r.name == "bench-cp-3-k3s"
-             for d in r.dependencies}
-            == {names[d] for d in by_name["bench-cp-3-k3s"].dependencies})
+    finish = {r.name: simulate(plan, BASTION_ADMISSION).timeline.finish[r.urn]
+              for r in plan.resources if r.custom}
+    # An agent is registered before the last server has even joined; servers keep their order
+    # (one etcd learner at a time).
+    assert finish["bench-pool0-1-membership"] < finish["bench-cp-3-k3s"]
+    assert finish["bench-cp-2-uncordon"] < finish["bench-cp-3-k3s"]
 
 
 def test_the_summary_prints_every_headline_figure(capsys) -> None:

@@ -106,8 +106,12 @@ def test_servers_roll_one_at_a_time_and_agents_side_by_side() -> None:
     agent_keys = agents(plan)
     assert len(agent_keys) == 5
     for agent in agent_keys:
-        # After the last server (no kubelet newer than an API server on an upgrade) ...
-        assert step("prod-cp-3", "uncordon").urn in step(agent, "drain").dependencies, agent
+        # After the first server and the load balancer's route to it, beside the other servers
+        # (the drain itself waits until no server runs an older release: no kubelet newer than
+        # an API server on an upgrade; tests/test_api_readiness.py) ...
+        assert step("prod-cp-1", "uncordon").urn in step(agent, "drain").dependencies, agent
+        assert cmds["prod-api-routes"].urn in step(agent, "drain").dependencies, agent
+        assert not depends_on(plan, step(agent, "drain"), step("prod-cp-2", "k3s")), agent
         # ... and never after another agent: first installs run in parallel.
         for other in agent_keys:
             if other != agent:
@@ -173,9 +177,14 @@ def test_sequential_steps_grow_with_servers_never_with_workers(
     # Pools of any size add nothing, whatever their maxUnavailable: agents are not chained
     # (their restarts are bounded by the pool's rollout slots in the cluster).
     assert chain(1) == chain(12) == chain(12, batch=12) == chain(2, batch=2)
-    # private-ha adds one rollout (drain → k3s → uncordon) per joining server (cp-2, cp-3),
-    # and the pre-change etcd snapshot before cp-3's (cp-2's runs beside the CA-hash read).
-    assert longest_chain(example_plan("private-ha")) - longest_chain(example_plan("dev")) == 7
+    # With several servers the servers' own chain is the longest: the first server's boot,
+    # secrets, registration, k3s and uncordon, then per joining server (cp-2, cp-3) its
+    # pre-change etcd snapshot, drain, k3s and uncordon (membership for the last). Agents hang
+    # off the first server beside it, so the five of private-ha add nothing.
+    servers = [r for r in example_plan("private-ha").by_type(NODE)
+               if r.inputs.get("role") == "server"]
+    assert len(servers) == 3
+    assert longest_chain(example_plan("private-ha")) == 5 + 4 * (len(servers) - 1)
 
 
 # -- connection ------------------------------------------------------------------------------

@@ -54,7 +54,9 @@ def rolled(*keys: str) -> dict[str, list[str]]:
 
 DEV_NODES = ("dev-cp-1", "dev-workers-1", "dev-workers-2")
 NODES_RE_APPLIED = rolled(*DEV_NODES)
-API_LB = ["dev-cp-api", "dev-cp-api-network", "dev-cp-api-6443", "dev-cp-api-target-1"]
+# The API load balancer, the server's answer to its readiness check and the wait until it routes.
+API_LB = ["dev-cp-api", "dev-cp-api-network", "dev-cp-api-6443", "dev-cp-api-target-1",
+          "dev-cp-1-api-readiness", "dev-api-routes"]
 METADATA = ["create", "update"]
 
 EXPECTED: dict[str, dict[str, Any]] = {

@@ -14,6 +14,7 @@ import yaml
 
 from pulumi.runtime.mocks import MockResourceArgs
 
+from cluster_plan import api_readiness
 from tests.helpers import example_config, plan_config
 from tests.program_plans import example_plan
 from tools.lib.engine import Plan, RecordedResource
@@ -236,12 +237,15 @@ def test_api_lb_targets_every_control_plane_server_by_private_ip(private: Plan) 
     assert all(attachment.urn in t.dependencies for t in targets)
 
 
-def test_api_lb_serves_6443_over_tcp_with_a_health_check(private: Plan) -> None:
+def test_api_lb_serves_6443_over_tcp_with_a_readiness_check(private: Plan) -> None:
     [service] = private.by_type(LB_SERVICE)
     assert (service.inputs["protocol"], service.inputs["listenPort"],
             service.inputs["destinationPort"]) == ("tcp", 6443, 6443)
-    assert service.inputs["healthCheck"]["protocol"] == "tcp"
-    assert service.inputs["healthCheck"]["port"] == 6443
+    # Not a TCP check of 6443 (k3s listens there before its apiserver answers): each server's
+    # /readyz answer on its own port (tests/test_api_readiness.py).
+    assert service.inputs["healthCheck"]["protocol"] == "http"
+    assert service.inputs["healthCheck"]["port"] == api_readiness.PORT
+    assert service.inputs["healthCheck"]["http"]["path"] == "/readyz"
     # The service only exists once the network attachment has decided the public interface.
     assert private.get(LB_NETWORK, "prod-cp-api-network").urn in service.dependencies
 

@@ -12,14 +12,16 @@ Creates, as children:
 - ``<name>-kubeconfig`` (command:remote:Command on the first server): reads k3s.yaml (secret
   stdout, stderr-only logging); its output is validated and rewritten into ``kubeconfig``.
 
-Order: first server → the other servers one at a time → every agent side by side. Each server's
+Order: first server → the other servers one at a time, and beside them every agent side by side
+(agents start once the first server answers). Each server's
 rollout (drain → k3s → uncordon, see ``K3sNode``) starts after the previous server's uncordon,
 i.e. once it is back and Ready: etcd admits one learner at a time ("etcd server limits the
 number of learners that cluster can have to one", etcd Documentation/learning/learner.md;
 concurrent k3s joins fail with "too many learner members in cluster", k3s-io/k3s#4335, #7000),
 and it is the order k3s prescribes for upgrades (servers one at a time, then agents), which the
-same commands perform on a version bump or a config change. Agents wait for the last server, so
-an upgrade never runs a kubelet newer than an API server, but not for each other: an agent's
+same commands perform on a version bump or a config change. Agents do not wait for the last
+server in the plan: an agent's drain first waits until no server runs an older release, so an
+upgrade still never runs a kubelet newer than an API server; nor for each other: an agent's
 restart holds one of its pool's ``workerPools[].maxUnavailable`` rollout slots (Leases in the
 cluster, ``rollout.py``) from its drain to its uncordon, so running nodes of a pool restart in
 drained batches of that size while first installs (nodes not registered yet take no slot) go
@@ -37,7 +39,8 @@ from dataclasses import replace
 import pulumi
 import pulumi_command as command
 
-from components.bootstrap import etcd_snapshots, k3s_config, kubeconfig, paths
+from components.bootstrap import api_readiness, etcd_snapshots, k3s_config, kubeconfig, paths
+from components.bootstrap.connection import node_connection
 from components.bootstrap.join_tokens import join_tokens, secure_token
 from components.bootstrap.node import K3sNode
 from components.bootstrap.node_plans import NodePlans
@@ -72,6 +75,9 @@ class K3sBootstrap(pulumi.ComponentResource):
     """Every node's bootstrap, by node key, in join order."""
     agent_join_token: pulumi.Output[str]
     """Secret. The agent token in its CA-pinning ``K10<hash>::node:<password>`` form."""
+    api_routes: command.remote.Command | None
+    """With an API load balancer: done once it routes to the first server's ready apiserver.
+    Joiners and the in-cluster layer go through it after this."""
 
     def __init__(self, name: str, spec: ClusterSpec, nodes: Sequence[NodeHandle],
                  ssh: SshAccess, api: ApiEndpoint, depends_on: Sequence[pulumi.Resource] = (),
@@ -95,14 +101,37 @@ class K3sBootstrap(pulumi.ComponentResource):
             self._plans.sudo, self._boot_after, self)
         self.nodes = {}
 
+        service = self._open_api_service()
         first_node = self._initialise_first_server()
+        self.api_routes = self._await_api_routes(first_node, service)
+        self._join_after = [self.api_routes] if self.api_routes is not None else []
         ca_hash, reader = self._read_back_from(first_node)
         self.cluster_ca_hash = ca_hash.stdout.apply(lambda text: text.strip())
         # For the nodes the cluster-autoscaler creates (they join without this bootstrap).
         self.agent_join_token = _pinned(ca_hash, "agent", self._tokens.agent)
-        last_server = self._join_servers(first_node, ca_hash)
-        self._join_agents(last_server, ca_hash)
+        self._join_servers(first_node, ca_hash)
+        self._join_agents(first_node, ca_hash)
         self._declare_outputs(reader)
+
+    def _open_api_service(self) -> pulumi.Resource | None:
+        """Every server answers the API load balancer's readiness check, then its service opens
+        (api_readiness.py): before any server joins through it."""
+        if self._api.open_service is None:
+            return None
+        answering: list[pulumi.Resource] = [
+            api_readiness.install_answer(server, node_connection(server, self._plans.ssh),
+                                         sudo=self._plans.sudo, after=self._boot_after,
+                                         parent=self)
+            for server in self._servers]
+        return self._api.open_service(answering)
+
+    def _await_api_routes(self, first_node: K3sNode,
+                          service: pulumi.Resource | None) -> command.remote.Command | None:
+        if service is None or self._api.load_balancer_ip is None:
+            return None
+        return api_readiness.await_routes(
+            self._name, self._api.load_balancer_ip, self._plans.first_connection,
+            sudo=self._plans.sudo, after=[first_node.k3s, service], parent=self)
 
     def _initialise_first_server(self) -> K3sNode:
         first = self._servers[0]
@@ -138,7 +167,7 @@ class K3sBootstrap(pulumi.ComponentResource):
                 additional_secret_outputs=["stdout"])))
         return ca_hash, reader
 
-    def _join_servers(self, first_node: K3sNode, ca_hash: command.remote.Command) -> K3sNode:
+    def _join_servers(self, first_node: K3sNode, ca_hash: command.remote.Command) -> None:
         """The other servers, one at a time (etcd takes one learner at a time): each one's
         rollout waits for the previous server's uncordon."""
         previous = first_node
@@ -151,26 +180,28 @@ class K3sBootstrap(pulumi.ComponentResource):
             plan = self._plans.plan(server, self._plans.server_secrets(token, self._tokens.agent))
             node = K3sNode(server.key, plan,
                            after=self._snapshots.before(server, self._plans.first_connection,
-                                                        after=[previous.uncordon]),
+                                                        after=[previous.uncordon,
+                                                               *self._join_after]),
                            membership_after=previous_membership + self._snapshots.members(
                                self._servers, first_node.k3s),
                            boot_after=self._boot_after, opts=self._child)
             self.nodes[server.key] = node
             previous = node
             previous_membership = [node.membership] if node.membership else []
-        return previous
 
-    def _join_agents(self, last_server: K3sNode, ca_hash: command.remote.Command) -> None:
-        """Every agent side by side, after the last server (never a kubelet newer than an API
-        server during an upgrade). A restart holds one of the pool's ``maxUnavailable``
-        rollout slots in the cluster from drain to uncordon; a first install (not registered
-        yet) takes none."""
+    def _join_agents(self, first_node: K3sNode, ca_hash: command.remote.Command) -> None:
+        """Every agent side by side, once the first server answers: they join while the other
+        servers do. An agent's drain first waits until no server runs an older release (never a
+        kubelet newer than an API server during an upgrade; ``rollout.drain_command``). A
+        restart holds one of the pool's ``maxUnavailable`` rollout slots in the cluster from
+        drain to uncordon; a first install (not registered yet) takes none."""
         batches = {pool.name: pool.max_unavailable for pool in self._spec.worker_pools}
         for agent in self._agents:
             secrets = self._plans.agent_secrets(_pinned(ca_hash, "agent", self._tokens.agent))
             slots = RolloutSlots(agent.pool, batches.get(agent.pool, 1))
             plan = replace(self._plans.plan(agent, secrets), rollout_slots=slots)
-            self.nodes[agent.key] = K3sNode(agent.key, plan, after=[last_server.uncordon],
+            self.nodes[agent.key] = K3sNode(agent.key, plan,
+                                            after=[first_node.uncordon, *self._join_after],
                                             boot_after=self._boot_after, opts=self._child)
 
     def _declare_outputs(self, reader: command.remote.Command) -> None:
@@ -179,7 +210,7 @@ class K3sBootstrap(pulumi.ComponentResource):
         self.ready = [reader] + [node.uncordon for node in self.nodes.values()] + [
             step for node in self.nodes.values()
             for step in (node.membership, node.node_metadata) if step is not None]
-        self.control_plane_ready = [reader] + [
+        self.control_plane_ready = [reader, *self._join_after] + [
             step for server in self._servers for step in (self.nodes[server.key].uncordon,
                                                           self.nodes[server.key].membership)
             if step]

@@ -35,7 +35,7 @@ see docs/contracts.md.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_command as command
@@ -87,6 +87,9 @@ class NodeBootstrap:
     upgrades_by_controller: bool = False
     """system-upgrade-controller owns k3s upgrades: a version bump must not re-run the rollout;
     a new node still installs ``k3s_version``."""
+    rotation: Mapping[str, str] = field(default_factory=dict)
+    """Servers behind the API load balancer: ``apply-k3s.sh``'s out-of-rotation inputs
+    (``api_readiness.rotation_env``); empty otherwise."""
     rollout_slots: rollout.RolloutSlots | None = None
     """Agents: the pool's bound on concurrent restarts, held from drain to uncordon. None for
     servers, which K3sBootstrap rolls one at a time by the order of the plan."""
@@ -176,15 +179,21 @@ class K3sNode(pulumi.ComponentResource):
         api_connection = node.first_server_connection or node.connection
         node_env = {"NODE_NAME": node.handle.key}
 
+        # Agents join once the first server answers, not after every server: before k3s
+        # changes on one, the servers must run its release (never a kubelet newer than an
+        # apiserver). With the upgrade controller, it orders upgrades itself.
+        servers_at = (node.k3s_version if node.role == "agent"
+                      and not node.upgrades_by_controller else None)
         self.drain = command.remote.Command(
             f"{name}-drain",
             connection=api_connection,
-            create=rollout.drain_command(node.handle.key, node.rollout_slots, sudo=node.sudo),
+            create=rollout.drain_command(node.handle.key, node.rollout_slots, sudo=node.sudo,
+                                         servers_at=servers_at),
             triggers=restart_triggers,
             logging=command.remote.Logging.STDOUT_AND_STDERR,
-            opts=pulumi.ResourceOptions(parent=self,
-                                        custom_timeouts=rollout.drain_timeouts(node.rollout_slots),
-                                        depends_on=[self.secrets, *after]))
+            opts=pulumi.ResourceOptions(
+                parent=self, custom_timeouts=rollout.drain_timeouts(node.rollout_slots, servers_at),
+                depends_on=[self.secrets, *after]))
         # Labels and taints for the node's registration; an edit rewrites the file only.
         registration = remote_script("write-registration.sh", {
             "REGISTRATION_FILE": paths.REGISTRATION_DROPIN}, sudo=node.sudo)
@@ -206,6 +215,7 @@ class K3sNode(pulumi.ComponentResource):
                 **node.installer,
                 "STATE_DIR": paths.STATE_DIR,
                 "K3S_UPGRADES": "controller" if node.upgrades_by_controller else "program",
+                **node.rotation,
             }, sudo=node.sudo),
             stdin=file_bundle,
             triggers=restart_triggers,

@@ -12,6 +12,7 @@ import pulumi_command as command
 
 from components import yaml_text
 from components.bootstrap import (
+    api_readiness,
     etcd_snapshots,
     installer,
     k3s_config,
@@ -89,4 +90,6 @@ class NodePlans:
             first_server_connection=None if node is self.first else self.first_connection,
             sudo=self.sudo, installer=installer.installer_env(self.spec.k3s),
             pod_routes=pod_routes.pod_route_env(self.spec),
-            upgrades_by_controller=self.upgrades_by_controller)
+            upgrades_by_controller=self.upgrades_by_controller,
+            rotation=(api_readiness.rotation_env()
+                      if node.role == "server" and self.api.load_balanced else {}))

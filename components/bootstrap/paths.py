@@ -28,6 +28,10 @@ KUBECONFIG_FILE = f"{K3S_ETC}/k3s.yaml"
 
 K3S_SERVER_DATA = "/var/lib/rancher/k3s/server"
 SERVER_CA_FILE = f"{K3S_SERVER_DATA}/tls/server-ca.crt"
+# A client certificate k3s generates on every server, bound to system:node-proxier only: what
+# the API load balancer's readiness answer asks /readyz with (any authenticated client may).
+KUBE_PROXY_CLIENT_CERT = f"{K3S_SERVER_DATA}/tls/client-kube-proxy.crt"
+KUBE_PROXY_CLIENT_KEY = f"{K3S_SERVER_DATA}/tls/client-kube-proxy.key"
 PSA_CONFIG_FILE = f"{K3S_SERVER_DATA}/psa.yaml"
 AUDIT_POLICY_FILE = f"{K3S_SERVER_DATA}/audit.yaml"
 AUDIT_LOG_FILE = f"{K3S_SERVER_DATA}/logs/audit.log"

@@ -36,6 +36,11 @@ STUCK_ROUNDS = 60
 for (a re-run of that node's rollout renews or releases it) before the waiter stops."""
 
 
+SERVER_VERSION_WAIT_MINUTES = 60
+"""How long an agent waits for the servers to run its release: their rollout, one server at a
+time (each within its drain, k3s and uncordon budgets), on a version bump."""
+
+
 def minutes(value: int) -> str:
     return f"{value}m"
 
@@ -56,14 +61,22 @@ class RolloutSlots:
                 "LOCK_INTERVAL": str(SLOT_POLL_SECONDS)}
 
 
-def drain_command(node: str, slots: RolloutSlots | None, *, sudo: bool) -> str:
-    """Cordon and drain; with ``slots``, first take one (a failed drain keeps it, expired)."""
+def drain_command(node: str, slots: RolloutSlots | None, *, sudo: bool,
+                  servers_at: str | None = None) -> str:
+    """Cordon and drain; with ``slots``, first take one (a failed drain keeps it, expired).
+    With ``servers_at`` (an agent's k3s release), first wait until no control-plane node runs an
+    older one, before a slot is taken: agents are not ordered after every server in the plan."""
     drain = remote_script("drain-node.sh", {"NODE_NAME": node, "DRAIN_TIMEOUT": DRAIN_TIMEOUT},
                           sudo=sudo)
-    if slots is None:
+    if slots is not None:
+        slot = _slot_step(node, slots, sudo)
+        drain = f"{slot('acquire')} && {{ {drain} || {{ {slot('expire')}; exit 1; }}; }}"
+    if servers_at is None:
         return drain
-    slot = _slot_step(node, slots, sudo)
-    return f"{slot('acquire')} && {{ {drain} || {{ {slot('expire')}; exit 1; }}; }}"
+    wait = remote_script("await-control-plane-version.sh", {
+        "K3S_VERSION": servers_at, "ATTEMPTS": str(SERVER_VERSION_WAIT_MINUTES * 60 // 5),
+        "INTERVAL": "5"}, sudo=sudo)
+    return f"{wait} && {drain}"
 
 
 def uncordon_command(node: str, slots: RolloutSlots | None, *, sudo: bool) -> str:
@@ -78,8 +91,10 @@ def uncordon_command(node: str, slots: RolloutSlots | None, *, sudo: bool) -> st
             f"{slot('release')}")
 
 
-def drain_timeouts(slots: RolloutSlots | None) -> pulumi.CustomTimeouts:
-    wait = SLOT_WAIT_HOURS * 60 if slots is not None else 0
+def drain_timeouts(slots: RolloutSlots | None, servers_at: str | None = None
+                   ) -> pulumi.CustomTimeouts:
+    wait = (SLOT_WAIT_HOURS * 60 if slots is not None else 0) + (
+        SERVER_VERSION_WAIT_MINUTES if servers_at is not None else 0)
     return pulumi.CustomTimeouts(create=minutes(DRAIN_MINUTES + wait),
                                  update=minutes(DRAIN_MINUTES + wait))
 

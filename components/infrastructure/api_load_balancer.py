@@ -10,8 +10,10 @@ load balancers: a public one is open to the whole internet on 6443, whatever
 Creates:
 - ``hcloud.LoadBalancer`` ``<name>``;
 - ``hcloud.LoadBalancerNetwork`` ``<name>-network`` (planned private IP, public interface on/off);
-- ``hcloud.LoadBalancerService`` ``<name>-6443``: TCP 6443 → 6443 with a TCP health check, created
-  only after the network attachment has settled the public interface;
+- ``hcloud.LoadBalancerService`` ``<name>-6443``: TCP 6443 → 6443, created by :meth:`serve` once
+  every server answers the readiness check (``cluster_plan/api_readiness.py``: HTTP ``/readyz``
+  on each server's private address, so a joining or restarting server takes no API traffic) and
+  after the network attachment has settled the public interface;
 - ``hcloud.LoadBalancerTarget`` ``<name>-target-<n>`` per control-plane server (private IP).
 """
 
@@ -20,12 +22,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_hcloud as hcloud
 
+from cluster_plan import api_readiness
 from components.handles import NodeHandle
 from upstream.k3s import API_PORT
-
-# Ref: Hetzner LB health checks (defaults 15 s / 10 s / 3): a faster interval notices a dead
-# server sooner during control-plane upgrades.
-HEALTH_CHECK = {"interval": 10, "timeout": 5, "retries": 3}
 
 
 class ApiLoadBalancer(pulumi.ComponentResource):
@@ -50,12 +49,6 @@ class ApiLoadBalancer(pulumi.ComponentResource):
             f"{name}-network", load_balancer_id=lb_id, network_id=network_id, ip=private_ip,
             enable_public_interface=public,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[subnet]))
-        service = hcloud.LoadBalancerService(
-            f"{name}-{API_PORT}", load_balancer_id=self.load_balancer.id, protocol="tcp",
-            listen_port=API_PORT, destination_port=API_PORT,
-            health_check=hcloud.LoadBalancerServiceHealthCheckArgs(
-                protocol="tcp", port=API_PORT, **HEALTH_CHECK),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]))
         targets = []
         for index, node in enumerate(servers, start=1):
             targets.append(hcloud.LoadBalancerTarget(
@@ -63,5 +56,21 @@ class ApiLoadBalancer(pulumi.ComponentResource):
                 server_id=node.server.id.apply(int), use_private_ip=True,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment])))
         self.public_ipv4 = self.load_balancer.ipv4 if public else None
-        self.ready = [attachment, service, *targets]
+        self._name, self._attachment = name, attachment
+        self.ready = [attachment, *targets]
         self.register_outputs({"privateIp": private_ip, "publicIpv4": self.public_ipv4})
+
+    def serve(self, answering: list[pulumi.Resource]) -> hcloud.LoadBalancerService:
+        """The API service, after ``answering``: every server's answer to the readiness check.
+
+        Created here rather than with the load balancer so that on a running cluster the switch
+        to the readiness check waits until every server can pass it (a check no server answers
+        would take the API down). Same name and parent as before: an update in place."""
+        return hcloud.LoadBalancerService(
+            f"{self._name}-{API_PORT}", load_balancer_id=self.load_balancer.id, protocol="tcp",
+            listen_port=API_PORT, destination_port=API_PORT,
+            health_check=hcloud.LoadBalancerServiceHealthCheckArgs(
+                protocol="http", port=api_readiness.PORT, **api_readiness.health_check(),
+                http=hcloud.LoadBalancerServiceHealthCheckHttpArgs(
+                    path=api_readiness.PATH, status_codes=list(api_readiness.STATUS_CODES))),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self._attachment, *answering]))

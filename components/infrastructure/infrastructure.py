@@ -158,4 +158,4 @@ class HetznerInfrastructure(pulumi.ComponentResource):
         if lb is None:
             return ApiEndpoint(servers=control_plane.nodes)
         return ApiEndpoint(servers=control_plane.nodes, load_balancer_ip=lb.private_ip,
-                           load_balancer_public_ipv4=lb.public_ipv4)
+                           load_balancer_public_ipv4=lb.public_ipv4, open_service=lb.serve)

@@ -16,6 +16,11 @@
 #   K3S_UPGRADES (program|controller, default
 #   program: with "controller", system-upgrade-controller owns upgrades, so an installed k3s of
 #   another version is left as it is and K3S_VERSION is only installed where k3s is absent);
+#   ROTATION_MARKER and ROTATION_SECONDS (servers behind the API load balancer): before k3s
+#   restarts on a server that runs it, the marker takes the server out of the load balancer's
+#   rotation (api-readiness.sh answers 503) and the script waits ROTATION_SECONDS for the load
+#   balancer to notice; once healthy again it removes the marker and waits as long again, so
+#   the next server leaves only after this one is back (cluster_plan/api_readiness.py);
 #   HEALTH_ATTEMPTS (default 60),
 #   HEALTH_INTERVAL (default 5 s), DOWNLOAD_ATTEMPTS (default 5); K3S_ROOT prefixes every
 #   managed path (tests only).
@@ -56,7 +61,9 @@ fail() {
 }
 
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+marker="${ROTATION_MARKER:+${root}${ROTATION_MARKER}}"
+# Whatever happens, never leave the server out of rotation behind.
+trap 'rm -rf "$work"; if [[ -n "$marker" ]]; then rm -f "$marker"; fi' EXIT
 mkdir -p "$state"
 
 # -- 1. Read the wanted files: "<mode> <path> <content file>" lines in $work/wanted ------------
@@ -266,7 +273,27 @@ roll_back() {
   fi
 }
 
+# A server that serves API traffic leaves the load balancer's rotation before k3s restarts (not
+# on a first install: the load balancer has never sent it anything).
+left_rotation=false
+leave_rotation() {
+  [[ -n "$marker" && -n "$current" ]] || return 0
+  systemctl is-active --quiet "$K3S_SERVICE" || return 0
+  mkdir -p "$(dirname "$marker")"
+  : >"$marker"
+  left_rotation=true
+  log "out of the API load balancer's rotation; waiting ${ROTATION_SECONDS:-0} s for it to notice"
+  sleep "${ROTATION_SECONDS:-0}"
+}
+rejoin_rotation() {
+  [[ "$left_rotation" == true ]] || return 0
+  rm -f "$marker"
+  log "back in the API load balancer's rotation; waiting ${ROTATION_SECONDS:-0} s for it to notice"
+  sleep "${ROTATION_SECONDS:-0}"
+}
+
 step_ok=true
+leave_rotation
 if [[ "$needs_install" == true ]]; then
   install_k3s || step_ok=false
 fi
@@ -277,6 +304,7 @@ fi
 if [[ "$step_ok" == true ]]; then
   cp "$work/wanted-paths" "$managed_list"
   rm -rf "$backup"
+  rejoin_rotation
   echo "applied: k3s ${K3S_VERSION}; ${#changed[@]} file(s) written, ${#stale[@]} removed," \
     "${K3S_SERVICE} restarted and healthy"
   exit 0
