@@ -53,6 +53,10 @@ from upstream.k3s_support import end_of_life_note
 SECRET_CARRYING_KEYS = frozenset({"k3s", "cilium"})
 # Names the program uses for its own servers; a worker pool may not take them.
 RESERVED_POOL_NAMES = frozenset({"cp", "control-plane", "bastion"})
+NAT_SHARED_NODES = 40
+"""Private-only nodes beyond which the shared NAT's image pulls dominate a create (the modelled
+3 + 20 create gains 4 s from the embedded registry mirror, 3 + 96 almost 3 minutes:
+bench/results/critical_path.md)."""
 
 
 class ClusterSpec(StrictModel):
@@ -174,6 +178,16 @@ class ClusterSpec(StrictModel):
                 "cilium.values.l2announcements.enabled: Hetzner Cloud networks are routed (L3; "
                 "servers ARP only for the gateway), so L2 announcements only work on vSwitch or "
                 "on-prem L2 segments the nodes share.")
+        nodes = self.server_count - (1 if self.bastion.enabled else 0)
+        if (self.network.private_only and nodes > NAT_SHARED_NODES
+                and not self.k3s.embedded_registry_mirror.enabled
+                and k3s.has_embedded_registry(self.k3s.parsed_version)):
+            notes.append(
+                f"network.privateOnly with up to {nodes} nodes: every node pulls its images "
+                "(Cilium's alone are a few hundred MB) through the bastion's NAT, which the "
+                "create then waits on. Set k3s.embeddedRegistryMirror.enabled: true and nodes "
+                "fetch images their peers already hold (docs/benchmarks.md, bootstrap critical "
+                "path).")
         notes += autoscaling_advisories(self.cluster_name, self.worker_pools)
         return notes
 

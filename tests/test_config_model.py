@@ -218,3 +218,21 @@ def test_cilium_resource_names_are_unique() -> None:
     pool = {"name": "p", "blocks": ["10.100.0.0/24"]}
     assert problems(base(cilium={"loadBalancerIPPools": [pool, pool]})) == [
         "cilium.loadBalancerIPPools: duplicate name(s) p. Fix: give every entry a unique name."]
+
+
+def _private(workers: int, mirror: bool) -> dict[str, Any]:
+    return minimal_config(
+        network={"cidr": "10.0.0.0/16", "privateOnly": True}, bastion={"enabled": True},
+        workerPools=[{"name": "workers", "count": workers}],
+        k3s={"embeddedRegistryMirror": {"enabled": mirror}})
+
+
+def test_a_large_private_cluster_without_the_registry_mirror_is_advised_to_enable_it() -> None:
+    def advised(workers: int, mirror: bool) -> list[str]:
+        return [note for note in validate_cluster_spec(_private(workers, mirror)).advisories()
+                if "k3s.embeddedRegistryMirror.enabled: true" in note]
+
+    assert advised(96, mirror=False) and "up to 97 nodes" in advised(96, mirror=False)[0]
+    assert not advised(96, mirror=True)
+    # Small clusters: the NAT is not what the create waits on.
+    assert not advised(39, mirror=False) and advised(40, mirror=False)
