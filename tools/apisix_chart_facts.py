@@ -38,6 +38,11 @@ from typing import Any
 import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+if str(PROJECT_DIR) not in sys.path:
+    sys.path.insert(0, str(PROJECT_DIR))
+
+from tools.lib.generated_file import write_or_check  # noqa: E402
+
 OUTPUT = PROJECT_DIR / "upstream" / "apisix_chart.json"
 GIT_DIR_VARIABLE = "APISIX_CHART_GIT_DIR"
 REPOSITORY = "https://apache.github.io/apisix-helm-chart"
@@ -192,14 +197,9 @@ def main() -> int:
         print(f"error: give --git-dir DIR or set {GIT_DIR_VARIABLE}", file=sys.stderr)
         return 1
     text = render(derive(args.git_dir))
-    if args.check:
-        if OUTPUT.read_text() != text:
-            print(f"{OUTPUT} is out of date; run {Path(__file__).name}", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text)
-    print(f"wrote {OUTPUT}")
-    return 0
+    return write_or_check(OUTPUT, text, check=args.check,
+                          source=f"the tag apisix-{CHART_VERSION} of {args.git_dir}",
+                          generator="tools/apisix_chart_facts.py")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,11 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+if str(PROJECT_DIR) not in sys.path:
+    sys.path.insert(0, str(PROJECT_DIR))
+
+from tools.lib.generated_file import write_or_check  # noqa: E402
+
 TABLE = PROJECT_DIR / "upstream" / "provider_replacements.json"
 MIRROR_VARIABLE = "GIT_MIRROR_DIR"
 
@@ -239,14 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     except SourceMissing as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    if args.check:
-        if TABLE.read_text() != text:
-            print(f"{TABLE} is stale: run python tools/provider_replacements.py", file=sys.stderr)
-            return 1
-        return 0
-    TABLE.write_text(text)
-    print(f"wrote {TABLE}")
-    return 0
+    return write_or_check(TABLE, text, check=args.check, source=f"the mirrors in {args.mirror}",
+                          generator="tools/provider_replacements.py")
 
 
 if __name__ == "__main__":
