@@ -29,7 +29,6 @@ import hashlib
 import io
 import json
 import os
-import subprocess
 import sys
 import tarfile
 from pathlib import Path
@@ -42,6 +41,7 @@ if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
 from tools.lib.generated_file import write_or_check  # noqa: E402
+from tools.lib.git_mirror import GitReadError, show  # noqa: E402
 
 OUTPUT = PROJECT_DIR / "upstream" / "apisix_chart.json"
 GIT_DIR_VARIABLE = "APISIX_CHART_GIT_DIR"
@@ -89,11 +89,6 @@ VALUE_PATHS = (
     "ingress-controller.gatewayProxy.provider.controlPlane.auth.adminKey.valueFrom",
 )
 _MISSING = object()
-
-
-def show(git_dir: str, ref: str, path: str) -> bytes:
-    return subprocess.run(["git", "--git-dir", git_dir, "show", f"{ref}:{path}"],
-                          check=True, capture_output=True).stdout
 
 
 def _vendored_controller(git_dir: str, tag: str, version: str) -> dict[str, bytes]:
@@ -196,7 +191,11 @@ def main() -> int:
     if args.git_dir is None:
         print(f"error: give --git-dir DIR or set {GIT_DIR_VARIABLE}", file=sys.stderr)
         return 1
-    text = render(derive(args.git_dir))
+    try:
+        text = render(derive(args.git_dir))
+    except GitReadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return write_or_check(OUTPUT, text, check=args.check,
                           source=f"the tag apisix-{CHART_VERSION} of {args.git_dir}",
                           generator="tools/apisix_chart_facts.py")

@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
 from tools.lib.generated_file import write_or_check  # noqa: E402
+from tools.lib.git_mirror import GitReadError, show_if_present, tags  # noqa: E402
 
 OUTPUT = PROJECT_DIR / "upstream" / "cluster_autoscaler.json"
 GIT_DIR_VARIABLE = "AUTOSCALER_GIT_DIR"
@@ -47,15 +47,11 @@ CHART_DIRS = ("cluster-autoscaler/charts/cluster-autoscaler", "charts/cluster-au
 MANAGER = "cluster-autoscaler/cloudprovider/hetzner/hetzner_manager.go"
 
 
-def git(git_dir: str, *args: str) -> str:
-    return subprocess.run(["git", "--git-dir", git_dir, *args], check=True, capture_output=True,
-                          text=True).stdout
-
-
 def show(git_dir: str, ref: str, path: str) -> str | None:
-    result = subprocess.run(["git", "--git-dir", git_dir, "show", f"{ref}:{path}"],
-                            capture_output=True, text=True)
-    return result.stdout if result.returncode == 0 else None
+    """The text of ``path`` at ``ref``; None where that tag has no such file (the chart moved
+    between releases, an old release has no Hetzner provider)."""
+    found = show_if_present(git_dir, ref, path)
+    return None if found is None else found.decode()
 
 
 def releases(tags: list[str]) -> dict[str, str]:
@@ -153,9 +149,9 @@ def hetzner_facts(git_dir: str, versions: dict[str, str]) -> dict[str, Any]:
 
 
 def derive(git_dir: str) -> dict[str, Any]:
-    tags = git(git_dir, "tag").split()
-    versions = releases(tags)
-    rules, image = rbac(git_dir, tags, list(versions))
+    every_tag = tags(git_dir)
+    versions = releases(every_tag)
+    rules, image = rbac(git_dir, every_tag, list(versions))
     return {"source": "https://github.com/kubernetes/autoscaler (tags)",
             "generator": "tools/cluster_autoscaler_upstream.py",
             "image": image, "releases": versions, "rbac": rules,
@@ -175,7 +171,11 @@ def main() -> int:
     if args.git_dir is None:
         print(f"error: give --git-dir DIR or set {GIT_DIR_VARIABLE}", file=sys.stderr)
         return 1
-    text = render(derive(args.git_dir))
+    try:
+        text = render(derive(args.git_dir))
+    except GitReadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return write_or_check(OUTPUT, text, check=args.check, source=f"the tags of {args.git_dir}",
                           generator="tools/cluster_autoscaler_upstream.py")
 

@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +38,7 @@ if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
 from tools.lib.generated_file import write_or_check  # noqa: E402
+from tools.lib.git_mirror import GitReadError, git, has_commit, show, tags  # noqa: E402
 
 TABLE = PROJECT_DIR / "upstream" / "provider_replacements.json"
 MIRROR_VARIABLE = "GIT_MIRROR_DIR"
@@ -97,17 +97,7 @@ class SourceMissing(RuntimeError):
 
 
 def git_show(repo: Path, rev: str, path: str) -> str:
-    result = subprocess.run(["git", f"--git-dir={repo}", "show", f"{rev}:{path}"],
-                            capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise SourceMissing(f"{repo}: {rev}:{path}: {result.stderr.strip()}")
-    return result.stdout
-
-
-def git_lines(repo: Path, *args: str) -> list[str]:
-    result = subprocess.run(["git", f"--git-dir={repo}", *args], capture_output=True, text=True,
-                            check=False)
-    return result.stdout.split() if result.returncode == 0 else []
+    return show(repo, rev, path).decode()
 
 
 def mirror_repo(mirror: Path, slug: str) -> Path:
@@ -118,12 +108,12 @@ def mirror_repo(mirror: Path, slug: str) -> Path:
 
 
 def newest_release_tag(repo: Path) -> str:
-    tags = [t for t in git_lines(repo, "tag", "--list", "v*")]
+    versions = tags(repo, "v*")
 
     def key(tag: str) -> tuple[int, ...]:
         return tuple(int(p) for p in re.findall(r"\d+", tag)[:3])
 
-    releases = [t for t in tags if re.fullmatch(r"v\d+\.\d+\.\d+", t)]
+    releases = [t for t in versions if re.fullmatch(r"v\d+\.\d+\.\d+", t)]
     if not releases:
         raise SourceMissing(f"{repo}: no release tag")
     return max(releases, key=key)
@@ -141,9 +131,9 @@ def pinned_revision(go_mod: str, module: str) -> str | None:
 
 def resolve(repo: Path, wanted: str | None) -> tuple[str, str]:
     """(revision to read, note): the pinned revision when the mirror has it, else its HEAD."""
-    if wanted and git_lines(repo, "rev-parse", "--verify", "--quiet", f"{wanted}^{{commit}}"):
+    if wanted and has_commit(repo, wanted):
         return wanted, ""
-    head = git_lines(repo, "rev-parse", "--short=12", "HEAD")[0]
+    head = git(repo, "rev-parse", "--short=12", "HEAD").decode().strip()
     return head, f"pinned {wanted} is not in the mirror; read at HEAD {head}"
 
 
@@ -241,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         text = render(generate(args.mirror))
-    except SourceMissing as error:
+    except (SourceMissing, GitReadError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return write_or_check(TABLE, text, check=args.check, source=f"the mirrors in {args.mirror}",
