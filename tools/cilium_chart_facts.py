@@ -203,15 +203,6 @@ def line_facts(version: str, chart: Path, target: Path) -> dict[str, Any]:
     return derived
 
 
-def differences(committed: dict[str, Any], derived: dict[str, Any]) -> list[str]:
-    """Keys whose committed value differs from what the chart gives (what a stale file's drift
-    test names). Template rules are only compared when the source had templates (the reference
-    copy has none)."""
-    return [key for key, value in derived.items()
-            if not (key in ("templateRules", "templateSource") and derived["templateRules"] is None)
-            and committed.get(key) != value]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="compare, do not write")
