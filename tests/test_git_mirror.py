@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import provider_replacements
+from tools import apisix_chart_facts, provider_replacements
+from tools.lib import mirror_generator
 from tools.lib.git_mirror import GitReadError, has_commit, show, show_if_present, tags
 
 
@@ -60,3 +61,36 @@ def test_a_folder_that_is_no_mirror_is_a_clear_error_not_a_traceback(
     assert provider_replacements.main(["--mirror", str(tmp_path), "--check"]) == 1
     error = capsys.readouterr().err
     assert error.startswith("error: ") and "not a git repository" in error
+
+
+def test_a_mirror_generator_writes_checks_and_names_what_is_missing(
+        mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "facts.json"
+
+    def run(path: str, *argv: str) -> int:
+        return mirror_generator.run(
+            list(argv), description="test", variable="TEST_GIT_DIR", repository="owner/chart",
+            output=output, derive=lambda git_dir: show(git_dir, "v1.0.0", path).decode(),
+            source="the tag v1.0.0", generator="tools/test.py")
+
+    monkeypatch.delenv("TEST_GIT_DIR", raising=False)
+    assert run("chart/values.yaml") == 1
+    assert "give --git-dir DIR or set TEST_GIT_DIR" in capsys.readouterr().err
+    monkeypatch.setenv("TEST_GIT_DIR", str(mirror))
+    assert run("chart/values.yaml") == 0
+    assert output.read_text() == "image: a\n"
+    assert run("chart/values.yaml", "--check") == 0
+    output.write_text("image: b\n")
+    assert run("chart/values.yaml", "--check") == 1
+    assert f"differs from the tag v1.0.0 of {mirror}; run tools/test.py" in capsys.readouterr().err
+    assert run("chart/absent.yaml", "--git-dir", str(mirror), "--check") == 1
+    assert capsys.readouterr().err.startswith("error: ")
+    assert output.read_text() == "image: b\n", "a failed or --check run writes nothing"
+
+
+def test_the_apisix_generator_without_a_mirror_says_how_to_give_one(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv(apisix_chart_facts.GIT_DIR_VARIABLE, raising=False)
+    assert apisix_chart_facts.main(["--check"]) == 1
+    assert apisix_chart_facts.GIT_DIR_VARIABLE in capsys.readouterr().err

@@ -24,11 +24,9 @@ committed file differs from what the tag gives.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
 import json
-import os
 import sys
 import tarfile
 from pathlib import Path
@@ -40,8 +38,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
-from tools.lib.generated_file import write_or_check  # noqa: E402
-from tools.lib.git_mirror import GitReadError, show  # noqa: E402
+from tools.lib import mirror_generator  # noqa: E402
+from tools.lib.git_mirror import show  # noqa: E402
 
 OUTPUT = PROJECT_DIR / "upstream" / "apisix_chart.json"
 GIT_DIR_VARIABLE = "APISIX_CHART_GIT_DIR"
@@ -182,23 +180,12 @@ def render(facts: dict[str, Any]) -> str:
     return json.dumps(facts, indent=1, sort_keys=True) + "\n"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--git-dir", default=os.environ.get(GIT_DIR_VARIABLE),
-                        help=f"an apache/apisix-helm-chart clone (default: ${GIT_DIR_VARIABLE})")
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args()
-    if args.git_dir is None:
-        print(f"error: give --git-dir DIR or set {GIT_DIR_VARIABLE}", file=sys.stderr)
-        return 1
-    try:
-        text = render(derive(args.git_dir))
-    except GitReadError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return write_or_check(OUTPUT, text, check=args.check,
-                          source=f"the tag apisix-{CHART_VERSION} of {args.git_dir}",
-                          generator="tools/apisix_chart_facts.py")
+def main(argv: list[str] | None = None) -> int:
+    return mirror_generator.run(argv, description=__doc__.splitlines()[0],
+                                variable=GIT_DIR_VARIABLE, repository="apache/apisix-helm-chart",
+                                output=OUTPUT, derive=lambda git_dir: render(derive(git_dir)),
+                                source=f"the tag apisix-{CHART_VERSION}",
+                                generator="tools/apisix_chart_facts.py")
 
 
 if __name__ == "__main__":

@@ -21,9 +21,7 @@ Usage: python tools/cluster_autoscaler_upstream.py --git-dir DIR [--check]
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -35,8 +33,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
-from tools.lib.generated_file import write_or_check  # noqa: E402
-from tools.lib.git_mirror import GitReadError, show_if_present, tags  # noqa: E402
+from tools.lib import mirror_generator  # noqa: E402
+from tools.lib.git_mirror import show_if_present, tags  # noqa: E402
 
 OUTPUT = PROJECT_DIR / "upstream" / "cluster_autoscaler.json"
 GIT_DIR_VARIABLE = "AUTOSCALER_GIT_DIR"
@@ -162,22 +160,11 @@ def render(facts: dict[str, Any]) -> str:
     return json.dumps(facts, indent=1, sort_keys=True) + "\n"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--git-dir", default=os.environ.get(GIT_DIR_VARIABLE),
-                        help=f"a kubernetes/autoscaler clone (default: ${GIT_DIR_VARIABLE})")
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args()
-    if args.git_dir is None:
-        print(f"error: give --git-dir DIR or set {GIT_DIR_VARIABLE}", file=sys.stderr)
-        return 1
-    try:
-        text = render(derive(args.git_dir))
-    except GitReadError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return write_or_check(OUTPUT, text, check=args.check, source=f"the tags of {args.git_dir}",
-                          generator="tools/cluster_autoscaler_upstream.py")
+def main(argv: list[str] | None = None) -> int:
+    return mirror_generator.run(argv, description=__doc__.splitlines()[0],
+                                variable=GIT_DIR_VARIABLE, repository="kubernetes/autoscaler",
+                                output=OUTPUT, derive=lambda git_dir: render(derive(git_dir)),
+                                source="the tags", generator="tools/cluster_autoscaler_upstream.py")
 
 
 if __name__ == "__main__":
