@@ -93,7 +93,7 @@ _REQUIRES_REPLACE = re.compile(r"\b(\w*planmodifiers?\.RequiresReplace\w*)\(")
 
 
 class SourceMissing(RuntimeError):
-    """A mirror or a file in it is not on this machine."""
+    """A mirror is not on this machine, or holds no release tag (git errors: GitReadError)."""
 
 
 def git_show(repo: Path, rev: str, path: str) -> str:
