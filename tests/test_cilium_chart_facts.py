@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,10 +29,11 @@ def _chart_or_skip(version: str) -> Path:
 @pytest.mark.parametrize("minor", SUPPORTED_LINES)
 def test_the_committed_facts_are_what_the_real_chart_gives(minor: str) -> None:
     version = SUPPORTED_LINES[minor].newest_verified_patch
-    derived = generator.chart_facts(version, _chart_or_skip(version))
-    committed = json.loads((FACTS_DIR / f"{minor}.json").read_text())
-    assert generator.differences(committed, derived) == [], (
-        f"run: python tools/cilium_chart_facts.py --line {minor}")
+    target = FACTS_DIR / f"{minor}.json"
+    derived = generator.line_facts(version, _chart_or_skip(version), target)
+    # The bytes `--check` compares (one line per top-level key: the diff names the keys).
+    assert generator.render(derived) == target.read_text(), (
+        f"run python tools/cilium_chart_facts.py --line {minor}")
 
 
 @pytest.mark.parametrize("minor", SUPPORTED_LINES)
@@ -40,12 +42,25 @@ def test_every_line_has_facts_of_its_pinned_patch(minor: str) -> None:
     assert chart_facts(minor)["version"] == SUPPORTED_LINES[minor].newest_verified_patch
 
 
-def test_a_difference_is_reported() -> None:
+def test_check_refuses_a_changed_fact_but_not_a_source_without_templates(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
     committed = chart_facts("1.20")
-    changed = {**committed, "schema": {"properties": {}}}
-    assert generator.differences(committed, changed) == ["schema"]
-    # A source without templates cannot contradict the committed template rules.
-    assert generator.differences(committed, {**committed, "templateRules": None}) == []
+    target = tmp_path / "1.20.json"
+    target.write_text(generator.render(committed))
+    monkeypatch.setattr(generator, "facts_path", lambda minor: target)
+    monkeypatch.setattr(generator, "find_chart", lambda version, reference: tmp_path)
+
+    def derive_as(facts: dict[str, Any]) -> None:
+        monkeypatch.setattr(generator, "chart_facts", lambda version, chart: facts)
+
+    # The reference copy has no templates: it cannot contradict the committed template rules.
+    derive_as({**committed, "templateSource": None, "templateRules": None})
+    assert generator.main(["--check", "--line", "1.20"]) == 0
+    derive_as({**committed, "schema": {"properties": {}}})
+    assert generator.main(["--check", "--line", "1.20"]) == 1
+    assert f"{target} differs from the chart at {tmp_path}" in capsys.readouterr().err
+    assert json.loads(target.read_text()) == committed, "--check must not write"
 
 
 def test_a_schema_keyword_the_validator_does_not_implement_stops_the_generator() -> None:

@@ -9,11 +9,11 @@ from stack_config.base import StrictModel
 from tests.helpers import PROJECT_DIR
 from tools import config_reference as command
 from tools.lib.config_reference import (
-    block_of,
     project_declarations,
     render_table,
     rows,
     undocumented,
+    with_block,
     with_declarations,
 )
 
@@ -38,7 +38,7 @@ def test_an_undocumented_key_is_found() -> None:
 
 def test_the_page_holds_the_rendered_table() -> None:
     page = (PROJECT_DIR / "docs" / "configuration.md").read_text()
-    assert block_of(page) == render_table(), \
+    assert with_block(page, render_table()) == page, \
         "docs/configuration.md is stale: run python tools/config_reference.py"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.k3s_flags import TABLE, aliases_in, derived, flag_table, staged_sources
+from tools.k3s_flags import TABLE, aliases_in, derived, flag_table, main, staged_sources
 from upstream import k3s as upstream_k3s
 
 GO_FLAGS = '''
@@ -112,3 +112,5 @@ def test_the_table_matches_the_staged_k3s_source() -> None:
                     "checkout (the repository is over the mirror's size limit; see "
                     "docs/configuration-checks.md)")
     assert derived(sources[-1]) == json.loads(TABLE.read_text())
+    # ... byte for byte, as `--write` renders it.
+    assert main([str(sources[-1]), "--check"]) == 0

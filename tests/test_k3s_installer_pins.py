@@ -45,8 +45,8 @@ def k3s_repo(tmp_path: Path) -> Path:
     return repo
 
 
-def test_pins_come_from_the_bytes_and_match_the_published_checksum(k3s_repo: Path,
-                                                                    tmp_path: Path) -> None:
+def test_pins_come_from_the_bytes_and_match_the_published_checksum(
+        k3s_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     old = commit_script(k3s_repo, OLD_SCRIPT, tag="v1.35.3+k3s1")
     commit_script(k3s_repo, NEW_SCRIPT, tag="v1.35.4+k3s1")
     output = tmp_path / "pins.json"
@@ -63,6 +63,14 @@ def test_pins_come_from_the_bytes_and_match_the_published_checksum(k3s_repo: Pat
     # --check agrees with what it just wrote; --retag moves the commit pin to its tag.
     assert generator.main(["--k3s-source", str(k3s_repo), "--output", str(output),
                            "--check"]) == 0
+    # ... and refuses a file that is not what it would write.
+    written = output.read_text()
+    output.write_text(written.replace("\n", "\n\n", 1))
+    assert generator.main(["--k3s-source", str(k3s_repo), "--output", str(output),
+                           "--check"]) == 1
+    assert f"{output} differs from {k3s_repo}; run tools/k3s_installer_pins.py" \
+        in capsys.readouterr().err
+    output.write_text(written)
     assert generator.main(["--k3s-source", str(k3s_repo), "--output", str(output),
                            "--retag"]) == 0
     assert json.loads(output.read_text())["pins"]["v1.35.3+k3s1"]["ref"] == "v1.35.3+k3s1"

@@ -24,12 +24,9 @@ committed file differs from what the tag gives.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
 import json
-import os
-import subprocess
 import sys
 import tarfile
 from pathlib import Path
@@ -38,6 +35,12 @@ from typing import Any
 import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+if str(PROJECT_DIR) not in sys.path:
+    sys.path.insert(0, str(PROJECT_DIR))
+
+from tools.lib import mirror_generator  # noqa: E402
+from tools.lib.git_mirror import show  # noqa: E402
+
 OUTPUT = PROJECT_DIR / "upstream" / "apisix_chart.json"
 GIT_DIR_VARIABLE = "APISIX_CHART_GIT_DIR"
 REPOSITORY = "https://apache.github.io/apisix-helm-chart"
@@ -84,11 +87,6 @@ VALUE_PATHS = (
     "ingress-controller.gatewayProxy.provider.controlPlane.auth.adminKey.valueFrom",
 )
 _MISSING = object()
-
-
-def show(git_dir: str, ref: str, path: str) -> bytes:
-    return subprocess.run(["git", "--git-dir", git_dir, "show", f"{ref}:{path}"],
-                          check=True, capture_output=True).stdout
 
 
 def _vendored_controller(git_dir: str, tag: str, version: str) -> dict[str, bytes]:
@@ -182,24 +180,12 @@ def render(facts: dict[str, Any]) -> str:
     return json.dumps(facts, indent=1, sort_keys=True) + "\n"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--git-dir", default=os.environ.get(GIT_DIR_VARIABLE),
-                        help=f"an apache/apisix-helm-chart clone (default: ${GIT_DIR_VARIABLE})")
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args()
-    if args.git_dir is None:
-        print(f"error: give --git-dir DIR or set {GIT_DIR_VARIABLE}", file=sys.stderr)
-        return 1
-    text = render(derive(args.git_dir))
-    if args.check:
-        if OUTPUT.read_text() != text:
-            print(f"{OUTPUT} is out of date; run {Path(__file__).name}", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text)
-    print(f"wrote {OUTPUT}")
-    return 0
+def main(argv: list[str] | None = None) -> int:
+    return mirror_generator.run(argv, description=__doc__.splitlines()[0],
+                                variable=GIT_DIR_VARIABLE, repository="apache/apisix-helm-chart",
+                                output=OUTPUT, derive=lambda git_dir: render(derive(git_dir)),
+                                source=f"the tag apisix-{CHART_VERSION}",
+                                generator="tools/apisix_chart_facts.py")
 
 
 if __name__ == "__main__":

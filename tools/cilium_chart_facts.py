@@ -43,6 +43,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
+from tools.lib.generated_file import write_or_check  # noqa: E402
 from upstream.cilium import SUPPORTED_LINES  # noqa: E402
 from upstream.cilium_schema import FACTS_DIR, SCHEMA_KEYWORDS  # noqa: E402
 
@@ -189,12 +190,17 @@ def facts_path(minor: str) -> Path:
     return FACTS_DIR / f"{minor}.json"
 
 
-def differences(committed: dict[str, Any], derived: dict[str, Any]) -> list[str]:
-    """Keys whose committed value differs from what the chart gives. Template rules are only
-    compared when the source had templates (the reference copy has none)."""
-    return [key for key, value in derived.items()
-            if not (key in ("templateRules", "templateSource") and derived["templateRules"] is None)
-            and committed.get(key) != value]
+def line_facts(version: str, chart: Path, target: Path) -> dict[str, Any]:
+    """The facts ``target`` should hold for ``chart``. A source without templates (the reference
+    copy) keeps the rules committed earlier from a fuller copy of the same chart version: it
+    cannot contradict them."""
+    derived = chart_facts(version, chart)
+    if derived["templateRules"] is None and target.exists():
+        committed = json.loads(target.read_text())
+        if committed.get("version") == version:
+            derived["templateSource"] = committed.get("templateSource")
+            derived["templateRules"] = committed.get("templateRules")
+    return derived
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,26 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         except ChartSourceMissing as missing:
             print(f"skip {minor}: {missing}", file=sys.stderr)
             continue
-        derived = chart_facts(version, chart)
         target = facts_path(minor)
-        if args.check:
-            committed = json.loads(target.read_text()) if target.exists() else {}
-            changed = differences(committed, derived)
-            if changed:
-                print(f"{target}: {', '.join(changed)} differ from the chart at {chart}",
-                      file=sys.stderr)
-                status = 1
-            continue
-        if derived["templateRules"] is None and target.exists():
-            # Keep rules derived earlier from a fuller copy of the same chart version.
-            committed = json.loads(target.read_text())
-            if committed.get("version") == version:
-                derived["templateSource"] = committed.get("templateSource")
-                derived["templateRules"] = committed.get("templateRules")
-        text = render(derived)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-        print(f"wrote {target.relative_to(PROJECT_DIR)} from {chart}", file=sys.stderr)
+        text = render(line_facts(version, chart, target))
+        line_status = write_or_check(target, text, check=args.check, source=f"the chart at {chart}",
+                                     generator=f"tools/cilium_chart_facts.py --line {minor}")
+        status = max(status, line_status)
     return status
 
 

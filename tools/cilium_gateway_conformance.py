@@ -29,6 +29,7 @@ if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
 from tools.cilium_chart_facts import go_module_cache  # noqa: E402
+from tools.lib.generated_file import write_or_check  # noqa: E402
 from upstream.cilium_schema import FACTS_DIR  # noqa: E402
 
 TARGET = FACTS_DIR / "gateway-api-conformance.json"
@@ -84,14 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skip: {missing}", file=sys.stderr)
         return 0
     text = render(cilium_reports(reports), f"sigs.k8s.io/gateway-api/{reports.parent.name}")
-    if args.check:
-        if not TARGET.exists() or TARGET.read_text() != text:
-            print(f"{TARGET} differs from {reports}", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text)
-    print(f"wrote {TARGET.relative_to(PROJECT_DIR)} from {reports}", file=sys.stderr)
-    return 0
+    return write_or_check(TARGET, text, check=args.check, source=str(reports),
+                          generator="tools/cilium_gateway_conformance.py")
 
 
 if __name__ == "__main__":

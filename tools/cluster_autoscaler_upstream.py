@@ -21,11 +21,8 @@ Usage: python tools/cluster_autoscaler_upstream.py --git-dir DIR [--check]
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,6 +30,12 @@ from typing import Any
 import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+if str(PROJECT_DIR) not in sys.path:
+    sys.path.insert(0, str(PROJECT_DIR))
+
+from tools.lib import mirror_generator  # noqa: E402
+from tools.lib.git_mirror import show_if_present, tags  # noqa: E402
+
 OUTPUT = PROJECT_DIR / "upstream" / "cluster_autoscaler.json"
 GIT_DIR_VARIABLE = "AUTOSCALER_GIT_DIR"
 OLDEST_MINOR = (1, 32)
@@ -42,15 +45,11 @@ CHART_DIRS = ("cluster-autoscaler/charts/cluster-autoscaler", "charts/cluster-au
 MANAGER = "cluster-autoscaler/cloudprovider/hetzner/hetzner_manager.go"
 
 
-def git(git_dir: str, *args: str) -> str:
-    return subprocess.run(["git", "--git-dir", git_dir, *args], check=True, capture_output=True,
-                          text=True).stdout
-
-
 def show(git_dir: str, ref: str, path: str) -> str | None:
-    result = subprocess.run(["git", "--git-dir", git_dir, "show", f"{ref}:{path}"],
-                            capture_output=True, text=True)
-    return result.stdout if result.returncode == 0 else None
+    """The text of ``path`` at ``ref``; None where that tag has no such file (the chart moved
+    between releases, an old release has no Hetzner provider)."""
+    found = show_if_present(git_dir, ref, path)
+    return None if found is None else found.decode()
 
 
 def releases(tags: list[str]) -> dict[str, str]:
@@ -148,9 +147,9 @@ def hetzner_facts(git_dir: str, versions: dict[str, str]) -> dict[str, Any]:
 
 
 def derive(git_dir: str) -> dict[str, Any]:
-    tags = git(git_dir, "tag").split()
-    versions = releases(tags)
-    rules, image = rbac(git_dir, tags, list(versions))
+    every_tag = tags(git_dir)
+    versions = releases(every_tag)
+    rules, image = rbac(git_dir, every_tag, list(versions))
     return {"source": "https://github.com/kubernetes/autoscaler (tags)",
             "generator": "tools/cluster_autoscaler_upstream.py",
             "image": image, "releases": versions, "rbac": rules,
@@ -161,24 +160,11 @@ def render(facts: dict[str, Any]) -> str:
     return json.dumps(facts, indent=1, sort_keys=True) + "\n"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--git-dir", default=os.environ.get(GIT_DIR_VARIABLE),
-                        help=f"a kubernetes/autoscaler clone (default: ${GIT_DIR_VARIABLE})")
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args()
-    if args.git_dir is None:
-        print(f"error: give --git-dir DIR or set {GIT_DIR_VARIABLE}", file=sys.stderr)
-        return 1
-    text = render(derive(args.git_dir))
-    if args.check:
-        if OUTPUT.read_text() != text:
-            print(f"{OUTPUT} is out of date; run {Path(__file__).name}", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text)
-    print(f"wrote {OUTPUT}")
-    return 0
+def main(argv: list[str] | None = None) -> int:
+    return mirror_generator.run(argv, description=__doc__.splitlines()[0],
+                                variable=GIT_DIR_VARIABLE, repository="kubernetes/autoscaler",
+                                output=OUTPUT, derive=lambda git_dir: render(derive(git_dir)),
+                                source="the tags", generator="tools/cluster_autoscaler_upstream.py")
 
 
 if __name__ == "__main__":

@@ -19,12 +19,12 @@ if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
 from tools.lib.config_reference import (  # noqa: E402
-    block_of,
     render_table,
     undocumented,
     with_block,
     with_declarations,
 )
+from tools.lib.generated_file import write_or_check  # noqa: E402
 
 PAGE = PROJECT_DIR / "docs" / "configuration.md"
 PROJECT_FILE = PROJECT_DIR / "Pulumi.yaml"
@@ -40,21 +40,13 @@ def main(argv: list[str] | None = None) -> int:
         print("keys without a field docstring (document them in stack_config/): "
               + ", ".join(missing), file=sys.stderr)
         return 1
-    page, project = PAGE.read_text(), PROJECT_FILE.read_text()
-    table = render_table()
-    new_project = with_declarations(project)
-    if args.check:
-        stale = [str(path.relative_to(PROJECT_DIR)) for path, fresh in
-                 ((PAGE, block_of(page) == table), (PROJECT_FILE, new_project == project))
-                 if not fresh]
-        if stale:
-            print(f"out of date: {', '.join(stale)}: run python tools/config_reference.py",
-                  file=sys.stderr)
-            return 1
-        return 0
-    PAGE.write_text(with_block(page, table))
-    PROJECT_FILE.write_text(new_project)
-    return 0
+    rendered = {PAGE: with_block(PAGE.read_text(), render_table()),
+                PROJECT_FILE: with_declarations(PROJECT_FILE.read_text())}
+    # Every file is compared (a list, not any()), so --check names each stale one.
+    return max([write_or_check(path, text, check=args.check,
+                               source="the field docstrings under stack_config/",
+                               generator="tools/config_reference.py")
+                for path, text in rendered.items()])
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
     python tools/k3s_flags.py <k3s source>            # print the table as JSON
     python tools/k3s_flags.py <k3s source> --write    # rewrite upstream/k3s_flags.json
+    python tools/k3s_flags.py <k3s source> --check    # exit 1 when the committed table differs
 
 ``<k3s source>`` is a k3s checkout, or the staged files of one (the default cache:
 ``${XDG_CACHE_HOME:-~/.cache}/k3s-hcloud/k3s-source/<version>/pkg/cli/cmds/*.go``, with a
@@ -27,6 +28,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tools.lib.generated_file import write_or_check  # noqa: E402
+
 TABLE = ROOT / "upstream" / "k3s_flags.json"
 COMMANDS = ("server", "agent")
 
@@ -203,17 +209,16 @@ def derived(k3s_root: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    args = [a for a in argv if a != "--write"]
+    args = [a for a in argv if a not in ("--write", "--check")]
     if len(args) != 1 or not (Path(args[0]) / "pkg" / "cli" / "cmds").is_dir():
-        print("usage: python tools/k3s_flags.py <k3s source with pkg/cli/cmds> [--write]",
+        print("usage: python tools/k3s_flags.py <k3s source with pkg/cli/cmds> [--write|--check]",
               file=sys.stderr)
         return 1
     text = json.dumps(derived(Path(args[0])), indent=1, sort_keys=False) + "\n"
-    if "--write" in argv:
-        TABLE.write_text(text)
-        print(f"wrote {TABLE.relative_to(ROOT)}")
-    else:
-        print(text, end="")
+    if "--write" in argv or "--check" in argv:
+        return write_or_check(TABLE, text, check="--check" in argv, source=args[0],
+                              generator="tools/k3s_flags.py <k3s source> --write")
+    print(text, end="")
     return 0
 
 

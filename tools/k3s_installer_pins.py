@@ -28,6 +28,11 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+if str(PROJECT_DIR) not in sys.path:
+    sys.path.insert(0, str(PROJECT_DIR))
+
+from tools.lib.generated_file import write_or_check  # noqa: E402
+
 OUTPUT = PROJECT_DIR / "upstream" / "k3s_installer.json"
 SCRIPT = "install.sh"
 PUBLISHED_SUM = "install.sh.sha256sum"
@@ -110,13 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     except PinError as error:
         print(f"k3s_installer_pins: {error}", file=sys.stderr)
         return 1
-    if args.check:
-        if args.output.read_text() != text:
-            print(f"{args.output} is out of date: run tools/k3s_installer_pins.py", file=sys.stderr)
-            return 1
-        return 0
-    args.output.write_text(text)
-    return 0
+    return write_or_check(args.output, text, check=args.check, source=str(args.k3s_source),
+                          generator="tools/k3s_installer_pins.py")
 
 
 if __name__ == "__main__":

@@ -28,13 +28,18 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+if str(PROJECT_DIR) not in sys.path:
+    sys.path.insert(0, str(PROJECT_DIR))
+
+from tools.lib.generated_file import write_or_check  # noqa: E402
+from tools.lib.git_mirror import GitReadError, git, has_commit, show, tags  # noqa: E402
+
 TABLE = PROJECT_DIR / "upstream" / "provider_replacements.json"
 MIRROR_VARIABLE = "GIT_MIRROR_DIR"
 
@@ -88,21 +93,11 @@ _REQUIRES_REPLACE = re.compile(r"\b(\w*planmodifiers?\.RequiresReplace\w*)\(")
 
 
 class SourceMissing(RuntimeError):
-    """A mirror or a file in it is not on this machine."""
+    """A mirror is not on this machine, or holds no release tag (git errors: GitReadError)."""
 
 
 def git_show(repo: Path, rev: str, path: str) -> str:
-    result = subprocess.run(["git", f"--git-dir={repo}", "show", f"{rev}:{path}"],
-                            capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise SourceMissing(f"{repo}: {rev}:{path}: {result.stderr.strip()}")
-    return result.stdout
-
-
-def git_lines(repo: Path, *args: str) -> list[str]:
-    result = subprocess.run(["git", f"--git-dir={repo}", *args], capture_output=True, text=True,
-                            check=False)
-    return result.stdout.split() if result.returncode == 0 else []
+    return show(repo, rev, path).decode()
 
 
 def mirror_repo(mirror: Path, slug: str) -> Path:
@@ -113,12 +108,12 @@ def mirror_repo(mirror: Path, slug: str) -> Path:
 
 
 def newest_release_tag(repo: Path) -> str:
-    tags = [t for t in git_lines(repo, "tag", "--list", "v*")]
+    versions = tags(repo, "v*")
 
     def key(tag: str) -> tuple[int, ...]:
         return tuple(int(p) for p in re.findall(r"\d+", tag)[:3])
 
-    releases = [t for t in tags if re.fullmatch(r"v\d+\.\d+\.\d+", t)]
+    releases = [t for t in versions if re.fullmatch(r"v\d+\.\d+\.\d+", t)]
     if not releases:
         raise SourceMissing(f"{repo}: no release tag")
     return max(releases, key=key)
@@ -136,9 +131,9 @@ def pinned_revision(go_mod: str, module: str) -> str | None:
 
 def resolve(repo: Path, wanted: str | None) -> tuple[str, str]:
     """(revision to read, note): the pinned revision when the mirror has it, else its HEAD."""
-    if wanted and git_lines(repo, "rev-parse", "--verify", "--quiet", f"{wanted}^{{commit}}"):
+    if wanted and has_commit(repo, wanted):
         return wanted, ""
-    head = git_lines(repo, "rev-parse", "--short=12", "HEAD")[0]
+    head = git(repo, "rev-parse", "--short=12", "HEAD").decode().strip()
     return head, f"pinned {wanted} is not in the mirror; read at HEAD {head}"
 
 
@@ -236,17 +231,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         text = render(generate(args.mirror))
-    except SourceMissing as error:
+    except (SourceMissing, GitReadError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    if args.check:
-        if TABLE.read_text() != text:
-            print(f"{TABLE} is stale: run python tools/provider_replacements.py", file=sys.stderr)
-            return 1
-        return 0
-    TABLE.write_text(text)
-    print(f"wrote {TABLE}")
-    return 0
+    return write_or_check(TABLE, text, check=args.check, source=f"the mirrors in {args.mirror}",
+                          generator="tools/provider_replacements.py")
 
 
 if __name__ == "__main__":

@@ -143,11 +143,6 @@ def render_table(table: list[Row] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def block_of(text: str) -> str:
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    return text[start:end].strip("\n") + "\n"
-
-
 def with_block(text: str, block: str) -> str:
     start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
     return text[:start] + "\n" + block + text[end:]
