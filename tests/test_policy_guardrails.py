@@ -160,7 +160,8 @@ def test_a_public_node_in_a_private_stack_is_refused() -> None:
 def test_private_nodes_without_the_egress_route_are_refused() -> None:
     assert check_stack(private_nodes_need_egress_route, private_stack(PRIVATE, route=False)) == [
         "Servers without a public interface (w-1) have no 0.0.0.0/0 network route: they cannot "
-        "reach the internet (k3s installer, images). Fix: route 0.0.0.0/0 to the NAT host's "
+        "reach the internet (the Hetzner API for the CCM and CSI driver; the k3s installer and "
+        "images unless staged). Fix: route 0.0.0.0/0 to the NAT host's "
         "private IP (k3s-hcloud's bastion does, with network.privateOnly and bastion.enabled)."]
 
 

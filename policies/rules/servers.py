@@ -175,8 +175,8 @@ def _egress_route(args: StackValidationArgs, report: ReportViolation) -> None:
                if s.resource_type == HCLOUD_SERVER and not has_public_interface(s.props)]
     if private:
         report(f"Servers without a public interface ({', '.join(private)}) have no "
-               f"{DEFAULT_ROUTE} network route: they cannot reach the internet (k3s installer, "
-               "images). Fix: route 0.0.0.0/0 to the NAT host's private IP (k3s-hcloud's "
+               f"{DEFAULT_ROUTE} network route: they cannot reach the internet (the Hetzner API "
+               "for the CCM and CSI driver; the k3s installer and images unless staged). Fix: route 0.0.0.0/0 to the NAT host's private IP (k3s-hcloud's "
                "bastion does, with network.privateOnly and bastion.enabled).", clusters[0].urn)
 
 
