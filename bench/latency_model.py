@@ -59,6 +59,9 @@ STEPS: dict[str, Step] = {
     "node registered": Step(5, "assumption: `kubectl get node` until the node appears"),
     "rollout check": Step(2, "assumption: one SSH session; at creation the drain and uncordon "
                              "steps find nothing to do (node not registered or not cordoned)"),
+    "servers' release": Step(2, "assumption: one SSH session, `kubectl get nodes` on the first "
+                                "server; at creation the registered servers already run the "
+                                "agent's release"),
     "registration file": Step(2, "assumption: one SSH session writing one small file"),
     "pod route": Step(2, "assumption: one SSH session writing one unit, `ip route replace`"),
     "boot + readiness answer": Step(47, "the boot wait (45 s as 'boot + cloud-init', the same "
@@ -190,6 +193,7 @@ _SCRIPT_STEPS = {
     "await-node.sh": "node registered",
     "drain-node.sh": "rollout check",
     "uncordon-node.sh": "rollout check",
+    "await-control-plane-version.sh": "servers' release",
     "write-registration.sh": "registration file",
     "pod-route.sh": "pod route",
     "install-api-readiness.sh": "boot + readiness answer",

@@ -21,15 +21,16 @@ from dataclasses import dataclass
 from upstream.hetzner import MAX_SERVERS_PER_NETWORK
 
 # Remote commands the bootstrap runs for one node over a create: wait for boot, route the pod
-# ranges, stage secrets, write the registration drop-in, the rollout (drain, apply k3s,
-# uncordon), await registration, set labels and taints; on servers behind an API load balancer
+# ranges, stage secrets, write the registration drop-in, the rollout (on agents the wait for the
+# servers' release, drain, apply k3s, uncordon), await registration, set labels and taints; on
+# servers behind an API load balancer
 # the answer to its readiness check; plus on the first server the two reads (CA hash,
 # kubeconfig), the wait until the load balancer routes to it, and the per-server snapshot and
 # membership steps. tests/test_bastion_admission.py checks the planned
 # programs against this bound, so a new bootstrap step that breaks it fails a test.
 # Servers ignore user-data edits (components/infrastructure/server.py), so a running bastion keeps
 # the admission it was created with; a bastion created afterwards gets this one.
-REMOTE_COMMANDS_PER_NODE = 10
+REMOTE_COMMANDS_PER_NODE = 11
 # Headroom for day-2 operations run while a create's connections are still counted, and for the
 # user's own `ssh -J` sessions.
 MARGIN = 20

@@ -123,9 +123,9 @@ class K3sConfig(StrictModel):
     install: K3sInstall = K3sInstall()
     """Where the install script, the k3s binary and its images come from (upstream, a mirror,
     or staged on the node), and the script's SHA-256."""
-    cluster_cidr: IPv4Network = IPv4Network("10.42.0.0/16")
+    cluster_cidr: IPv4Network = IPv4Network(upstream_k3s.DEFAULT_CLUSTER_CIDR)
     """Pod range (k3s ``cluster-cidr``); must not overlap the network or the service range."""
-    service_cidr: IPv4Network = IPv4Network("10.43.0.0/16")
+    service_cidr: IPv4Network = IPv4Network(upstream_k3s.DEFAULT_SERVICE_CIDR)
     """Service range (k3s ``service-cidr``); must not overlap the network or the pod range."""
     disable: list[Component] = Field(default_factory=lambda: ["traefik", "servicelb"])
     """Packaged k3s components to leave out."""

@@ -21,7 +21,8 @@ from components.bootstrap.remote_script import SCRIPTS_DIR
 from tests.fake_node import FakeNode
 from tests.program_plans import NODE, commands, depends_on, example_plan, plan_config
 from tests.helpers import example_config
-from tests.test_bootstrap_scripts import VERSION, apply, installed, server_bundle
+from tests.test_bootstrap_scripts import apply, installed, server_bundle
+from upstream.k3s import CONTROL_PLANE_LABEL
 
 MARKER = api_readiness.OUT_OF_ROTATION_MARKER
 SERVICE = "hcloud:index/loadBalancerService:LoadBalancerService"
@@ -450,7 +451,7 @@ def version_node(tmp_path: Path, servers: dict[str, str]) -> FakeNode:
 
 def wait_for(node: FakeNode, version: str) -> subprocess.CompletedProcess[str]:
     return node.run_script("await-control-plane-version.sh", K3S_VERSION=version, ATTEMPTS="3",
-                           INTERVAL="0")
+                           INTERVAL="0", CONTROL_PLANE_SELECTOR=f"{CONTROL_PLANE_LABEL}=true")
 
 
 def test_an_agent_waits_until_every_server_runs_its_release(tmp_path: Path) -> None:
@@ -487,12 +488,31 @@ def test_agents_drain_only_after_the_version_wait_and_servers_never_wait() -> No
     plan = example_plan(LB_STACK)
     by_name = commands(plan)
     for node in plan.by_type(NODE):
-        drain = by_name[f"{node.name}-drain"].plain_inputs()["create"]
-        if node.inputs.get("role") == "agent":
-            version = node.inputs["k3sVersion"]
-            assert "await-control-plane-version.sh" in drain, node.name
-            assert f"K3S_VERSION={version}" in drain.split("await-control-plane-version.sh")[0]
-            # The wait comes first: no rollout slot is held while the servers upgrade.
-            assert drain.index("await-control-plane-version.sh") < drain.index("rollout-slot.sh")
-        else:
-            assert "await-control-plane-version.sh" not in drain, node.name
+        waits = by_name.get(f"{node.name}-servers-at")
+        if node.inputs.get("role") != "agent":
+            assert waits is None, node.name
+            continue
+        create = waits.plain_inputs()["create"]
+        assert "await-control-plane-version.sh" in create, node.name
+        assert f"K3S_VERSION={node.inputs['k3sVersion']}" in create
+        # A version bump re-runs it (the rollout's triggers), and the drain (which takes the
+        # pool's rollout slot) waits for it: no slot is held while the servers upgrade.
+        drain = by_name[f"{node.name}-drain"]
+        assert waits.plain_inputs()["triggers"] == drain.plain_inputs()["triggers"]
+        assert waits.urn in drain.dependencies
+        assert "await-control-plane-version.sh" not in drain.plain_inputs()["create"]
+
+
+def test_a_new_drain_script_re_runs_the_uncordon_after_it() -> None:
+    """pulumi-command runs a command again when its text changes: the uncordon's triggers carry
+    the drain's text, so a drain re-run by a program release is always followed by its
+    uncordon, never leaving the node cordoned."""
+    import hashlib
+
+    plan = example_plan(LB_STACK)
+    by_name = commands(plan)
+    for node in plan.by_type(NODE):
+        drain = by_name[f"{node.name}-drain"].plain_inputs()
+        uncordon = by_name[f"{node.name}-uncordon"].plain_inputs()
+        assert uncordon["triggers"][:-1] == drain["triggers"], node.name
+        assert uncordon["triggers"][-1] == hashlib.sha256(drain["create"].encode()).hexdigest()

@@ -24,7 +24,8 @@ def test_adding_a_worker_lists_only_the_new_node(capsys: pytest.CaptureFixture[s
     assert sorted(c["name"] for c in changes) == sorted(
         ["dev-workers-3", "dev-workers-3-host-key"] +
         [f"dev-workers-3-{step}" for step in ("boot", "pod-route", "secrets", "registration",
-                                              "drain", "k3s", "uncordon", "membership",
+                                              "servers-at", "drain", "k3s", "uncordon",
+                                              "membership",
                                               "node-metadata")])
 
 

@@ -456,7 +456,7 @@ def test_removing_a_worker_removes_only_its_own_resources(tmp_path: Path) -> Non
     gone = sorted(r.name for r in three.resources if r.urn not in two.by_urn())
     assert gone == sorted(["dev-workers-3", "dev-workers-3", "dev-workers-3-host-key",
                            *(f"dev-workers-3-{step}" for step in (
-                               "boot", "pod-route", "secrets", "registration", "drain", "k3s",
+                               "boot", "pod-route", "secrets", "registration", "servers-at", "drain", "k3s",
                                "uncordon", "membership", "node-metadata"))])
     assert _inputs_by_urn(two).items() <= _inputs_by_urn(three).items()
 

@@ -37,10 +37,15 @@ TRIGGERS = ["provider: triggers"]
 
 
 
+def rollout_steps(key: str) -> tuple[str, ...]:
+    """The steps a restart re-runs: agents first wait for the servers' release."""
+    return ROLLOUT if "-cp-" in key else ("servers-at", *ROLLOUT)
+
+
 def node(key: str) -> list[str]:
     """A node's custom resources: server, host key and its bootstrap commands."""
     return [key, f"{key}-host-key", f"{key}-boot", f"{key}-pod-route", f"{key}-secrets", f"{key}-registration",
-            *(f"{key}-{step}" for step in ROLLOUT)]
+            *(f"{key}-{step}" for step in rollout_steps(key))]
 
 
 def joiner(key: str, agent: bool = True) -> list[str]:
@@ -48,8 +53,9 @@ def joiner(key: str, agent: bool = True) -> list[str]:
 
 
 def rolled(*keys: str) -> dict[str, list[str]]:
-    """Each node's rollout re-run: drain, k3s, uncordon replaced by their triggers."""
-    return {f"{key}-{step}": TRIGGERS for key in keys for step in ROLLOUT}
+    """Each node's rollout re-run: (servers-at,) drain, k3s, uncordon replaced by their
+    triggers."""
+    return {f"{key}-{step}": TRIGGERS for key in keys for step in rollout_steps(key)}
 
 
 DEV_NODES = ("dev-cp-1", "dev-workers-1", "dev-workers-2")

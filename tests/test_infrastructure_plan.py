@@ -310,7 +310,8 @@ def test_adding_a_worker_changes_no_existing_resource(private: Plan,
     # The server, its host key, and the node's own bootstrap steps (K3sNode component + commands).
     assert added == sorted(["prod-general-4", "prod-general-4", "prod-general-4-host-key",
                             *(f"prod-general-4-{step}" for step in (
-                                "boot", "pod-route", "secrets", "registration", "drain", "k3s",
+                                "boot", "pod-route", "secrets", "registration", "servers-at",
+                                "drain", "k3s",
                                 "uncordon", "membership", "node-metadata"))])
 
 
@@ -318,7 +319,8 @@ def test_removing_a_pool_leaves_every_other_resource_untouched(
         private: Plan, private_changed: dict[str, Plan]) -> None:
     before, after = comparable(private), comparable(private_changed["shrunk"])
     removed = sorted(urn.rsplit("::", 1)[1] for urn in set(before) - set(after))
-    steps = ["", "-boot", "-pod-route", "-secrets", "-registration", "-drain", "-k3s", "-uncordon",
+    steps = ["", "-boot", "-pod-route", "-secrets", "-registration", "-servers-at", "-drain",
+             "-k3s", "-uncordon",
              "-membership", "-node-metadata"]
     node_resources = [f"prod-arm-{n}{step}" for n in (1, 2) for step in steps]
     assert removed == sorted(["prod-arm", "prod-arm-1", "prod-arm-1-host-key", "prod-arm-2",

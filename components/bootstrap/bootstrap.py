@@ -1,7 +1,7 @@
 """K3sBootstrap: k3s installed and joined on every node, and the cluster's kubeconfig.
 
 Consumes the infrastructure's handles (``NodeHandle``, ``SshAccess``, ``ApiEndpoint``) and
-produces ``kubeconfig`` (secret) and ``ready`` for the Kubernetes layer.
+produces ``kubeconfig`` (secret) and ``control_plane_ready`` for the Kubernetes layer.
 
 Creates, as children:
 - ``<name>-cluster-token``, ``<name>-agent-token`` (random:RandomPassword): the join tokens;
@@ -62,8 +62,6 @@ class K3sBootstrap(pulumi.ComponentResource):
 
     kubeconfig: pulumi.Output[str]
     """Secret. Admin kubeconfig: the API load balancer, or one context per server."""
-    ready: list[pulumi.Resource]
-    """After these, the API answers through ``kubeconfig`` and every node has registered."""
     control_plane_ready: list[pulumi.Resource]
     """The control plane alone: what in-cluster installs need. Workers join on their own
     schedule; waiting for them would tie the Kubernetes layer to every worker."""
@@ -207,9 +205,6 @@ class K3sBootstrap(pulumi.ComponentResource):
     def _declare_outputs(self, reader: command.remote.Command) -> None:
         self.kubeconfig = pulumi.Output.secret(
             _kubeconfig(self._spec, self._api, self._servers[0], reader))
-        self.ready = [reader] + [node.uncordon for node in self.nodes.values()] + [
-            step for node in self.nodes.values()
-            for step in (node.membership, node.node_metadata) if step is not None]
         self.control_plane_ready = [reader, *self._join_after] + [
             step for server in self._servers for step in (self.nodes[server.key].uncordon,
                                                           self.nodes[server.key].membership)

@@ -9,6 +9,8 @@ Creates, as children (names start with the node's key, e.g. ``dev-workers-3``):
   datastore, the datastore drop-in from **stdin** (secret stdin, stderr-only logging, secret stdout);
 - the **rollout** of a change that restarts k3s, as a sequence of named steps (``ROLLOUT``),
   each a command:remote:Command re-run exactly when k3s must restart (``restart_triggers``):
+  on agents first ``<key>-servers-at`` (on the first server: waits until no server runs an
+  older k3s release than the agent's, ``await-control-plane-version.sh``), then
   ``<key>-drain`` (on the first server: cordon and drain, ``drain-node.sh``; a no-op before the
   node registered) → ``<key>-k3s`` (on the node: applies config.yaml, registries.yaml and
   hardening files and installs or upgrades k3s, ``apply-k3s.sh``: compare, back up, restart,
@@ -101,6 +103,9 @@ class NodeBootstrap:
 
 class K3sNode(pulumi.ComponentResource):
     pod_route: command.remote.Command
+    servers_at: command.remote.Command | None
+    """Agents (unless the upgrade controller owns upgrades): waits before the drain until no
+    server runs an older release than the agent's."""
     drain: command.remote.Command
     k3s: command.remote.Command
     uncordon: command.remote.Command
@@ -182,18 +187,29 @@ class K3sNode(pulumi.ComponentResource):
         # Agents join once the first server answers, not after every server: before k3s
         # changes on one, the servers must run its release (never a kubelet newer than an
         # apiserver). With the upgrade controller, it orders upgrades itself.
-        servers_at = (node.k3s_version if node.role == "agent"
-                      and not node.upgrades_by_controller else None)
+        drain_after: list[pulumi.Resource] = [self.secrets, *after]
+        self.servers_at = None
+        if node.role == "agent" and not node.upgrades_by_controller:
+            self.servers_at = command.remote.Command(
+                f"{name}-servers-at",
+                connection=api_connection,
+                create=rollout.servers_at_command(node.k3s_version, sudo=node.sudo),
+                triggers=restart_triggers,
+                logging=command.remote.Logging.STDOUT_AND_STDERR,
+                opts=pulumi.ResourceOptions(parent=self,
+                                            custom_timeouts=rollout.SERVERS_AT_TIMEOUTS,
+                                            depends_on=drain_after))
+            drain_after = [*drain_after, self.servers_at]
+        drain_create = rollout.drain_command(node.handle.key, node.rollout_slots, sudo=node.sudo)
         self.drain = command.remote.Command(
             f"{name}-drain",
             connection=api_connection,
-            create=rollout.drain_command(node.handle.key, node.rollout_slots, sudo=node.sudo,
-                                         servers_at=servers_at),
+            create=drain_create,
             triggers=restart_triggers,
             logging=command.remote.Logging.STDOUT_AND_STDERR,
-            opts=pulumi.ResourceOptions(
-                parent=self, custom_timeouts=rollout.drain_timeouts(node.rollout_slots, servers_at),
-                depends_on=[self.secrets, *after]))
+            opts=pulumi.ResourceOptions(parent=self,
+                                        custom_timeouts=rollout.drain_timeouts(node.rollout_slots),
+                                        depends_on=drain_after))
         # Labels and taints for the node's registration; an edit rewrites the file only.
         registration = remote_script("write-registration.sh", {
             "REGISTRATION_FILE": paths.REGISTRATION_DROPIN}, sudo=node.sudo)
@@ -231,7 +247,9 @@ class K3sNode(pulumi.ComponentResource):
             connection=api_connection,
             create=rollout.uncordon_command(node.handle.key, node.rollout_slots,
                                             sudo=node.sudo),
-            triggers=restart_triggers,
+            # pulumi-command runs a command again when its text changes: a drain re-run by a
+            # new drain script must be followed by its uncordon, or the node stays cordoned.
+            triggers=[*restart_triggers, bundle.digest(drain_create)],
             logging=command.remote.Logging.STDOUT_AND_STDERR,
             opts=pulumi.ResourceOptions(parent=self, custom_timeouts=UNCORDON_TIMEOUTS,
                                         depends_on=[self.k3s]))

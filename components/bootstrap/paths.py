@@ -9,6 +9,8 @@ Ref: https://docs.k3s.io/security/hardening-guide (psa.yaml, audit.yaml, 90-kube
 
 from __future__ import annotations
 
+from upstream.k3s_etcd_snapshots import SERVER_DATA_DIR
+
 K3S_ETC = "/etc/rancher/k3s"
 CONFIG_FILE = f"{K3S_ETC}/config.yaml"
 # k3s merges config.yaml.d/*.yaml after config.yaml; the secret datastore endpoint lives in a
@@ -26,7 +28,7 @@ CLUSTER_TOKEN_FILE = f"{K3S_ETC}/cluster-token"
 AGENT_TOKEN_FILE = f"{K3S_ETC}/agent-token"
 KUBECONFIG_FILE = f"{K3S_ETC}/k3s.yaml"
 
-K3S_SERVER_DATA = "/var/lib/rancher/k3s/server"
+K3S_SERVER_DATA = SERVER_DATA_DIR
 SERVER_CA_FILE = f"{K3S_SERVER_DATA}/tls/server-ca.crt"
 # A client certificate k3s generates on every server, bound to system:node-proxier only: what
 # the API load balancer's readiness answer asks /readyz with (any authenticated client may).

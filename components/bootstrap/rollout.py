@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.bootstrap.remote_script import remote_script
+from upstream.k3s import CONTROL_PLANE_LABEL
 
 # Each step's budget (explicit, never the provider default).
 DRAIN_MINUTES = 10
@@ -39,6 +40,9 @@ for (a re-run of that node's rollout renews or releases it) before the waiter st
 SERVER_VERSION_WAIT_MINUTES = 60
 """How long an agent waits for the servers to run its release: their rollout, one server at a
 time (each within its drain, k3s and uncordon budgets), on a version bump."""
+SERVER_VERSION_POLL_SECONDS = 5
+SERVERS_AT_TIMEOUTS = pulumi.CustomTimeouts(create=f"{SERVER_VERSION_WAIT_MINUTES + 5}m",
+                                            update=f"{SERVER_VERSION_WAIT_MINUTES + 5}m")
 
 
 def minutes(value: int) -> str:
@@ -61,22 +65,25 @@ class RolloutSlots:
                 "LOCK_INTERVAL": str(SLOT_POLL_SECONDS)}
 
 
-def drain_command(node: str, slots: RolloutSlots | None, *, sudo: bool,
-                  servers_at: str | None = None) -> str:
-    """Cordon and drain; with ``slots``, first take one (a failed drain keeps it, expired).
-    With ``servers_at`` (an agent's k3s release), first wait until no control-plane node runs an
-    older one, before a slot is taken: agents are not ordered after every server in the plan."""
+def drain_command(node: str, slots: RolloutSlots | None, *, sudo: bool) -> str:
+    """Cordon and drain; with ``slots``, first take one (a failed drain keeps it, expired)."""
     drain = remote_script("drain-node.sh", {"NODE_NAME": node, "DRAIN_TIMEOUT": DRAIN_TIMEOUT},
                           sudo=sudo)
-    if slots is not None:
-        slot = _slot_step(node, slots, sudo)
-        drain = f"{slot('acquire')} && {{ {drain} || {{ {slot('expire')}; exit 1; }}; }}"
-    if servers_at is None:
+    if slots is None:
         return drain
-    wait = remote_script("await-control-plane-version.sh", {
-        "K3S_VERSION": servers_at, "ATTEMPTS": str(SERVER_VERSION_WAIT_MINUTES * 60 // 5),
-        "INTERVAL": "5"}, sudo=sudo)
-    return f"{wait} && {drain}"
+    slot = _slot_step(node, slots, sudo)
+    return f"{slot('acquire')} && {{ {drain} || {{ {slot('expire')}; exit 1; }}; }}"
+
+
+def servers_at_command(release: str, *, sudo: bool) -> str:
+    """Wait until no control-plane node runs a release older than ``release`` (an agent's):
+    agents are not ordered after every server in the plan, so servers-first on upgrades is
+    kept here. Its own step, ahead of the drain, so no rollout slot is held meanwhile and the
+    drain's command (which a program release would otherwise re-run) stays as it was."""
+    return remote_script("await-control-plane-version.sh", {
+        "K3S_VERSION": release, "CONTROL_PLANE_SELECTOR": f"{CONTROL_PLANE_LABEL}=true",
+        "ATTEMPTS": str(SERVER_VERSION_WAIT_MINUTES * 60 // SERVER_VERSION_POLL_SECONDS),
+        "INTERVAL": str(SERVER_VERSION_POLL_SECONDS)}, sudo=sudo)
 
 
 def uncordon_command(node: str, slots: RolloutSlots | None, *, sudo: bool) -> str:
@@ -91,10 +98,8 @@ def uncordon_command(node: str, slots: RolloutSlots | None, *, sudo: bool) -> st
             f"{slot('release')}")
 
 
-def drain_timeouts(slots: RolloutSlots | None, servers_at: str | None = None
-                   ) -> pulumi.CustomTimeouts:
-    wait = (SLOT_WAIT_HOURS * 60 if slots is not None else 0) + (
-        SERVER_VERSION_WAIT_MINUTES if servers_at is not None else 0)
+def drain_timeouts(slots: RolloutSlots | None) -> pulumi.CustomTimeouts:
+    wait = SLOT_WAIT_HOURS * 60 if slots is not None else 0
     return pulumi.CustomTimeouts(create=minutes(DRAIN_MINUTES + wait),
                                  update=minutes(DRAIN_MINUTES + wait))
 

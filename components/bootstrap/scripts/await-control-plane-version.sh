@@ -8,17 +8,17 @@
 # Ref: https://kubernetes.io/releases/version-skew-policy/#kubelet
 # Ref: https://docs.k3s.io/upgrades/manual (upgrade the servers first, then the agents)
 #
-# Environment: K3S_VERSION (the agent's release tag, required); ATTEMPTS (default 120),
-#   INTERVAL (seconds, default 5).
+# Environment: K3S_VERSION (the agent's release tag) and CONTROL_PLANE_SELECTOR (the label
+#   selector of server nodes), required; ATTEMPTS (default 120), INTERVAL (seconds, default 5).
 set -euo pipefail
 
-: "${K3S_VERSION:?}"
+: "${K3S_VERSION:?}" "${CONTROL_PLANE_SELECTOR:?}"
 attempts="${ATTEMPTS:-120}"
 interval="${INTERVAL:-5}"
 
 older_servers() { # prints "node version" per control-plane node older than K3S_VERSION
   local listing name version
-  listing="$(k3s kubectl get nodes -l node-role.kubernetes.io/control-plane=true -o \
+  listing="$(k3s kubectl get nodes -l "$CONTROL_PLANE_SELECTOR" -o \
     jsonpath='{range .items[*]}{.metadata.name} {.status.nodeInfo.kubeletVersion}{"\n"}{end}')" ||
     return 1
   [[ -n "$listing" ]] || return 1
