@@ -58,6 +58,12 @@ def create_lines(critical: dict) -> list[str]:
                      f"{minutes(row['nodes_ready_seconds']):>12} "
                      f"{minutes(target) if target else '':>7} {missed:>10}  "
                      f"{admission['burst']}, {admission['per_minute']}")
+        mirror = row.get("variants", {}).get("registry_mirror")
+        if mirror is not None and target is not None:
+            ready = mirror["cluster_ready_seconds"]
+            missed = "met" if ready <= target else minutes(ready - target)
+            lines.append(f"{'':>8} {'':>10} {minutes(ready):>12} {minutes(target):>7} "
+                         f"{missed:>10}  with k3s.embeddedRegistryMirror.enabled")
     return lines
 
 

@@ -296,3 +296,5 @@ def test_the_summary_prints_every_headline_figure(capsys) -> None:
         assert summary.minutes(created[workers]["nodes_ready_seconds"]) in out
     # The bastion's admission is part of the modelled create.
     assert "SSH admission" in out and "missed by" in out
+    mirrored = created["96"]["variants"]["registry_mirror"]["cluster_ready_seconds"]
+    assert f"{summary.minutes(mirrored)}" in out and "with k3s.embeddedRegistryMirror" in out
