@@ -11,7 +11,10 @@ the answer reads) and waits until the load balancer has noticed.
 
 Ref: Hetzner Cloud API reference, load balancer services: a health check's ``port`` may differ
 from the service's, ``protocol: http`` checks a path and status codes, and "an unhealthy target
-needs the same number of successful retries to become healthy again".
+needs the same number of successful retries to become healthy again". hcloud-cloud-controller-
+manager exposes the same independence for TCP services (``load-balancer.hetzner.cloud/
+health-check-protocol: tcp | http | https`` and ``health-check-port``,
+docs/reference/load_balancer_annotations.md).
 
 Pure: no Pulumi. The load balancer (the check), the bootstrap (the answer, the marker) and the
 latency model read the same numbers.
