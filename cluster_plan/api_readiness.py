@@ -40,9 +40,11 @@ def health_check() -> dict[str, int]:
 
 
 def routing_seconds() -> int:
-    """Worst case until the load balancer changes its mind about a target, either way:
-    ``RETRIES`` checks in a row, each up to an interval apart and taking up to its timeout."""
-    return RETRIES * INTERVAL_SECONDS + TIMEOUT_SECONDS
+    """Worst case until the load balancer changes its mind about a target, either way. Hetzner
+    counts "unsuccessful retries needed until a target is considered unhealthy": read on the
+    slow side as the first failed check plus ``RETRIES`` more, each up to an interval apart,
+    the last taking up to its timeout (the same count of passes brings it back)."""
+    return (RETRIES + 1) * INTERVAL_SECONDS + TIMEOUT_SECONDS
 
 
 OUT_OF_ROTATION_MARKER = "/run/k3s-hcloud/api-out-of-rotation"

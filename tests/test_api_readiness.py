@@ -189,7 +189,33 @@ def test_a_silent_peer_gets_no_answer_and_no_hang(pki: Pki, apiserver, tmp_path:
 INSTALL_ENV = {"LISTEN_ADDRESS": "10.0.1.11", "PORT": str(api_readiness.PORT),
                "READYZ_URL": "https://127.0.0.1:6443/readyz", "CA_FILE": "/tls/server-ca.crt",
                "CLIENT_CERT": "/tls/client-kube-proxy.crt",
-               "CLIENT_KEY": "/tls/client-kube-proxy.key", "MARKER": MARKER}
+               "CLIENT_KEY": "/tls/client-kube-proxy.key", "MARKER": MARKER,
+               "K3S_SERVICE": "k3s", "SELF_TEST_ATTEMPTS": "3", "SELF_TEST_INTERVAL": "0"}
+# curl as the self-test sees the answer: the status code in state/answer-code (nothing when
+# the file is absent: no answer on the port).
+ANSWER_CURL = r'''echo "curl $*" >>"$STUB_STATE/calls.log"
+cat "$STUB_STATE/answer-code" 2>/dev/null || true
+'''
+
+
+# systemctl: k3s is active when state/active exists; the readiness socket's units just log.
+INSTALLER_SYSTEMCTL = r'''echo "systemctl $*" >>"$STUB_STATE/calls.log"
+case "$*" in
+  "is-active --quiet k3s") [[ -f "$STUB_STATE/active" ]] ;;
+  *) ;;
+esac
+'''
+
+
+def installer_node(tmp_path: Path, code: str | None = "503") -> FakeNode:
+    """A fresh server (k3s not running) whose answer says ``code`` once installed."""
+    node = FakeNode.create(tmp_path)
+    node.stub("curl", ANSWER_CURL)
+    node.stub("systemctl", INSTALLER_SYSTEMCTL)
+    if code is not None:
+        node.flag("answer-code", code)
+    (node.state / "active").unlink(missing_ok=True)
+    return node
 SOCKET = "/etc/systemd/system/k3s-hcloud-api-readiness.socket"
 UNIT = "/etc/systemd/system/k3s-hcloud-api-readiness@.service"
 ANSWER = "/usr/local/lib/k3s-hcloud/api-readiness.sh"
@@ -200,7 +226,7 @@ def answer_text() -> str:
 
 
 def test_the_answer_is_installed_behind_a_socket_on_the_private_address(tmp_path: Path) -> None:
-    node = FakeNode.create(tmp_path)
+    node = installer_node(tmp_path)
     result = node.run_script("install-api-readiness.sh", answer_text(), **INSTALL_ENV)
     assert result.returncode == 0, result.stderr
     assert node.file(ANSWER).read_text() == answer_text()
@@ -217,7 +243,7 @@ def test_the_answer_is_installed_behind_a_socket_on_the_private_address(tmp_path
 
 
 def test_a_second_install_restarts_nothing(tmp_path: Path) -> None:
-    node = FakeNode.create(tmp_path)
+    node = installer_node(tmp_path)
     assert node.run_script("install-api-readiness.sh", answer_text(), **INSTALL_ENV).returncode == 0
     node.reset_calls()
     result = node.run_script("install-api-readiness.sh", answer_text(), **INSTALL_ENV)
@@ -226,7 +252,7 @@ def test_a_second_install_restarts_nothing(tmp_path: Path) -> None:
 
 
 def test_a_moved_address_rebinds_the_socket(tmp_path: Path) -> None:
-    node = FakeNode.create(tmp_path)
+    node = installer_node(tmp_path)
     assert node.run_script("install-api-readiness.sh", answer_text(), **INSTALL_ENV).returncode == 0
     node.reset_calls()
     moved = INSTALL_ENV | {"LISTEN_ADDRESS": "10.0.1.12"}
@@ -236,17 +262,43 @@ def test_a_moved_address_rebinds_the_socket(tmp_path: Path) -> None:
 
 
 def test_no_answer_on_stdin_is_refused(tmp_path: Path) -> None:
-    node = FakeNode.create(tmp_path)
+    node = installer_node(tmp_path)
     result = node.run_script("install-api-readiness.sh", "", **INSTALL_ENV)
     assert result.returncode == 1 and "no answer script" in result.stderr
     assert not node.file(SOCKET).exists()
+
+
+def test_the_answer_is_asked_over_the_private_address_before_the_install_passes(
+        tmp_path: Path) -> None:
+    node = installer_node(tmp_path, "503")
+    result = node.run_script("install-api-readiness.sh", answer_text(), **INSTALL_ENV)
+    assert result.returncode == 0, result.stderr
+    asked = [c for c in node.calls() if c.startswith("curl ")]
+    assert asked and all(f"http://10.0.1.11:{api_readiness.PORT}/readyz" in c for c in asked)
+
+
+def test_where_k3s_runs_only_200_passes_the_self_test(tmp_path: Path) -> None:
+    # A fault common to every server must stop before the load balancer switches to the check.
+    node = installer_node(tmp_path, "503")
+    (node.state / "active").touch()
+    result = node.run_script("install-api-readiness.sh", answer_text(), **INSTALL_ENV)
+    assert result.returncode == 1
+    assert "answers '503', not 200" in result.stderr and "not switched" in result.stderr
+    node.flag("answer-code", "200")
+    assert node.run_script("install-api-readiness.sh", answer_text(), **INSTALL_ENV).returncode == 0
+
+
+def test_no_answer_at_all_fails_the_install(tmp_path: Path) -> None:
+    node = installer_node(tmp_path, None)
+    result = node.run_script("install-api-readiness.sh", answer_text(), **INSTALL_ENV)
+    assert result.returncode == 1 and "answers 'nothing', not 503" in result.stderr
 
 
 def test_the_units_pass_systemd_analyze(tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze is not installed")
-    node = FakeNode.create(tmp_path)
+    node = installer_node(tmp_path)
     assert node.run_script("install-api-readiness.sh", answer_text(), **INSTALL_ENV).returncode == 0
     units = tmp_path / "units"
     units.mkdir()
@@ -319,13 +371,13 @@ def test_an_unchanged_apply_never_leaves_the_rotation(server: FakeNode) -> None:
 # -- the wait until the load balancer routes ----------------------------------------------------
 
 ROUTES_ENV = {"API_URL": "https://10.0.1.2:6443", "CA_FILE": "/ca", "CLIENT_CERT": "/c",
-              "CLIENT_KEY": "/k", "ATTEMPTS": "4", "INTERVAL": "0"}
+              "CLIENT_KEY": "/k", "WAIT_SECONDS": "0", "INTERVAL": "0"}
 
 
 def test_the_routes_wait_retries_until_the_load_balancer_answers(tmp_path: Path) -> None:
     node = FakeNode.create(tmp_path)
     node.flag("curl-failures", "2")
-    result = node.run_script("await-api-routes.sh", **ROUTES_ENV)
+    result = node.run_script("await-api-routes.sh", **(ROUTES_ENV | {"WAIT_SECONDS": "30"}))
     assert result.returncode == 0, result.stderr
     curls = [call for call in node.calls() if call.startswith("curl ")]
     assert len(curls) == 3 and all("https://10.0.1.2:6443/readyz" in c for c in curls)
@@ -337,7 +389,9 @@ def test_the_routes_wait_gives_up_with_a_hint(tmp_path: Path) -> None:
     node.flag("curl-failures", "10")
     result = node.run_script("await-api-routes.sh", **ROUTES_ENV)
     assert result.returncode == 1
-    assert "after 4 attempts" in result.stderr and "Hetzner console" in result.stderr
+    assert "within 0 s" in result.stderr and "Hetzner console" in result.stderr
+    # Past the deadline it asks once more, then stops: no loop by attempts overshoots it.
+    assert len([c for c in node.calls() if c.startswith("curl ")]) == 1
 
 
 # -- the plan of the whole program --------------------------------------------------------------
@@ -434,7 +488,7 @@ def test_a_public_load_balancer_gets_the_same_check(tmp_path: Path) -> None:
 # k3s kubectl get nodes: "name version" lines from state/control-plane (one line per server).
 K3S_NODES_STUB = r'''echo "${0##*/} $*" >>"$STUB_STATE/calls.log"
 if [[ -f "$STUB_STATE/api-down" ]]; then echo "connection refused" >&2; exit 1; fi
-[[ "$*" == *"get nodes -l node-role.kubernetes.io/control-plane=true"* ]] || exit 2
+[[ "$*" == *"get nodes --request-timeout=10s -l node-role.kubernetes.io/control-plane=true"* ]] || exit 2
 sed -n "s/^\([^ ]*\) \(.*\)$/\1 \2/p" "$STUB_STATE/control-plane"
 if [[ -f "$STUB_STATE/upgrade-after-one" ]]; then
   sed -i "s/ v1.35.3+k3s1$/ v1.36.5+k3s1/" "$STUB_STATE/control-plane"
@@ -449,15 +503,16 @@ def version_node(tmp_path: Path, servers: dict[str, str]) -> FakeNode:
     return node
 
 
-def wait_for(node: FakeNode, version: str) -> subprocess.CompletedProcess[str]:
-    return node.run_script("await-control-plane-version.sh", K3S_VERSION=version, ATTEMPTS="3",
-                           INTERVAL="0", CONTROL_PLANE_SELECTOR=f"{CONTROL_PLANE_LABEL}=true")
+def wait_for(node: FakeNode, version: str, wait: int = 0) -> subprocess.CompletedProcess[str]:
+    return node.run_script("await-control-plane-version.sh", K3S_VERSION=version,
+                           WAIT_SECONDS=str(wait), INTERVAL="0",
+                           CONTROL_PLANE_SELECTOR=f"{CONTROL_PLANE_LABEL}=true")
 
 
 def test_an_agent_waits_until_every_server_runs_its_release(tmp_path: Path) -> None:
     node = version_node(tmp_path, {"cp-1": "v1.36.5+k3s1", "cp-2": "v1.35.3+k3s1"})
     node.flag("upgrade-after-one")
-    result = wait_for(node, "v1.36.5+k3s1")
+    result = wait_for(node, "v1.36.5+k3s1", wait=30)
     assert result.returncode == 0, result.stderr
     assert len([c for c in node.calls() if c.startswith("k3s ")]) == 2
 
@@ -474,7 +529,14 @@ def test_an_agent_never_upgrades_past_a_server_that_stays_behind(tmp_path: Path)
     node = version_node(tmp_path, {"cp-1": "v1.36.5+k3s1", "cp-3": "v1.35.3+k3s1"})
     result = wait_for(node, "v1.36.5+k3s1")
     assert result.returncode == 1
-    assert "cp-3 v1.35.3+k3s1" in result.stderr and "after 3 attempts" in result.stderr
+    assert "cp-3 v1.35.3+k3s1" in result.stderr and "after 0 s" in result.stderr
+
+
+def test_a_server_tag_that_does_not_parse_counts_as_older(tmp_path: Path) -> None:
+    # sort -V would rank an rc above its release; a tag k3s does not release holds the agent.
+    node = version_node(tmp_path, {"cp-1": "v1.36.5+k3s1", "cp-2": "v1.36.5-rc1+k3s1"})
+    result = wait_for(node, "v1.36.5+k3s1")
+    assert result.returncode == 1 and "cp-2 v1.36.5-rc1+k3s1" in result.stderr
 
 
 def test_an_api_that_does_not_answer_is_not_read_as_servers_up_to_date(tmp_path: Path) -> None:
@@ -516,3 +578,27 @@ def test_a_new_drain_script_re_runs_the_uncordon_after_it() -> None:
         uncordon = by_name[f"{node.name}-uncordon"].plain_inputs()
         assert uncordon["triggers"][:-1] == drain["triggers"], node.name
         assert uncordon["triggers"][-1] == hashlib.sha256(drain["create"].encode()).hexdigest()
+
+
+def test_a_lone_server_behind_a_load_balancer_does_not_leave_the_rotation(tmp_path: Path) -> None:
+    # With one server nobody takes over its traffic: leaving first would only add downtime.
+    config = example_config(NO_LB_STACK)
+    config["k3s-hcloud:controlPlane"]["loadBalancer"] = {"enabled": True}
+    plan = plan_config(tmp_path, config, stack=NO_LB_STACK)
+    [server] = servers_of(plan)
+    assert plan.by_type(SERVICE)
+    assert "ROTATION_MARKER=" not in commands(plan)[f"{server}-k3s"].plain_inputs()["create"]
+
+
+def test_the_agents_wait_stops_on_its_own_before_pulumi_gives_up() -> None:
+    from components.bootstrap import rollout
+
+    plan = example_plan(LB_STACK)
+    by_name = commands(plan)
+    agent = next(r.name for r in plan.by_type(NODE) if r.inputs.get("role") == "agent")
+    waits = by_name[f"{agent}-servers-at"]
+    seconds = int(next(word.split("=", 1)[1] for word in waits.plain_inputs()["create"].split()
+                       if word.startswith("WAIT_SECONDS=")))
+    assert seconds == rollout.SERVER_VERSION_WAIT_MINUTES * 60
+    timeout_minutes = int(waits.options["customTimeouts"]["create"].removesuffix("m"))
+    assert seconds < timeout_minutes * 60

@@ -3,9 +3,10 @@
 Creates, when the cluster has an API load balancer:
 - ``<key>-api-readiness`` (command:remote:Command) per server: waits for boot, then installs the
   answer to the check (``install-api-readiness.sh``, the answer ``api-readiness.sh`` on stdin);
-  re-run only when the answer or its socket change, never restarting k3s. The load balancer's
-  service is created (or, on a running cluster, switched to this check) only after every server
-  answers, so no server is ever judged by a check it cannot pass yet;
+  re-run only when the answer or its socket change, never restarting k3s. The install asks its
+  answer over the private address and fails unless it says 200 (k3s runs) or 503 (not yet).
+  The load balancer's service is created (or, on a running cluster, switched to this check)
+  only after every server's install passed, so a fault common to every server stops there;
 - ``<cluster>-api-routes`` (on the first server, after its k3s): waits until the load balancer
   routes to a ready apiserver. Joiners and the in-cluster layer start after it.
 
@@ -24,14 +25,15 @@ from cluster_plan import api_readiness
 from components.bootstrap import paths
 from components.bootstrap.remote_script import remote_script, script_text
 from components.handles import NodeHandle
-from upstream.k3s import API_PORT
+from upstream.k3s import API_PORT, SERVICE_BY_ROLE
 
 ANSWER_SCRIPT = "api-readiness.sh"
 TIMEOUTS = pulumi.CustomTimeouts(create="20m", update="10m")
 """The boot wait (up to the boot step's budget) plus the install."""
-ROUTES_TIMEOUTS = pulumi.CustomTimeouts(create="15m", update="15m")
-ROUTES_ATTEMPTS = 120
+ROUTES_WAIT_SECONDS = 600
 ROUTES_INTERVAL_SECONDS = 5
+ROUTES_TIMEOUTS = pulumi.CustomTimeouts(create="15m", update="15m")
+"""The wait's own deadline plus a margin: it fails with its hint before Pulumi gives up."""
 
 
 def _client_env() -> dict[str, str]:
@@ -51,12 +53,14 @@ def install_answer(server: NodeHandle, connection: command.remote.ConnectionArgs
                    after: Sequence[pulumi.Resource], parent: pulumi.Resource
                    ) -> command.remote.Command:
     """``<key>-api-readiness``: the server answers the load balancer's check from now on."""
+    # stdin carries the answer script to the installer: the boot wait must not read it.
     install = " && ".join([
-        remote_script("wait-for-boot.sh", sudo=sudo),
+        remote_script("wait-for-boot.sh", sudo=sudo) + " </dev/null",
         remote_script("install-api-readiness.sh", {
             "LISTEN_ADDRESS": server.private_ip, "PORT": str(api_readiness.PORT),
             "READYZ_URL": f"https://127.0.0.1:{API_PORT}{api_readiness.PATH}",
-            "MARKER": api_readiness.OUT_OF_ROTATION_MARKER, **_client_env()}, sudo=sudo)])
+            "MARKER": api_readiness.OUT_OF_ROTATION_MARKER,
+            "K3S_SERVICE": SERVICE_BY_ROLE["server"], **_client_env()}, sudo=sudo)])
     return command.remote.Command(
         f"{server.key}-api-readiness", connection=connection,
         create=install, update=install, stdin=script_text(ANSWER_SCRIPT),
@@ -74,7 +78,7 @@ def await_routes(name: str, load_balancer_ip: str,
         f"{name}-api-routes", connection=connection,
         create=remote_script("await-api-routes.sh", {
             "API_URL": f"https://{load_balancer_ip}:{API_PORT}",
-            "ATTEMPTS": str(ROUTES_ATTEMPTS), "INTERVAL": str(ROUTES_INTERVAL_SECONDS),
+            "WAIT_SECONDS": str(ROUTES_WAIT_SECONDS), "INTERVAL": str(ROUTES_INTERVAL_SECONDS),
             **_client_env()}, sudo=sudo),
         logging=command.remote.Logging.STDOUT_AND_STDERR,
         opts=pulumi.ResourceOptions(parent=parent, custom_timeouts=ROUTES_TIMEOUTS,

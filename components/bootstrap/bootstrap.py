@@ -98,6 +98,9 @@ class K3sBootstrap(pulumi.ComponentResource):
             name, spec, self._plans.snapshot_credentials, self._plans.first_connection,
             self._plans.sudo, self._boot_after, self)
         self.nodes = {}
+        # Per server, its answer to the API load balancer's check: installed (and passing)
+        # before k3s changes on it, so a restart's out-of-rotation marker has an answer to read.
+        self._answers: dict[str, command.remote.Command] = {}
 
         service = self._open_api_service()
         first_node = self._initialise_first_server()
@@ -116,12 +119,16 @@ class K3sBootstrap(pulumi.ComponentResource):
         (api_readiness.py): before any server joins through it."""
         if self._api.open_service is None:
             return None
-        answering: list[pulumi.Resource] = [
-            api_readiness.install_answer(server, node_connection(server, self._plans.ssh),
-                                         sudo=self._plans.sudo, after=self._boot_after,
-                                         parent=self)
-            for server in self._servers]
-        return self._api.open_service(answering)
+        self._answers = {
+            server.key: api_readiness.install_answer(
+                server, node_connection(server, self._plans.ssh), sudo=self._plans.sudo,
+                after=self._boot_after, parent=self)
+            for server in self._servers}
+        return self._api.open_service(list(self._answers.values()))
+
+    def _answer_of(self, server: NodeHandle) -> list[pulumi.Resource]:
+        answer = self._answers.get(server.key)
+        return [answer] if answer is not None else []
 
     def _await_api_routes(self, first_node: K3sNode,
                           service: pulumi.Resource | None) -> command.remote.Command | None:
@@ -136,7 +143,9 @@ class K3sBootstrap(pulumi.ComponentResource):
         plan = self._plans.plan(first, self._plans.server_secrets(self._tokens.cluster,
                                                                   self._tokens.agent))
         node = K3sNode(first.key, plan,
-                       after=self._snapshots.before(first, self._plans.first_connection, after=[]),
+                       after=[*self._snapshots.before(first, self._plans.first_connection,
+                                                      after=[]),
+                              *self._answer_of(first)],
                        boot_after=self._boot_after, opts=self._child)
         self.nodes[first.key] = node
         return node
@@ -177,9 +186,10 @@ class K3sBootstrap(pulumi.ComponentResource):
                      if self._spec.uses_embedded_etcd else self._tokens.cluster)
             plan = self._plans.plan(server, self._plans.server_secrets(token, self._tokens.agent))
             node = K3sNode(server.key, plan,
-                           after=self._snapshots.before(server, self._plans.first_connection,
-                                                        after=[previous.uncordon,
-                                                               *self._join_after]),
+                           after=[*self._snapshots.before(server, self._plans.first_connection,
+                                                          after=[previous.uncordon,
+                                                                 *self._join_after]),
+                                  *self._answer_of(server)],
                            membership_after=previous_membership + self._snapshots.members(
                                self._servers, first_node.k3s),
                            boot_after=self._boot_after, opts=self._child)

@@ -91,5 +91,8 @@ class NodePlans:
             sudo=self.sudo, installer=installer.installer_env(self.spec.k3s),
             pod_routes=pod_routes.pod_route_env(self.spec),
             upgrades_by_controller=self.upgrades_by_controller,
+            # With one server there is no other to take the traffic: leaving the rotation
+            # would only lengthen the restart's downtime.
             rotation=(api_readiness.rotation_env()
-                      if node.role == "server" and self.api.load_balanced else {}))
+                      if node.role == "server" and self.api.load_balanced
+                      and len(self.api.servers) > 1 else {}))

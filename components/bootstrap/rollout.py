@@ -37,12 +37,15 @@ STUCK_ROUNDS = 60
 for (a re-run of that node's rollout renews or releases it) before the waiter stops."""
 
 
-SERVER_VERSION_WAIT_MINUTES = 60
-"""How long an agent waits for the servers to run its release: their rollout, one server at a
-time (each within its drain, k3s and uncordon budgets), on a version bump."""
-SERVER_VERSION_POLL_SECONDS = 5
-SERVERS_AT_TIMEOUTS = pulumi.CustomTimeouts(create=f"{SERVER_VERSION_WAIT_MINUTES + 5}m",
-                                            update=f"{SERVER_VERSION_WAIT_MINUTES + 5}m")
+SERVER_VERSION_WAIT_MINUTES = 90
+"""How long an agent waits for the servers to run its release. A server's rollout takes minutes
+(drain, restart, Ready); the budget covers several slow ones. It is not scaled with the number
+of servers on purpose: the command's text would change, and re-run on every agent, whenever a
+server is added. A failed server rollout fails the `pulumi up` anyway; agents still waiting
+then stop at this deadline."""
+SERVER_VERSION_POLL_SECONDS = 15
+"""Between two polls of the servers' releases (plus up to a third of it at random): every
+waiting agent polls the first server."""
 
 
 def minutes(value: int) -> str:
@@ -82,8 +85,13 @@ def servers_at_command(release: str, *, sudo: bool) -> str:
     drain's command (which a program release would otherwise re-run) stays as it was."""
     return remote_script("await-control-plane-version.sh", {
         "K3S_VERSION": release, "CONTROL_PLANE_SELECTOR": f"{CONTROL_PLANE_LABEL}=true",
-        "ATTEMPTS": str(SERVER_VERSION_WAIT_MINUTES * 60 // SERVER_VERSION_POLL_SECONDS),
+        "WAIT_SECONDS": str(SERVER_VERSION_WAIT_MINUTES * 60),
         "INTERVAL": str(SERVER_VERSION_POLL_SECONDS)}, sudo=sudo)
+
+
+SERVERS_AT_TIMEOUTS = pulumi.CustomTimeouts(create=minutes(SERVER_VERSION_WAIT_MINUTES + 5),
+                                            update=minutes(SERVER_VERSION_WAIT_MINUTES + 5))
+"""The wait's own deadline plus a margin: it fails with its message before Pulumi does."""
 
 
 def uncordon_command(node: str, slots: RolloutSlots | None, *, sudo: bool) -> str:
