@@ -4,6 +4,7 @@ node, and the order the whole program's plan puts them in."""
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import shutil
 import socket
@@ -17,11 +18,12 @@ from pathlib import Path
 import pytest
 
 from cluster_plan import api_readiness
+from components.bootstrap import rollout
 from components.bootstrap.remote_script import SCRIPTS_DIR
-from tests.fake_node import FakeNode
+from tests.fake_node import LOG, SYSTEMCTL_STUB, FakeNode
 from tests.program_plans import NODE, commands, depends_on, example_plan, plan_config
 from tests.helpers import example_config
-from tests.test_bootstrap_scripts import apply, installed, server_bundle
+from tests.test_bootstrap_scripts import apply, installed, server_bundle, stage
 from upstream.k3s import CONTROL_PLANE_LABEL
 
 MARKER = api_readiness.OUT_OF_ROTATION_MARKER
@@ -324,7 +326,6 @@ ROTATION = {"ROTATION_MARKER": MARKER, "ROTATION_SECONDS": "19"}
 @pytest.fixture
 def server(tmp_path: Path) -> FakeNode:
     node = FakeNode.create(tmp_path)
-    from tests.fake_node import LOG, SYSTEMCTL_STUB
     node.stub("systemctl", OUT_NOTE + SYSTEMCTL_STUB)
     node.stub("sleep", OUT_NOTE + LOG)
     return node
@@ -339,14 +340,13 @@ def test_a_restart_leaves_the_rotation_first_and_comes_back_after(server: FakeNo
     restart = calls.index("systemctl --no-block restart k3s")
     # Out of rotation, then the wait for the load balancer to notice, then the restart...
     assert calls.index("out-of-rotation sleep 19") < restart
-    assert f"out-of-rotation systemctl --no-block restart k3s" in calls
+    assert "out-of-rotation systemctl --no-block restart k3s" in calls
     # ...and back in before the second wait, which lets the next server leave only after.
     assert calls[-1] == "sleep 19" and not server.file(MARKER).exists()
 
 
 def test_a_first_install_has_no_rotation_to_leave(tmp_path: Path) -> None:
     node = FakeNode.create(tmp_path)
-    from tests.test_bootstrap_scripts import stage
     assert stage(node, {"cluster-token": "t"}).returncode == 0
     result = apply(node, server_bundle(), **ROTATION)
     assert result.returncode == 0, result.stderr
@@ -569,8 +569,6 @@ def test_a_new_drain_script_re_runs_the_uncordon_after_it() -> None:
     """pulumi-command runs a command again when its text changes: the uncordon's triggers carry
     the drain's text, so a drain re-run by a program release is always followed by its
     uncordon, never leaving the node cordoned."""
-    import hashlib
-
     plan = example_plan(LB_STACK)
     by_name = commands(plan)
     for node in plan.by_type(NODE):
@@ -591,8 +589,6 @@ def test_a_lone_server_behind_a_load_balancer_does_not_leave_the_rotation(tmp_pa
 
 
 def test_the_agents_wait_stops_on_its_own_before_pulumi_gives_up() -> None:
-    from components.bootstrap import rollout
-
     plan = example_plan(LB_STACK)
     by_name = commands(plan)
     agent = next(r.name for r in plan.by_type(NODE) if r.inputs.get("role") == "agent")

@@ -73,9 +73,6 @@ class K3sBootstrap(pulumi.ComponentResource):
     """Every node's bootstrap, by node key, in join order."""
     agent_join_token: pulumi.Output[str]
     """Secret. The agent token in its CA-pinning ``K10<hash>::node:<password>`` form."""
-    api_routes: command.remote.Command | None
-    """With an API load balancer: done once it routes to the first server's ready apiserver.
-    Joiners and the in-cluster layer go through it after this."""
 
     def __init__(self, name: str, spec: ClusterSpec, nodes: Sequence[NodeHandle],
                  ssh: SshAccess, api: ApiEndpoint, depends_on: Sequence[pulumi.Resource] = (),
@@ -104,8 +101,10 @@ class K3sBootstrap(pulumi.ComponentResource):
 
         service = self._open_api_service()
         first_node = self._initialise_first_server()
-        self.api_routes = self._await_api_routes(first_node, service)
-        self._join_after = [self.api_routes] if self.api_routes is not None else []
+        # With an API load balancer, joiners and the in-cluster layer go through it once it
+        # routes to the first server's ready apiserver.
+        routes = self._await_api_routes(first_node, service)
+        self._join_after = [routes] if routes is not None else []
         ca_hash, reader = self._read_back_from(first_node)
         self.cluster_ca_hash = ca_hash.stdout.apply(lambda text: text.strip())
         # For the nodes the cluster-autoscaler creates (they join without this bootstrap).

@@ -103,9 +103,6 @@ class NodeBootstrap:
 
 class K3sNode(pulumi.ComponentResource):
     pod_route: command.remote.Command
-    servers_at: command.remote.Command | None
-    """Agents (unless the upgrade controller owns upgrades): waits before the drain until no
-    server runs an older release than the agent's."""
     drain: command.remote.Command
     k3s: command.remote.Command
     uncordon: command.remote.Command
@@ -188,9 +185,8 @@ class K3sNode(pulumi.ComponentResource):
         # changes on one, the servers must run its release (never a kubelet newer than an
         # apiserver). With the upgrade controller, it orders upgrades itself.
         drain_after: list[pulumi.Resource] = [self.secrets, *after]
-        self.servers_at = None
         if node.role == "agent" and not node.upgrades_by_controller:
-            self.servers_at = command.remote.Command(
+            servers_at = command.remote.Command(
                 f"{name}-servers-at",
                 connection=api_connection,
                 create=rollout.servers_at_command(node.k3s_version, sudo=node.sudo),
@@ -199,7 +195,7 @@ class K3sNode(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self,
                                             custom_timeouts=rollout.SERVERS_AT_TIMEOUTS,
                                             depends_on=drain_after))
-            drain_after = [*drain_after, self.servers_at]
+            drain_after = [*drain_after, servers_at]
         drain_create = rollout.drain_command(node.handle.key, node.rollout_slots, sudo=node.sudo)
         self.drain = command.remote.Command(
             f"{name}-drain",
